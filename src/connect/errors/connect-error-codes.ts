@@ -1,0 +1,26 @@
+/**
+ * Every failure the framework reports has one of these codes. The code is the `type` of the JSON error
+ * body; the HTTP status is chosen only at the edge (see `connect-error-http.ts`).
+ */
+export const CONNECT_ERROR_CODES = [
+  'jwt/missing',
+  'jwt/malformed',
+  'jwt/unsupported-alg',
+  'jwt/unknown-iss',
+  'jwt/invalid-signature',
+  'jwt/expired',
+  'jwt/not-yet-valid',
+  'jwt/invalid-qsh',
+  'jwt/invalid-aud',
+  'jwt/invalid-kid',
+  'jwt/iss-mismatch',
+  'jwt/tenant-inactive',
+  'jwt/unknown-app',
+  'jwt/key-unavailable',
+  'store/unavailable',
+  'lifecycle/invalid-payload',
+  'lifecycle/hook-failed',
+  'config/invalid',
+] as const;
+
+export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

@@ -1,0 +1,32 @@
+import type { ConnectErrorCode } from './connect-error-codes.js';
+import { ConnectError } from './connect-error.js';
+
+/** How long a client should wait before retrying after a dependency outage, in seconds. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/** The HTTP status for an error code: the only place where codes meet HTTP. */
+export function httpStatusOf(code: ConnectErrorCode): number {
+  if (code === 'jwt/key-unavailable' || code === 'store/unavailable') return 503;
+  if (code === 'lifecycle/invalid-payload') return 400;
+  if (code === 'jwt/unknown-app') return 404;
+  if (code === 'lifecycle/hook-failed' || code === 'config/invalid') return 500;
+  return 401;
+}
+
+export interface ConnectErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: { type: ConnectErrorCode; message: string };
+}
+
+/**
+ * Turns an error into the response the client sees. `realm` is the app key used in
+ * `WWW-Authenticate` for 401s.
+ */
+export function toErrorResponse(error: ConnectError, realm?: string): ConnectErrorResponse {
+  const status = httpStatusOf(error.code);
+  const headers: Record<string, string> = { 'cache-control': 'no-store' };
+  if (status === 401) headers['www-authenticate'] = `JWT realm="${(realm ?? 'atlassian-connect').replace(/["\\]/g, '')}"`;
+  if (status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  return { status, headers, body: error.toJSON() };
+}

@@ -1,0 +1,49 @@
+import type { ConnectTenant, TenantInstallation } from './tenant.js';
+
+/**
+ * What a lifecycle write runs inside: a unit of work that commits only if `work` resolves.
+ * `transaction` is the store's own handle (for the TypeORM store: an `EntityManager`), handed to
+ * lifecycle hooks so they can write in the same transaction.
+ */
+export interface TenantWriteContext {
+  readonly previous: ConnectTenant | null;
+  readonly transaction: unknown;
+}
+
+/**
+ * Where tenants live. The default implementation is `TypeOrmTenantStore` (PostgreSQL); provide your own
+ * under the `TENANT_STORE` token to change it. Every method rejects with a `ConnectError` coded
+ * `store/unavailable` when the backing store cannot answer.
+ */
+export interface TenantStore {
+  /** The tenant, or `null` when (appKey, clientKey) was never installed. Inactive tenants are returned. */
+  find(appKey: string, clientKey: string): Promise<ConnectTenant | null>;
+
+  /**
+   * Inserts or updates the tenant (a re-install clears `uninstalledAt` and sets `enabled`), then runs
+   * `work` in the same transaction; if `work` rejects, nothing is written.
+   */
+  install<T>(
+    installation: TenantInstallation,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+  ): Promise<{ tenant: ConnectTenant; result: T }>;
+
+  /**
+   * Applies a state change (`uninstalled`, `enabled`, `disabled`) and runs `work` in the same
+   * transaction. Returns `null` (and does not call `work`) when the tenant does not exist.
+   */
+  update<T>(
+    appKey: string,
+    clientKey: string,
+    change: TenantStateChange,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+  ): Promise<{ tenant: ConnectTenant; result: T } | null>;
+
+  /** Checks that the store answers (for health checks); rejects with `store/unavailable` otherwise. */
+  ping(): Promise<void>;
+}
+
+export type TenantStateChange = { kind: 'uninstalled' } | { kind: 'enabled' } | { kind: 'disabled' };
+
+/** Injection token for the `TenantStore`. */
+export const TENANT_STORE = Symbol.for('atlassian-connect-nest:TenantStore');

@@ -23,7 +23,7 @@ export interface ConnectErrorResponse {
  * Turns an error into the response the client sees. `realm` is the app key used in
  * `WWW-Authenticate` for 401s.
  */
-export function toErrorResponse(error: ConnectError, realm?: string): ConnectErrorResponse {
+export function toErrorResponse(error: ConnectError, realm = error.realm): ConnectErrorResponse {
   const status = httpStatusOf(error.code);
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (status === 401) headers['www-authenticate'] = `JWT realm="${(realm ?? 'atlassian-connect').replace(/["\\]/g, '')}"`;

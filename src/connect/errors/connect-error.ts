@@ -7,6 +7,8 @@ import type { ConnectErrorCode } from './connect-error-codes.js';
  */
 export class ConnectError extends Error {
   override readonly name = 'ConnectError';
+  /** The app key a 401 names in `WWW-Authenticate`; set by the edge that knows the app. */
+  realm: string | undefined;
 
   constructor(
     readonly code: ConnectErrorCode,

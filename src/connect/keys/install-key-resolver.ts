@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import type { KeyObject, webcrypto } from 'node:crypto';
 
 /**
  * Resolves the RSA public key Atlassian signed a lifecycle (`installed`/`uninstalled`) token with.
@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
  * does not know it, `jwt/key-unavailable` when the key host cannot be reached or answers badly.
  */
 export interface InstallKeyResolver {
-  resolve(kid: string): Promise<KeyObject | CryptoKey>;
+  resolve(kid: string): Promise<KeyObject | webcrypto.CryptoKey>;
 }
 
 /** Injection token for the `InstallKeyResolver`. */

@@ -1,0 +1,14 @@
+import { PGlite } from '@electric-sql/pglite';
+let t = Date.now();
+const db = await PGlite.create();
+console.log('create1', Date.now()-t);
+t = Date.now();
+const dump = await db.dumpDataDir('none');
+console.log('dump', Date.now()-t, dump.size);
+await db.close();
+t = Date.now();
+const db2 = await PGlite.create({ loadDataDir: dump });
+console.log('create-from-dump', Date.now()-t);
+t = Date.now();
+const db3 = await PGlite.create();
+console.log('create3', Date.now()-t);

@@ -1,0 +1,40 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConnectModule, type ConnectModuleOptions } from 'atlassian-connect-nest';
+import { confluenceDescriptor } from './confluence/confluence.descriptor.js';
+import { ConfluenceController } from './confluence/confluence.controller.js';
+import type { ExampleConfig } from './example-config.js';
+import { InstallationLog } from './installation-log.service.js';
+import { jiraDescriptor } from './jira/jira.descriptor.js';
+import { JiraController } from './jira/jira.controller.js';
+
+export const JIRA_APP_KEY = 'com.example.connect-nest.jira';
+export const CONFLUENCE_APP_KEY = 'com.example.connect-nest.confluence';
+
+/** Maps the example's settings onto the framework's options: one Jira and one Confluence app. */
+export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
+  return {
+    apps: [
+      { product: 'jira', key: JIRA_APP_KEY, baseUrl: `${config.appBaseUrl}/jira`, descriptor: jiraDescriptor },
+      { product: 'confluence', key: CONFLUENCE_APP_KEY, baseUrl: `${config.appBaseUrl}/confluence`, descriptor: confluenceDescriptor },
+    ],
+    ...(config.installKeysUrl && { installKeysUrl: config.installKeysUrl }),
+    database: {
+      url: config.databaseUrl,
+      embeddedDataDir: config.embeddedDataDir,
+      schema: config.databaseSchema,
+    },
+  };
+}
+
+/** The example app: Jira and Confluence served by one process. */
+@Module({})
+export class AppModule {
+  static register(config: ExampleConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConnectModule.forRootAsync({ useFactory: () => connectOptions(config) })],
+      controllers: [JiraController, ConfluenceController],
+      providers: [InstallationLog],
+    };
+  }
+}

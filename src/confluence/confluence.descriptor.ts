@@ -1,0 +1,23 @@
+import type { ConnectDescriptorInput } from 'atlassian-connect-nest';
+
+/** The Confluence app's descriptor; the framework adds key, baseUrl, authentication, lifecycle and apiMigrations. */
+export const confluenceDescriptor: ConnectDescriptorInput = {
+  name: 'Connect Nest Example for Confluence',
+  description: 'Shows atlassian-connect-nest serving Jira and Confluence from one process.',
+  vendor: { name: 'atlassian-connect-nest', url: 'https://github.com/atlassian-connect-nest' },
+  apiVersion: 1,
+  scopes: ['READ'],
+  enableLicensing: false,
+  modules: {
+    generalPages: [{ key: 'hello-page', name: { value: 'Hello from Nest' }, url: '/pages/hello', location: 'system.header/left' }],
+    staticContentMacros: [
+      {
+        key: 'hello-macro',
+        name: { value: 'Hello macro' },
+        url: '/macros/hello?pageId={page.id}',
+        outputType: 'block',
+        bodyType: 'none',
+      },
+    ],
+  },
+};

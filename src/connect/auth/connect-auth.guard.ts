@@ -1,0 +1,61 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { ConnectAppRegistry } from '../config/connect-app-registry.js';
+import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
+import { ConnectError } from '../errors/connect-error.js';
+import { requestFacts, type HttpRequestFacts } from '../http/http-request-facts.js';
+import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.decorator.js';
+import { CONNECT_CONTEXT, type RequestWithConnectContext } from './connect-request.js';
+import { ConnectTokenVerifier } from './jwt/connect-token-verifier.js';
+import { extractToken } from './jwt/token-extractor.js';
+
+/**
+ * The guard behind `@ConnectAuth()`. Its steps are protected methods so an app can subclass it
+ * (for example to find the app differently). Failures are thrown as `ConnectError` and answered by
+ * `ConnectExceptionFilter` as typed 401/503 responses.
+ */
+@Injectable()
+export class ConnectAuthGuard implements CanActivate {
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly adapterHost: HttpAdapterHost,
+    protected readonly registry: ConnectAppRegistry,
+    protected readonly verifier: ConnectTokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const options = this.optionsOf(context);
+    const request = context.switchToHttp().getRequest<RequestWithConnectContext>();
+    const facts = requestFacts(this.adapterHost.httpAdapter, request);
+    const app = this.appOf(options, facts);
+    try {
+      const token = extractToken(facts.authorization, facts.rawUrl);
+      request[CONNECT_CONTEXT] = await this.verifier.verify(
+        app,
+        { method: facts.method, rawUrl: facts.rawUrl, token },
+        { allowContextQsh: options.qsh === 'context', allowInactiveTenant: false },
+      );
+    } catch (error) {
+      if (error instanceof ConnectError) error.realm = app.key;
+      throw error;
+    }
+    return true;
+  }
+
+  protected optionsOf(context: ExecutionContext): ConnectAuthOptions {
+    return this.reflector.getAllAndOverride<ConnectAuthOptions>(CONNECT_AUTH_OPTIONS, [context.getHandler(), context.getClass()]) ?? { qsh: 'request' };
+  }
+
+  protected appOf(options: ConnectAuthOptions, facts: HttpRequestFacts): ResolvedConnectApp {
+    const app = options.app !== undefined ? this.registry.get(options.app) : this.registry.resolve(facts.hostname, facts.rawUrl);
+    if (app === undefined) {
+      throw ConnectError.create(
+        'jwt/unknown-app',
+        options.app !== undefined
+          ? `@ConnectAuth names app ${JSON.stringify(options.app)}, which is not configured.`
+          : 'This route is not under the baseUrl of any Connect app; give @ConnectAuth({ app }) the app key.',
+      );
+    }
+    return app;
+  }
+}

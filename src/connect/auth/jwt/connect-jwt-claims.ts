@@ -1,0 +1,40 @@
+import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { ConnectError } from '../../errors/connect-error.js';
+
+/** The claims of a token the product signs (HS256 for requests, RS256 for signed installs). */
+export interface ConnectJwtClaims extends JWTPayload {
+  iss: string;
+  exp: number;
+  sub?: string;
+  qsh?: string;
+  context?: unknown;
+}
+
+/** The literal `qsh` of tokens from `AP.context.getToken()`: valid only on routes that opt in. */
+export const CONTEXT_QSH = 'context-qsh';
+
+/**
+ * Reads header and claims WITHOUT verifying anything: only to learn which key verifies the token
+ * (the tenant from `iss`, the install key from `kid`). Nothing read here is trusted until verified.
+ */
+export function decodeUnverified(token: string): { header: ProtectedHeaderParameters; claims: JWTPayload } {
+  let header: ProtectedHeaderParameters;
+  let claims: JWTPayload;
+  try {
+    header = decodeProtectedHeader(token);
+    claims = decodeJwt(token);
+  } catch {
+    throw ConnectError.create('jwt/malformed', 'The JWT could not be decoded.');
+  }
+  return { header, claims };
+}
+
+/** Claims every Connect token must carry, checked after the signature. */
+export function assertConnectClaims(claims: JWTPayload, leewaySeconds: number, now = Date.now() / 1000): asserts claims is ConnectJwtClaims {
+  if (typeof claims.iss !== 'string' || claims.iss === '') throw ConnectError.create('jwt/malformed', 'The JWT has no issuer (iss).');
+  if (typeof claims.exp !== 'number') throw ConnectError.create('jwt/malformed', 'The JWT has no expiry (exp).');
+  if (claims.iat !== undefined && (typeof claims.iat !== 'number' || claims.iat > now + leewaySeconds)) {
+    throw ConnectError.create('jwt/not-yet-valid', 'The JWT was issued in the future (iat).');
+  }
+  if (claims.sub !== undefined && typeof claims.sub !== 'string') throw ConnectError.create('jwt/malformed', 'The JWT subject (sub) is not a string.');
+}

@@ -1,0 +1,143 @@
+import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { jwtVerify } from 'jose';
+import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
+import { DEFAULT_LEEWAY_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
+import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
+import { ConnectError } from '../../errors/connect-error.js';
+import { isTenantActive, type ConnectTenant } from '../../tenants/tenant.js';
+import { TENANT_STORE, type TenantStore } from '../../tenants/tenant-store.js';
+import { canonicalRequest } from './canonical-request.js';
+import { assertConnectClaims, CONTEXT_QSH, decodeUnverified, type ConnectJwtClaims } from './connect-jwt-claims.js';
+import { fromJoseError } from './jose-errors.js';
+
+/** What a verified request tells the handler. */
+export interface ConnectRequestContext {
+  readonly app: ResolvedConnectApp;
+  readonly tenant: ConnectTenant;
+  readonly clientKey: string;
+  /** The Atlassian account id of the user (`sub`), absent for calls made by the product itself. */
+  readonly accountId: string | undefined;
+  readonly claims: Readonly<ConnectJwtClaims>;
+  /** True when the token was a context token (`qsh: "context-qsh"`). */
+  readonly contextToken: boolean;
+}
+
+export interface IncomingRequest {
+  readonly method: string;
+  /** The raw request URL (path and query) exactly as received. */
+  readonly rawUrl: string;
+  readonly token: string;
+}
+
+export interface HsVerifyOptions {
+  /** Accept the literal `context-qsh` besides the request-bound hash. */
+  readonly allowContextQsh: boolean;
+  /** Accept uninstalled or disabled tenants (only for the `enabled`/`disabled` callbacks). */
+  readonly allowInactiveTenant: boolean;
+}
+
+/**
+ * Verifies the HS256 tokens the product signs with a tenant's shared secret: every authenticated route
+ * and the `enabled`/`disabled` callbacks.
+ */
+@Injectable()
+export class ConnectTokenVerifier {
+  private readonly logger = new Logger('ConnectAuth');
+  private readonly leewaySeconds: number;
+  private readonly keys = new WeakMap<ConnectTenant, KeyObject>();
+
+  constructor(
+    @Inject(TENANT_STORE) private readonly tenants: TenantStore,
+    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+  ) {
+    this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+  }
+
+  async verify(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): Promise<ConnectRequestContext> {
+    const { header, claims: unverified } = decodeUnverified(request.token);
+    if (header.alg !== 'HS256') {
+      throw ConnectError.create('jwt/unsupported-alg', `This route accepts HS256 tokens only, not ${JSON.stringify(header.alg)}.`);
+    }
+    if (typeof unverified.iss !== 'string' || unverified.iss === '') {
+      throw ConnectError.create('jwt/malformed', 'The JWT has no issuer (iss).');
+    }
+    const tenant = await this.tenants.find(app.key, unverified.iss);
+    if (tenant === null) {
+      throw ConnectError.create('jwt/unknown-iss', `No installation of ${app.key} has the clientKey named by the token.`, { app: app.key });
+    }
+    let claims;
+    try {
+      ({ payload: claims } = await jwtVerify(request.token, this.keyOf(tenant), {
+        algorithms: ['HS256'],
+        clockTolerance: this.leewaySeconds,
+        requiredClaims: ['exp'],
+      }));
+    } catch (error) {
+      throw fromJoseError(error);
+    }
+    assertConnectClaims(claims, this.leewaySeconds);
+    if (!options.allowInactiveTenant && !isTenantActive(tenant)) {
+      const state = tenant.uninstalledAt !== null ? 'uninstalled' : 'disabled';
+      throw ConnectError.create('jwt/tenant-inactive', `The app is ${state} on this site.`, { app: app.key, clientKey: tenant.clientKey });
+    }
+    const contextToken = this.checkQsh(app, request, claims, options.allowContextQsh);
+    return Object.freeze({
+      app,
+      tenant,
+      clientKey: tenant.clientKey,
+      accountId: claims.sub,
+      claims: Object.freeze(claims),
+      contextToken,
+    });
+  }
+
+  /** Returns whether the token was a context token; throws `jwt/invalid-qsh` on mismatch. */
+  private checkQsh(app: ResolvedConnectApp, request: IncomingRequest, claims: ConnectJwtClaims, allowContext: boolean): boolean {
+    return checkQueryStringHash(this.logger, app, request, claims, allowContext);
+  }
+
+  private keyOf(tenant: ConnectTenant): KeyObject {
+    let key = this.keys.get(tenant);
+    if (key === undefined) {
+      key = createSecretKey(Buffer.from(tenant.sharedSecret, 'utf8'));
+      this.keys.set(tenant, key);
+    }
+    return key;
+  }
+}
+
+/**
+ * Compares the token's `qsh` with the hash of the request, in constant time. On a mismatch the log line
+ * carries the canonical request we computed, so an operator can compare it with what the product
+ * signed (a reverse proxy that re-encodes URLs is the usual cause); it never carries the token.
+ */
+export function checkQueryStringHash(
+  logger: Logger,
+  app: ResolvedConnectApp,
+  request: Pick<IncomingRequest, 'method' | 'rawUrl'>,
+  claims: ConnectJwtClaims,
+  allowContext: boolean,
+): boolean {
+  const qsh = claims.qsh;
+  if (qsh === CONTEXT_QSH) {
+    if (allowContext) return true;
+    logger.warn(`Refused a context token (qsh "context-qsh") on ${request.method} ${app.key} route that requires a request-bound token (iss ${claims.iss}).`);
+    throw ConnectError.create('jwt/invalid-qsh', 'A context token (qsh "context-qsh") is not accepted on this route.');
+  }
+  if (typeof qsh !== 'string' || qsh === '') {
+    throw ConnectError.create('jwt/invalid-qsh', 'The JWT carries no query string hash (qsh).');
+  }
+  const canonical = canonicalRequest(request.method, request.rawUrl, app.baseUrl);
+  const expected = createHash('sha256').update(canonical, 'utf8').digest('hex');
+  const given = Buffer.from(qsh, 'utf8');
+  const wanted = Buffer.from(expected, 'utf8');
+  if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {
+    logger.warn(
+      `qsh mismatch for app ${app.key} (iss ${claims.iss}): the canonical request computed here is ${JSON.stringify(canonical)} with hash ${expected}. ` +
+        'If the product signed a different URL, a proxy may have re-encoded the path or query.',
+    );
+    throw ConnectError.create('jwt/invalid-qsh', 'The query string hash (qsh) does not match this request.', { canonicalRequest: canonical });
+  }
+  return false;
+}

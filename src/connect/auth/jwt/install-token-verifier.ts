@@ -1,0 +1,68 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { jwtVerify, type JWTPayload } from 'jose';
+import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
+import { DEFAULT_LEEWAY_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
+import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
+import { ConnectError } from '../../errors/connect-error.js';
+import { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from '../../keys/install-key-resolver.js';
+import { isSafeKid } from '../../keys/kid.js';
+import { assertConnectClaims, decodeUnverified, type ConnectJwtClaims } from './connect-jwt-claims.js';
+import { checkQueryStringHash, type IncomingRequest } from './connect-token-verifier.js';
+import { fromJoseError } from './jose-errors.js';
+
+/**
+ * Verifies the RS256 tokens Atlassian signs `installed` and `uninstalled` with ("signed install"):
+ * the key comes from the install-keys host by `kid`, the audience must be this app's baseUrl, the
+ * issuer must be the clientKey of the payload, and the qsh must be bound to the request (a context
+ * token is never accepted here).
+ */
+@Injectable()
+export class InstallTokenVerifier {
+  private readonly logger = new Logger('ConnectLifecycle');
+  private readonly leewaySeconds: number;
+
+  constructor(
+    @Inject(INSTALL_KEY_RESOLVER) private readonly keys: InstallKeyResolver,
+    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+  ) {
+    this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+  }
+
+  async verify(app: ResolvedConnectApp, request: IncomingRequest, payloadClientKey: unknown): Promise<ConnectJwtClaims> {
+    const { header } = decodeUnverified(request.token);
+    if (header.alg !== 'RS256') {
+      throw ConnectError.create(
+        'jwt/unsupported-alg',
+        `Install and uninstall callbacks must be signed by Atlassian with RS256, not ${JSON.stringify(header.alg)}. Enable the "signed-install" API migration.`,
+      );
+    }
+    if (!isSafeKid(header.kid)) {
+      throw ConnectError.create('jwt/invalid-kid', 'The JWT key id (kid) is missing or not of a valid form.');
+    }
+    const key = await this.keys.resolve(header.kid);
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(request.token, key, {
+        algorithms: ['RS256'],
+        clockTolerance: this.leewaySeconds,
+        requiredClaims: ['exp', 'iss', 'aud'],
+      }));
+    } catch (error) {
+      throw fromJoseError(error);
+    }
+    assertConnectClaims(claims, this.leewaySeconds);
+    if (!audienceMatches(claims.aud, app.audiences)) {
+      throw ConnectError.create('jwt/invalid-aud', `The install was signed for another app (aud is not ${app.baseUrl}).`, { app: app.key });
+    }
+    if (typeof payloadClientKey !== 'string' || claims.iss !== payloadClientKey) {
+      throw ConnectError.create('jwt/iss-mismatch', 'The JWT issuer (iss) is not the clientKey of the payload.', { app: app.key });
+    }
+    checkQueryStringHash(this.logger, app, request, claims, false);
+    return claims;
+  }
+}
+
+function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
+  const values = Array.isArray(aud) ? aud : [aud];
+  return values.some((value) => typeof value === 'string' && accepted.includes(value.replace(/\/+$/, '')));
+}

@@ -1,0 +1,65 @@
+import type { InstallKeyResolver } from '../keys/install-key-resolver.js';
+import type { TenantStore } from '../tenants/tenant-store.js';
+import type { ConnectProduct } from './connect-product.js';
+import type { ConnectDescriptorInput, ResolvedConnectApp } from './resolved-connect-app.js';
+
+/** One Connect app served by this process: one product, one key, one descriptor, one baseUrl. */
+export interface ConnectAppOptions {
+  /** The product this app is for. Installs from the other product are refused. */
+  product: ConnectProduct;
+  /** The app key (at most 64 characters of `a-z A-Z 0-9 . _ -`), unique across the apps of this process. */
+  key: string;
+  /**
+   * The public URL the product reaches the app at, e.g. `https://app.example.com/jira`. Its path is the
+   * prefix of every route of this app; its host tells apps apart when several share one process.
+   */
+  baseUrl: string;
+  /**
+   * The descriptor, or a function of the resolved app that returns it. `key`, `baseUrl`,
+   * `authentication`, `lifecycle` and `apiMigrations` are filled in; giving a conflicting value fails
+   * at bootstrap rather than being overwritten silently.
+   */
+  descriptor: ConnectDescriptorInput | ((app: Omit<ResolvedConnectApp, 'descriptor'>) => ConnectDescriptorInput);
+  /** Further base URLs accepted as `aud` of signed installs (e.g. the URL a tunnel used to expose). */
+  extraBaseUrls?: string[];
+}
+
+/** Where tenants are stored. */
+export interface ConnectDatabaseOptions {
+  /** A PostgreSQL URL. Without it the embedded engine (PGlite) is started. */
+  url?: string;
+  /** Directory the embedded engine persists to (default `.data/pglite`); `memory` keeps nothing. */
+  embeddedDataDir?: string;
+  /** PostgreSQL schema for the framework's tables (created if missing). */
+  schema?: string;
+  /** Connections in the pool (default 10 for PostgreSQL; always 1 for the embedded engine). */
+  poolSize?: number;
+  /** How long to wait for a connection before answering 503 (default 2000 ms). */
+  connectTimeoutMs?: number;
+  /** Longest a single query may run (default 5000 ms). */
+  queryTimeoutMs?: number;
+}
+
+/** Options of `ConnectModule.forRoot()` / `forRootAsync()`. */
+export interface ConnectModuleOptions {
+  /** The apps this process serves (at least one). */
+  apps: ConnectAppOptions[];
+  /** Where install public keys are fetched from, by kid (default `https://connect-install-keys.atlassian.com`). */
+  installKeysUrl?: string;
+  /** Timeout for one install-key fetch (default 5000 ms). */
+  installKeyTimeoutMs?: number;
+  /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (default 30). */
+  leewaySeconds?: number;
+  /** Tenant storage settings for the default PostgreSQL store. */
+  database?: ConnectDatabaseOptions;
+  /** Bounds of the in-process tenant cache (default 10,000 entries, 10 s). */
+  tenantCache?: { maxEntries?: number; ttlMs?: number };
+  /** Path of the health route (default `/health`); `false` to not register one. */
+  healthPath?: string | false;
+  /** Replace the PostgreSQL tenant store (the database is then not opened). */
+  tenantStore?: TenantStore;
+  /** Replace how install keys are resolved. */
+  installKeyResolver?: InstallKeyResolver;
+}
+
+export const DEFAULT_LEEWAY_SECONDS = 30;

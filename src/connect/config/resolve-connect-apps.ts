@@ -1,0 +1,69 @@
+import { buildDescriptor } from '../descriptor/build-descriptor.js';
+import { ConnectError } from '../errors/connect-error.js';
+import type { ConnectAppOptions } from './connect-options.js';
+import { isConnectProduct } from './connect-product.js';
+import type { ResolvedConnectApp } from './resolved-connect-app.js';
+
+const APP_KEY = /^[a-zA-Z0-9._-]{1,64}$/;
+
+/** Checks the apps' options and resolves each into a `ResolvedConnectApp`; throws `config/invalid`. */
+export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefined): ResolvedConnectApp[] {
+  if (!Array.isArray(apps) || apps.length === 0) {
+    throw ConnectError.create('config/invalid', 'ConnectModule needs at least one app in `apps`.');
+  }
+  const resolved = apps.map(resolveApp);
+  assertUnique(resolved.map((app) => app.key), 'key');
+  assertUnique(resolved.map((app) => `${app.hostname}${app.basePath}`), 'baseUrl');
+  return resolved;
+}
+
+function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {
+  const key = options?.key;
+  if (typeof key !== 'string' || !APP_KEY.test(key)) {
+    throw ConnectError.create('config/invalid', `App key ${JSON.stringify(key)} is not valid: use 1 to 64 characters of a-z, A-Z, 0-9, ".", "_" and "-".`);
+  }
+  if (!isConnectProduct(options.product)) {
+    throw ConnectError.create('config/invalid', `App "${key}" has product ${JSON.stringify(options.product)}; use "jira" or "confluence".`);
+  }
+  const url = parseBaseUrl(key, options.baseUrl);
+  const baseUrl = withoutTrailingSlash(url.origin + url.pathname);
+  const audiences = [baseUrl, ...(options.extraBaseUrls ?? []).map((extra) => withoutTrailingSlash(parseBaseUrl(key, extra).href))];
+  const app = {
+    key,
+    product: options.product,
+    baseUrl,
+    hostname: url.hostname.toLowerCase(),
+    basePath: withoutTrailingSlash(url.pathname),
+    audiences: [...new Set(audiences)],
+  };
+  const input = typeof options.descriptor === 'function' ? options.descriptor(app) : options.descriptor;
+  return Object.freeze({ ...app, descriptor: Object.freeze(buildDescriptor(key, baseUrl, input)) });
+}
+
+function parseBaseUrl(key: string, value: unknown): URL {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw ConnectError.create('config/invalid', `App "${key}" has baseUrl ${JSON.stringify(value)}, which is not an absolute URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw ConnectError.create('config/invalid', `App "${key}" has baseUrl ${url.href}; only http(s) URLs can be installed.`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw ConnectError.create('config/invalid', `App "${key}" has baseUrl ${url.href}; a baseUrl carries no query, fragment or credentials.`);
+  }
+  return url;
+}
+
+function withoutTrailingSlash(value: string): string {
+  return value.replace(/\/+$/, '');
+}
+
+function assertUnique(values: string[], what: string): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(value)) throw ConnectError.create('config/invalid', `Two apps share the ${what} ${JSON.stringify(value)}; each app needs its own.`);
+    seen.add(value);
+  }
+}

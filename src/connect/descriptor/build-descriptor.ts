@@ -1,0 +1,55 @@
+import { ConnectError } from '../errors/connect-error.js';
+import { LIFECYCLE_PATHS, type ConnectDescriptorInput } from '../config/resolved-connect-app.js';
+
+/** The protocol fields the framework owns in every descriptor. */
+export function protocolFields(key: string, baseUrl: string): Record<string, unknown> {
+  return {
+    key,
+    baseUrl,
+    authentication: { type: 'jwt' },
+    lifecycle: { ...LIFECYCLE_PATHS },
+    apiMigrations: { 'signed-install': true, 'context-qsh': true },
+  };
+}
+
+/**
+ * Merges the author's descriptor with the protocol fields. Objects (`lifecycle`, `apiMigrations`) are
+ * merged key by key; a value the author gave that differs from ours is a configuration error, because
+ * the product would otherwise call routes the framework does not serve, or skip signed installs.
+ */
+export function buildDescriptor(key: string, baseUrl: string, input: ConnectDescriptorInput): Record<string, unknown> {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw ConnectError.create('config/invalid', `The descriptor of app "${key}" must be an object.`);
+  }
+  const descriptor: Record<string, unknown> = structuredClone(input);
+  for (const [field, ours] of Object.entries(protocolFields(key, baseUrl))) {
+    const theirs = descriptor[field];
+    if (theirs === undefined) {
+      descriptor[field] = ours;
+    } else if (isPlainObject(ours) && isPlainObject(theirs)) {
+      for (const [name, value] of Object.entries(ours)) {
+        if (theirs[name] !== undefined && theirs[name] !== value) throw conflict(key, `${field}.${name}`, theirs[name], value);
+      }
+      descriptor[field] = { ...theirs, ...ours };
+    } else if (!sameValue(theirs, ours)) {
+      throw conflict(key, field, theirs, ours);
+    }
+  }
+  return descriptor;
+}
+
+function conflict(key: string, field: string, theirs: unknown, ours: unknown): ConnectError {
+  return ConnectError.create(
+    'config/invalid',
+    `The descriptor of app "${key}" sets ${field} to ${JSON.stringify(theirs)}, but the framework serves ${JSON.stringify(ours)}. Remove the field and let the framework fill it in.`,
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (typeof a === 'string' && typeof b === 'string') return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
+import { ConnectAppRegistry } from '../config/connect-app-registry.js';
+import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
+import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { DESCRIPTOR_PATH, LIFECYCLE_PATHS, type LifecycleEventName, type ResolvedConnectApp } from '../config/resolved-connect-app.js';
+import { extractToken } from '../auth/jwt/token-extractor.js';
+import { ConnectError } from '../errors/connect-error.js';
+import { RETRY_AFTER_SECONDS } from '../errors/connect-error-http.js';
+import { ConnectHealth } from '../health/connect-health.js';
+import { LifecycleService } from '../lifecycle/lifecycle.service.js';
+import { requestFacts } from './http-request-facts.js';
+import { sendConnectError } from './send-connect-error.js';
+
+type Handler = (app: ResolvedConnectApp, request: unknown, response: unknown) => Promise<void>;
+
+/**
+ * Registers the routes the product calls (descriptor and lifecycle callbacks of every app, plus the
+ * health check) directly on the HTTP adapter, because their paths come from the apps' baseUrls, which
+ * are only known once the options are resolved. Apps that share a path (told apart by host name)
+ * share one route; the request's host picks the app.
+ */
+@Injectable()
+export class ConnectRoutes implements OnModuleInit {
+  private readonly logger = new Logger('ConnectRoutes');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly registry: ConnectAppRegistry,
+    private readonly lifecycle: LifecycleService,
+    private readonly health: ConnectHealth,
+    @Inject(CONNECT_MODULE_OPTIONS) private readonly options: ConnectModuleOptions,
+  ) {}
+
+  onModuleInit(): void {
+    const adapter = this.adapterHost.httpAdapter;
+    if (!adapter) return; // a standalone application context serves no HTTP
+    const routes = new Map<string, { method: 'GET' | 'POST'; path: string; handler: Handler; apps: ResolvedConnectApp[] }>();
+    const add = (method: 'GET' | 'POST', path: string, app: ResolvedConnectApp, handler: Handler) => {
+      const id = `${method} ${path}`;
+      const route = routes.get(id) ?? { method, path, handler, apps: [] };
+      route.apps.push(app);
+      routes.set(id, route);
+    };
+    for (const app of this.registry.apps) {
+      add('GET', app.basePath + DESCRIPTOR_PATH, app, (a, _req, res) => this.serveDescriptor(adapter, a, res));
+      for (const [event, path] of Object.entries(LIFECYCLE_PATHS) as [LifecycleEventName, string][]) {
+        add('POST', app.basePath + path, app, (a, req, res) => this.serveLifecycle(adapter, event, a, req, res));
+      }
+    }
+    for (const route of routes.values()) {
+      const dispatch = (request: unknown, response: unknown) => this.dispatch(adapter, route.apps, route.handler, request, response);
+      if (route.method === 'GET') adapter.get(route.path, dispatch);
+      else adapter.post(route.path, dispatch);
+    }
+    const healthPath = this.options.healthPath ?? '/health';
+    if (healthPath !== false) adapter.get(healthPath, (_req: unknown, res: unknown) => this.serveHealth(adapter, res));
+    this.logger.log(`Serving ${this.registry.apps.map((app) => `${app.key} at ${app.baseUrl}`).join(', ')}.`);
+  }
+
+  private async dispatch(adapter: AbstractHttpAdapter, apps: ResolvedConnectApp[], handler: Handler, request: unknown, response: unknown): Promise<void> {
+    const facts = requestFacts(adapter, request);
+    const app = apps.length === 1 ? apps[0] : this.registry.resolve(facts.hostname, facts.rawUrl);
+    if (app === undefined || !apps.includes(app)) {
+      sendConnectError(adapter, response, ConnectError.create('jwt/unknown-app', `No Connect app is served at this address for host ${facts.hostname ?? '(none)'}.`));
+      return;
+    }
+    try {
+      await handler(app, request, response);
+    } catch (error) {
+      sendConnectError(adapter, response, error, app.key);
+    }
+  }
+
+  private async serveDescriptor(adapter: AbstractHttpAdapter, app: ResolvedConnectApp, response: unknown): Promise<void> {
+    adapter.setHeader(response, 'cache-control', 'no-cache');
+    adapter.reply(response, app.descriptor, 200);
+  }
+
+  private async serveLifecycle(adapter: AbstractHttpAdapter, event: LifecycleEventName, app: ResolvedConnectApp, request: unknown, response: unknown): Promise<void> {
+    const facts = requestFacts(adapter, request);
+    const token = extractToken(facts.authorization, facts.rawUrl);
+    const body = (request as { body?: unknown }).body;
+    await this.lifecycle.handle(event, app, { method: facts.method, rawUrl: facts.rawUrl, token }, body);
+    adapter.reply(response, undefined, 204);
+  }
+
+  private async serveHealth(adapter: AbstractHttpAdapter, response: unknown): Promise<void> {
+    const report = await this.health.check();
+    adapter.setHeader(response, 'cache-control', 'no-store');
+    if (report.status !== 'ok') adapter.setHeader(response, 'retry-after', String(RETRY_AFTER_SECONDS));
+    adapter.reply(response, report, report.status === 'ok' ? 200 : 503);
+  }
+}

@@ -1,0 +1,29 @@
+import type { AbstractHttpAdapter } from '@nestjs/core';
+
+/** What the framework reads from a request, the same way on every HTTP adapter. */
+export interface HttpRequestFacts {
+  readonly method: string;
+  /** Path and query exactly as received (undecoded): what the qsh is computed over. */
+  readonly rawUrl: string;
+  readonly hostname: string | undefined;
+  readonly authorization: string | string[] | undefined;
+}
+
+type RequestLike = { headers?: Record<string, string | string[] | undefined> };
+
+export function requestFacts(adapter: AbstractHttpAdapter, request: unknown): HttpRequestFacts {
+  const headers = (request as RequestLike).headers ?? {};
+  return {
+    method: String(adapter.getRequestMethod(request)).toUpperCase(),
+    rawUrl: String(adapter.getRequestUrl(request)),
+    hostname: hostnameOf(adapter.getRequestHostname(request)),
+    authorization: headers.authorization,
+  };
+}
+
+function hostnameOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  // Some adapters keep the port; an IPv6 literal keeps its brackets.
+  const withoutPort = value.startsWith('[') ? value.slice(0, value.indexOf(']') + 1) : value.replace(/:\d+$/, '');
+  return withoutPort.toLowerCase();
+}

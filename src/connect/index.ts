@@ -1,0 +1,40 @@
+/**
+ * atlassian-connect-nest: the public API. Everything an app needs is exported here and nowhere else.
+ */
+export { ConnectModule } from './connect.module.js';
+export { CONNECT_MODULE_OPTIONS, CONNECT_ASYNC_OPTIONS_TYPE, CONNECT_OPTIONS_TYPE } from './config/connect.module-definition.js';
+export type { ConnectAppOptions, ConnectDatabaseOptions, ConnectModuleOptions } from './config/connect-options.js';
+export { DEFAULT_LEEWAY_SECONDS } from './config/connect-options.js';
+export { CONNECT_PRODUCTS, isConnectProduct, type ConnectProduct } from './config/connect-product.js';
+export { DESCRIPTOR_PATH, LIFECYCLE_PATHS } from './config/resolved-connect-app.js';
+export type { ConnectDescriptorInput, LifecycleEventName, ResolvedConnectApp } from './config/resolved-connect-app.js';
+export { ConnectAppRegistry } from './config/connect-app-registry.js';
+
+export { ConnectAuth, type ConnectAuthOptions } from './auth/connect-auth.decorator.js';
+export { ConnectAuthGuard } from './auth/connect-auth.guard.js';
+export { ConnectContext, ConnectTenant } from './auth/connect-context.decorator.js';
+export { connectContextOf } from './auth/connect-request.js';
+export { ConnectTokenVerifier, type ConnectRequestContext } from './auth/jwt/connect-token-verifier.js';
+export { canonicalRequest, queryStringHash } from './auth/jwt/canonical-request.js';
+export { CONTEXT_QSH, type ConnectJwtClaims } from './auth/jwt/connect-jwt-claims.js';
+export { redactUrl } from './http/redact-url.js';
+
+export { OnDisabled, OnEnabled, OnInstalled, OnUninstalled, type LifecycleHookFilter } from './lifecycle/lifecycle-hooks.decorators.js';
+export type { ConnectLifecycleEvent } from './lifecycle/connect-lifecycle-event.js';
+export type { LifecyclePayload } from './lifecycle/lifecycle-payload.js';
+
+export { TENANT_STORE, type TenantStateChange, type TenantStore, type TenantWriteContext } from './tenants/tenant-store.js';
+export { isTenantActive, type TenantInstallation } from './tenants/tenant.js';
+export { CachingTenantStore } from './tenants/caching-tenant-store.js';
+export { TypeOrmTenantStore } from './tenants/typeorm-tenant-store.js';
+export { ConnectTenantEntity } from './tenants/tenant.entity.js';
+export { CONNECT_DATA_SOURCE } from './database/connect-data-source.constants.js';
+export { EmbeddedPostgres } from './database/embedded-postgres.js';
+
+export { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from './keys/install-key-resolver.js';
+export { DEFAULT_INSTALL_KEYS_URL, HttpInstallKeyResolver, type HttpInstallKeyResolverOptions } from './keys/http-install-key-resolver.js';
+
+export { ConnectHealth, type ConnectHealthReport } from './health/connect-health.js';
+export { ConnectError, isConnectError } from './errors/connect-error.js';
+export { CONNECT_ERROR_CODES, type ConnectErrorCode } from './errors/connect-error-codes.js';
+export { httpStatusOf, toErrorResponse } from './errors/connect-error-http.js';

@@ -1,0 +1,308 @@
+import type { webcrypto } from 'node:crypto';
+import { importSPKI } from 'jose';
+import { ConnectError } from '../errors/connect-error.js';
+import { LruCache } from '../util/lru-cache.js';
+import type { InstallKeyResolver } from './install-key-resolver.js';
+import { installKeyUrl, isSafeKid, parseInstallKeysBaseUrl } from './kid.js';
+
+type CryptoKey = webcrypto.CryptoKey;
+
+/** Atlassian's public key CDN for signed installs. */
+export const DEFAULT_INSTALL_KEYS_URL = 'https://connect-install-keys.atlassian.com';
+
+/** Defaults of {@link HttpInstallKeyResolverOptions}. */
+export const HTTP_INSTALL_KEY_RESOLVER_DEFAULTS = Object.freeze({
+  /** Whole request, body included. */
+  timeoutMs: 5000,
+  /** An RSA-4096 SPKI PEM is about 800 bytes. */
+  maxBodyBytes: 16 * 1024,
+  cacheSize: 64,
+});
+
+/** The smallest RSA modulus accepted for an install key. */
+export const MIN_INSTALL_KEY_MODULUS_BITS = 2048;
+
+export interface HttpInstallKeyResolverOptions {
+  /** The install keys base URL; the key named `kid` is fetched from `<baseUrl>/<kid>`. */
+  baseUrl: string;
+  /** Upper bound for one fetch, from sending the request to the last body byte. Default 5000. */
+  timeoutMs?: number;
+  /** Larger bodies are refused (and their download aborted). Default 16 KiB. */
+  maxBodyBytes?: number;
+  /** How many keys are kept, least recently used evicted first. Default 64. */
+  cacheSize?: number;
+  /** The fetch implementation; default the global `fetch`. */
+  fetch?: typeof fetch;
+}
+
+export interface HttpInstallKeyResolverStats {
+  /** Fetches started against the key host since construction (successful or not). */
+  fetches: number;
+  /** Keys currently cached. */
+  cached: number;
+  /** Fetches currently under way. */
+  inFlight: number;
+}
+
+/**
+ * Media types that can never be a PEM key: a key host answering with these is misconfigured (an HTML
+ * error page, a JSON API error, …). Other types, including none and `binary/octet-stream` (what S3-style
+ * hosts default to), are accepted and the body must then parse as an RSA SPKI PEM.
+ */
+function isClearlyNotPem(mediaType: string): boolean {
+  return (
+    mediaType === 'text/html' ||
+    mediaType === 'application/xhtml+xml' ||
+    mediaType === 'application/json' ||
+    mediaType === 'text/json' ||
+    mediaType === 'application/xml' ||
+    mediaType === 'text/xml' ||
+    mediaType === 'text/javascript' ||
+    mediaType === 'application/javascript' ||
+    mediaType.endsWith('+json') ||
+    mediaType.endsWith('+xml') ||
+    /^(image|audio|video|font|multipart)\//.test(mediaType)
+  );
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw ConnectError.create('config/invalid', `The install key resolver option ${name} must be a positive integer.`, {
+      [name]: String(value),
+    });
+  }
+  return value;
+}
+
+/**
+ * Fetches the public key of a signed install token from the install keys host (Atlassian's CDN by
+ * default), once per kid: keys are cached by kid (a rotated key always gets a new kid), concurrent
+ * resolves of one kid share one fetch, and failures are not cached.
+ */
+export class HttpInstallKeyResolver implements InstallKeyResolver {
+  private readonly baseUrl: string;
+  /** The base URL as shown in messages: no trailing slash (credentials, query and fragment are refused). */
+  private readonly keyHost: string;
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly cache: LruCache<string, CryptoKey>;
+  private readonly inFlight = new Map<string, Promise<CryptoKey>>();
+  private fetchCount = 0;
+
+  constructor(options: HttpInstallKeyResolverOptions) {
+    const url = parseInstallKeysBaseUrl(options.baseUrl);
+    this.baseUrl = url.href;
+    this.keyHost = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.timeoutMs);
+    this.maxBodyBytes = positiveInteger(
+      'maxBodyBytes',
+      options.maxBodyBytes ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.maxBodyBytes,
+    );
+    const cacheSize = positiveInteger('cacheSize', options.cacheSize ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.cacheSize);
+    this.cache = new LruCache(cacheSize);
+    this.fetchImpl = options.fetch ?? globalThis.fetch;
+  }
+
+  stats(): HttpInstallKeyResolverStats {
+    return { fetches: this.fetchCount, cached: this.cache.size, inFlight: this.inFlight.size };
+  }
+
+  async resolve(kid: string): Promise<CryptoKey> {
+    const untrusted: unknown = kid;
+    if (!isSafeKid(untrusted)) {
+      // The kid is attacker-controlled and unsafe: it is deliberately not echoed.
+      throw ConnectError.create(
+        'jwt/invalid-kid',
+        'The key id (kid) of the install token is missing or not of a valid form.',
+        { kidLength: typeof untrusted === 'string' ? untrusted.length : undefined },
+      );
+    }
+    const cached = this.cache.get(kid);
+    if (cached !== undefined) return cached;
+    const pending = this.inFlight.get(kid);
+    if (pending !== undefined) return pending;
+
+    const load = (async () => {
+      try {
+        const key = await this.load(kid);
+        this.cache.set(kid, key);
+        return key;
+      } finally {
+        this.inFlight.delete(kid);
+      }
+    })();
+    this.inFlight.set(kid, load);
+    return load;
+  }
+
+  private async load(kid: string): Promise<CryptoKey> {
+    const url = installKeyUrl(this.baseUrl, kid);
+    const where = { keyHost: this.keyHost, kid };
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    const timedOut = () =>
+      ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} did not answer for key ${kid} within ${this.timeoutMs} ms.`,
+        { ...where, timeoutMs: this.timeoutMs },
+      );
+
+    this.fetchCount++;
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, {
+        method: 'GET',
+        redirect: 'error',
+        signal,
+        headers: { accept: 'application/x-pem-file, text/plain;q=0.9, */*;q=0.1' },
+      });
+    } catch (cause) {
+      if (signal.aborted) throw timedOut();
+      throw ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} could not be reached for key ${kid} (or it redirected, which is not allowed).`,
+        { ...where, reason: reasonOf(cause) },
+        cause,
+      );
+    }
+
+    if (response.status !== 200) {
+      await discard(response);
+      if (response.status === 404 || response.status === 410) {
+        throw ConnectError.create(
+          'jwt/invalid-kid',
+          `The install key host ${this.keyHost} does not know key ${kid} (HTTP ${response.status}).`,
+          { ...where, status: response.status },
+        );
+      }
+      throw ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} answered HTTP ${response.status} for key ${kid}.`,
+        { ...where, status: response.status },
+      );
+    }
+
+    const contentType = response.headers.get('content-type');
+    const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (mediaType !== '' && isClearlyNotPem(mediaType)) {
+      await discard(response);
+      throw ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} served key ${kid} as ${mediaType}, not as a PEM public key; is the install keys URL right?`,
+        { ...where, contentType: mediaType },
+      );
+    }
+
+    const declaredLength = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (Number.isFinite(declaredLength) && declaredLength > this.maxBodyBytes) {
+      await discard(response);
+      throw this.tooLarge(kid);
+    }
+
+    let body: Uint8Array;
+    try {
+      body = await readCapped(response, this.maxBodyBytes);
+    } catch (cause) {
+      if (cause === TOO_LARGE) throw this.tooLarge(kid);
+      if (signal.aborted) throw timedOut();
+      throw ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} broke off while sending key ${kid}.`,
+        { ...where, reason: reasonOf(cause) },
+        cause,
+      );
+    }
+
+    return this.parse(kid, body);
+  }
+
+  private async parse(kid: string, body: Uint8Array): Promise<CryptoKey> {
+    const where = { keyHost: this.keyHost, kid };
+    let pem: string;
+    try {
+      pem = new TextDecoder('utf-8', { fatal: true }).decode(body).trim();
+    } catch {
+      pem = '';
+    }
+    const notAKey = (cause?: unknown) =>
+      ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} served key ${kid}, but it is not an RSA public key in SPKI PEM form.`,
+        where,
+        cause,
+      );
+    if (!pem.startsWith('-----BEGIN PUBLIC KEY-----') || !pem.endsWith('-----END PUBLIC KEY-----')) throw notAKey();
+
+    let key: CryptoKey;
+    try {
+      key = await importSPKI(pem, 'RS256');
+    } catch (cause) {
+      throw notAKey(cause);
+    }
+    const algorithm = key.algorithm as Partial<webcrypto.RsaHashedKeyAlgorithm>;
+    if (algorithm.name !== 'RSASSA-PKCS1-v1_5' || typeof algorithm.modulusLength !== 'number') throw notAKey();
+    if (algorithm.modulusLength < MIN_INSTALL_KEY_MODULUS_BITS) {
+      throw ConnectError.create(
+        'jwt/key-unavailable',
+        `The install key host ${this.keyHost} served key ${kid} as a ${algorithm.modulusLength}-bit RSA key; at least ${MIN_INSTALL_KEY_MODULUS_BITS} bits are required.`,
+        { ...where, modulusLength: algorithm.modulusLength },
+      );
+    }
+    return key;
+  }
+
+  private tooLarge(kid: string): ConnectError {
+    return ConnectError.create(
+      'jwt/key-unavailable',
+      `The install key host ${this.keyHost} served more than ${this.maxBodyBytes} bytes for key ${kid}, too much for a public key.`,
+      { keyHost: this.keyHost, kid, maxBodyBytes: this.maxBodyBytes },
+    );
+  }
+}
+
+const TOO_LARGE = Symbol('too large');
+
+/** Reads the whole body, cancelling the download as soon as it exceeds `maxBytes` (throws TOO_LARGE). */
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw TOO_LARGE;
+      }
+      chunks.push(value);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** Drops a body we will not read, so the connection is freed. */
+async function discard(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // nothing to free
+  }
+}
+
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const causeText = cause instanceof Error ? `: ${(cause as NodeJS.ErrnoException).code ?? cause.message}` : '';
+  return `${error.message}${causeText}`;
+}

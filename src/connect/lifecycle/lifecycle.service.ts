@@ -1,0 +1,85 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { LifecycleEventName, ResolvedConnectApp } from '../config/resolved-connect-app.js';
+import { ConnectTokenVerifier, type IncomingRequest } from '../auth/jwt/connect-token-verifier.js';
+import { InstallTokenVerifier } from '../auth/jwt/install-token-verifier.js';
+import { ConnectError } from '../errors/connect-error.js';
+import type { ConnectTenant } from '../tenants/tenant.js';
+import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
+import { LifecycleHookError, LifecycleHookRegistry } from './lifecycle-hook-registry.js';
+import { parseLifecyclePayload, type LifecyclePayload } from './lifecycle-payload.js';
+
+/**
+ * Carries out the four lifecycle callbacks: verify the token (RS256 signed install for `installed`
+ * and `uninstalled`, HS256 with the stored secret for `enabled` and `disabled`), validate the body,
+ * write the tenant and run the app's hooks.
+ */
+@Injectable()
+export class LifecycleService {
+  private readonly logger = new Logger('ConnectLifecycle');
+
+  constructor(
+    private readonly installTokens: InstallTokenVerifier,
+    private readonly connectTokens: ConnectTokenVerifier,
+    private readonly hooks: LifecycleHookRegistry,
+    @Inject(TENANT_STORE) private readonly tenants: TenantStore,
+  ) {}
+
+  async handle(event: LifecycleEventName, app: ResolvedConnectApp, request: IncomingRequest, body: unknown): Promise<void> {
+    if (event === 'installed' || event === 'uninstalled') {
+      const clientKey = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).clientKey : undefined;
+      await this.installTokens.verify(app, request, clientKey);
+    } else {
+      const verified = await this.connectTokens.verify(app, request, { allowContextQsh: false, allowInactiveTenant: true });
+      const clientKey = (body as Record<string, unknown> | null)?.clientKey;
+      if (clientKey !== verified.clientKey) {
+        throw ConnectError.create('jwt/iss-mismatch', 'The JWT issuer (iss) is not the clientKey of the payload.', { app: app.key });
+      }
+    }
+    const { payload, installation } = parseLifecyclePayload(app, event, body);
+
+    if (installation) {
+      await this.tenants.install(installation, (tenant, { previous, transaction }) =>
+        this.runHooks({ event, app, tenant, previous, payload, transaction }),
+      );
+      this.logger.log(`${app.key} installed on ${installation.baseUrl} (clientKey ${installation.clientKey}).`);
+      return;
+    }
+
+    const change = { kind: event } as { kind: 'uninstalled' | 'enabled' | 'disabled' };
+    // Refusing access must never be undone by an app's hook: uninstalled/disabled commit first.
+    const hooksInside = event === 'enabled';
+    const written = await this.tenants.update(app.key, payload.clientKey, change, async (tenant, { previous, transaction }) => {
+      if (hooksInside) await this.runHooks({ event, app, tenant, previous, payload, transaction });
+      return previous;
+    });
+    if (written === null) {
+      this.logger.log(`${app.key}: ${event} for unknown clientKey ${payload.clientKey}; nothing to change.`);
+      return;
+    }
+    this.logger.log(`${app.key} ${event} on ${written.tenant.baseUrl} (clientKey ${payload.clientKey}).`);
+    if (!hooksInside) {
+      await this.runHooks({ event, app, tenant: written.tenant, previous: written.result, payload, transaction: undefined });
+    }
+  }
+
+  private async runHooks(event: {
+    event: LifecycleEventName;
+    app: ResolvedConnectApp;
+    tenant: ConnectTenant;
+    previous: ConnectTenant | null;
+    payload: LifecyclePayload;
+    transaction: unknown;
+  }): Promise<void> {
+    try {
+      await this.hooks.run(event);
+    } catch (error) {
+      if (!(error instanceof LifecycleHookError)) throw error;
+      this.logger.error(`${error.message} (${event.app.key}, ${event.event}, clientKey ${event.tenant.clientKey})`, causeStack(error));
+      throw ConnectError.create('lifecycle/hook-failed', `The app could not complete the ${event.event} callback.`, { hook: error.hook }, error);
+    }
+  }
+}
+
+function causeStack(error: LifecycleHookError): string | undefined {
+  return error.cause instanceof Error ? error.cause.stack : undefined;
+}

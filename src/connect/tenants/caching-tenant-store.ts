@@ -1,0 +1,160 @@
+import { LruCache } from '../util/lru-cache.js';
+import type { ConnectTenant, TenantInstallation } from './tenant.js';
+import type { TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
+
+export interface CachingTenantStoreOptions {
+  /** Most tenants kept; the least recently used one is dropped first. */
+  readonly maxEntries: number;
+  /**
+   * How long a found tenant is served from memory. Writes made through this store refresh the entry
+   * at once; writes made by other instances show up here after at most this long.
+   */
+  readonly ttlMs: number;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** A lookup in progress; `abandoned` once a write or an invalidation makes its answer possibly stale. */
+interface Lookup {
+  promise: Promise<ConnectTenant | null>;
+  abandoned: boolean;
+}
+
+/** Writes in progress for one key; `overlapped` once two of them ran at the same time. */
+interface PendingWrites {
+  count: number;
+  overlapped: boolean;
+}
+
+/**
+ * A `TenantStore` that keeps recently found tenants in a bounded LRU in front of another store, so
+ * authenticating a request does not cost a database round trip.
+ *
+ * - Only tenants that exist are cached. A miss is not: caching misses would let a flood of made-up
+ *   client keys evict the real tenants from the bounded cache, and would hide a tenant installed
+ *   through another instance for up to a TTL. Concurrent lookups of one key (cached or not) share a
+ *   single call to the inner store, which is what absorbs bursts.
+ * - Failures are never cached: every caller of a failed lookup gets the error, the next call retries.
+ * - A write through this store replaces the entry with the tenant it wrote (so a re-install's new
+ *   secret is used by the very next request on this instance). A failed write, an update of a
+ *   missing tenant, or two writes of one key at the same time (whose commit order this instance
+ *   cannot see) drop the entry instead. A lookup that was in flight while a write finished does not
+ *   fill the cache with what it read.
+ * - Writes made elsewhere (other instances) are seen after at most `ttlMs`; call `invalidate` when you
+ *   know better, e.g. when a token fails verification against a cached secret.
+ */
+export class CachingTenantStore implements TenantStore {
+  private readonly cache: LruCache<string, ConnectTenant>;
+  private readonly lookups = new Map<string, Lookup>();
+  private readonly writes = new Map<string, PendingWrites>();
+
+  constructor(
+    private readonly inner: TenantStore,
+    options: CachingTenantStoreOptions,
+  ) {
+    if (!(options.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
+    this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now);
+  }
+
+  /** Tenants currently cached (for metrics and tests). */
+  get size(): number {
+    return this.cache.size;
+  }
+
+  find(appKey: string, clientKey: string): Promise<ConnectTenant | null> {
+    const key = cacheKey(appKey, clientKey);
+    const cached = this.cache.get(key);
+    if (cached !== undefined) return Promise.resolve(cached);
+    const pending = this.lookups.get(key);
+    if (pending !== undefined) return pending.promise;
+
+    // Registered before the inner call starts, so even a synchronous failure cleans up after itself.
+    const lookup = { abandoned: false } as Lookup;
+    this.lookups.set(key, lookup);
+    lookup.promise = this.lookUp(key, appKey, clientKey, lookup);
+    return lookup.promise;
+  }
+
+  async install<T>(
+    installation: TenantInstallation,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+  ): Promise<{ tenant: ConnectTenant; result: T }> {
+    return this.write(installation.appKey, installation.clientKey, () => this.inner.install(installation, work));
+  }
+
+  async update<T>(
+    appKey: string,
+    clientKey: string,
+    change: TenantStateChange,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+  ): Promise<{ tenant: ConnectTenant; result: T } | null> {
+    return this.write(appKey, clientKey, () => this.inner.update(appKey, clientKey, change, work));
+  }
+
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+
+  /** Forgets one tenant (and makes a lookup in flight for it not cache its answer). */
+  invalidate(appKey: string, clientKey: string): void {
+    this.forget(cacheKey(appKey, clientKey));
+  }
+
+  /** Forgets every tenant. */
+  clear(): void {
+    this.cache.clear();
+    for (const lookup of this.lookups.values()) lookup.abandoned = true;
+    this.lookups.clear();
+  }
+
+  private async lookUp(key: string, appKey: string, clientKey: string, lookup: Lookup): Promise<ConnectTenant | null> {
+    try {
+      const tenant = await this.inner.find(appKey, clientKey);
+      if (tenant !== null && !lookup.abandoned) this.cache.set(key, tenant);
+      return tenant;
+    } finally {
+      if (this.lookups.get(key) === lookup) this.lookups.delete(key);
+    }
+  }
+
+  private forget(key: string): void {
+    this.cache.delete(key);
+    const lookup = this.lookups.get(key);
+    if (lookup !== undefined) {
+      lookup.abandoned = true;
+      this.lookups.delete(key);
+    }
+  }
+
+  private async write<R extends { tenant: ConnectTenant } | null>(
+    appKey: string,
+    clientKey: string,
+    call: () => Promise<R>,
+  ): Promise<R> {
+    const key = cacheKey(appKey, clientKey);
+    let pending = this.writes.get(key);
+    if (pending === undefined) {
+      pending = { count: 0, overlapped: false };
+      this.writes.set(key, pending);
+    } else {
+      pending.overlapped = true;
+    }
+    pending.count += 1;
+
+    let outcome: R | undefined;
+    try {
+      outcome = await call();
+      return outcome;
+    } finally {
+      pending.count -= 1;
+      if (pending.count === 0) this.writes.delete(key);
+      // Whatever a lookup in flight read may predate this write: never let it fill the cache.
+      this.forget(key);
+      if (outcome != null && !pending.overlapped) this.cache.set(key, outcome.tenant);
+    }
+  }
+}
+
+function cacheKey(appKey: string, clientKey: string): string {
+  return JSON.stringify([appKey, clientKey]);
+}

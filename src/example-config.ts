@@ -1,0 +1,25 @@
+/** The example app's settings, read from the environment (see README). */
+export interface ExampleConfig {
+  port: number;
+  /** Public URL of this process; the apps live at `<appBaseUrl>/jira` and `<appBaseUrl>/confluence`. */
+  appBaseUrl: string;
+  databaseUrl?: string;
+  installKeysUrl?: string;
+  /** Where the embedded engine keeps its files (default `.data/pglite`); `memory` for none. */
+  embeddedDataDir?: string;
+  /** PostgreSQL schema for the tenant table (tests use one per run). */
+  databaseSchema?: string;
+}
+
+export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
+  const port = Number(env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(env.PORT)}.`);
+  return {
+    port,
+    appBaseUrl: (env.APP_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    databaseUrl: env.DATABASE_URL || undefined,
+    installKeysUrl: env.CONNECT_INSTALL_KEYS_URL || undefined,
+    embeddedDataDir: env.CONNECT_EMBEDDED_DATA_DIR || undefined,
+    databaseSchema: env.CONNECT_DATABASE_SCHEMA || undefined,
+  };
+}

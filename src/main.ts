@@ -1,0 +1,21 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { exampleConfigFromEnv } from './example-config.js';
+
+async function main(): Promise<void> {
+  const config = exampleConfigFromEnv();
+  const app = await NestFactory.create(AppModule.register(config));
+  app.enableShutdownHooks();
+  await app.listen(config.port);
+  const logger = new Logger('Example');
+  logger.log(`Listening on port ${config.port}.`);
+  logger.log(`Jira descriptor:       ${config.appBaseUrl}/jira/atlassian-connect.json`);
+  logger.log(`Confluence descriptor: ${config.appBaseUrl}/confluence/atlassian-connect.json`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';
+import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/app.module.js';
+import type { ExampleConfig } from '../../src/example-config.js';
+
+/** The public URL the example app believes it has; requests really go to 127.0.0.1. */
+export const PUBLIC_BASE_URL = 'https://connect-nest.example.test';
+
+export interface RunningExample {
+  app: INestApplication;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  host: FakeConnectHost;
+  jira: FakeHostApp;
+  confluence: FakeHostApp;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the real example app on a free port, against real PostgreSQL (a schema of its own) when
+ * DATABASE_URL is set and the embedded engine otherwise, with a fake Atlassian host for signed installs.
+ */
+export async function startExample(overrides: Partial<ExampleConfig> = {}, host?: FakeConnectHost): Promise<RunningExample> {
+  const fakeHost = host ?? (await FakeConnectHost.start());
+  const database = process.env.DATABASE_URL ? await startTestDatabase() : undefined;
+  const config: ExampleConfig = {
+    port: 0,
+    appBaseUrl: PUBLIC_BASE_URL,
+    installKeysUrl: fakeHost.installKeysUrl,
+    ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),
+    ...overrides,
+  };
+  const app = await NestFactory.create(AppModule.register(config), { logger: quietLogger() });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    url,
+    host: fakeHost,
+    jira: { key: JIRA_APP_KEY, product: 'jira', baseUrl: `${config.appBaseUrl}/jira`, via: url },
+    confluence: { key: CONFLUENCE_APP_KEY, product: 'confluence', baseUrl: `${config.appBaseUrl}/confluence`, via: url },
+    async close() {
+      await app.close();
+      if (!host) await fakeHost.close();
+      await database?.stop();
+    },
+  };
+}
+
+function quietLogger(): false | ['error', 'warn'] {
+  return process.env.CONNECT_TEST_LOGS ? ['error', 'warn'] : false;
+}

@@ -13,11 +13,12 @@ const shared = {
   },
   testEnvironment: 'node',
   testEnvironmentOptions: { globalsCleanup: 'off' },
-  testTimeout: 30_000,
 };
 export default {
+  // PGlite start-up and real HTTP servers take a few seconds on a loaded 2-core machine.
+  testTimeout: 60_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
-    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'], testTimeout: 60_000 },
+    { ...shared, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
   ],
 };

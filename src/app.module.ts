@@ -18,6 +18,7 @@ export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
       { product: 'confluence', key: CONFLUENCE_APP_KEY, baseUrl: `${config.appBaseUrl}/confluence`, descriptor: confluenceDescriptor },
     ],
     ...(config.installKeysUrl && { installKeysUrl: config.installKeysUrl }),
+    ...(config.authorizationServerUrl && { client: { authorizationServerUrl: config.authorizationServerUrl } }),
     database: {
       url: config.databaseUrl,
       embeddedDataDir: config.embeddedDataDir,

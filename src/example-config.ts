@@ -9,6 +9,8 @@ export interface ExampleConfig {
   embeddedDataDir?: string;
   /** PostgreSQL schema for the tenant table (tests use one per run). */
   databaseSchema?: string;
+  /** OAuth 2.0 authorization server for acting as a user (default Atlassian's). */
+  authorizationServerUrl?: string;
 }
 
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
@@ -21,5 +23,6 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
     installKeysUrl: env.CONNECT_INSTALL_KEYS_URL || undefined,
     embeddedDataDir: env.CONNECT_EMBEDDED_DATA_DIR || undefined,
     databaseSchema: env.CONNECT_DATABASE_SCHEMA || undefined,
+    authorizationServerUrl: env.CONNECT_AUTHORIZATION_SERVER_URL || undefined,
   };
 }

@@ -6,7 +6,7 @@ export const confluenceDescriptor: ConnectDescriptorInput = {
   description: 'Shows atlassian-connect-nest serving Jira and Confluence from one process.',
   vendor: { name: 'atlassian-connect-nest', url: 'https://github.com/atlassian-connect-nest' },
   apiVersion: 1,
-  scopes: ['READ'],
+  scopes: ['READ', 'ACT_AS_USER'],
   enableLicensing: false,
   modules: {
     generalPages: [{ key: 'hello-page', name: { value: 'Hello from Nest' }, url: '/pages/hello', location: 'system.header/left' }],

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConnectAuthModule } from './auth/connect-auth.module.js';
+import { ConnectClientModule } from './client/connect-client.module.js';
 import { ConnectAppRegistry } from './config/connect-app-registry.js';
 import { CONNECT_MODULE_OPTIONS, ConnectConfigurableModule } from './config/connect.module-definition.js';
 import type { ConnectModuleOptions } from './config/connect-options.js';
@@ -27,7 +28,7 @@ import { ConnectTenantsModule } from './tenants/connect-tenants.module.js';
  * ```
  */
 @Module({
-  imports: [ConnectTenantsModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule],
+  imports: [ConnectTenantsModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule, ConnectClientModule],
   providers: [
     {
       provide: ConnectAppRegistry,
@@ -35,6 +36,6 @@ import { ConnectTenantsModule } from './tenants/connect-tenants.module.js';
       useFactory: (options: ConnectModuleOptions) => new ConnectAppRegistry(resolveConnectApps(options.apps)),
     },
   ],
-  exports: [CONNECT_MODULE_OPTIONS, ConnectAppRegistry, ConnectTenantsModule, ConnectAuthModule, ConnectHttpModule],
+  exports: [CONNECT_MODULE_OPTIONS, ConnectAppRegistry, ConnectTenantsModule, ConnectAuthModule, ConnectHttpModule, ConnectClientModule],
 })
 export class ConnectModule extends ConnectConfigurableModule {}

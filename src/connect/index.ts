@@ -38,3 +38,11 @@ export { ConnectHealth, type ConnectHealthReport } from './health/connect-health
 export { ConnectError, isConnectError } from './errors/connect-error.js';
 export { CONNECT_ERROR_CODES, type ConnectErrorCode } from './errors/connect-error-codes.js';
 export { httpStatusOf, toErrorResponse } from './errors/connect-error-http.js';
+
+export { ConnectClient, type ActAsUserOptions, type ClientTarget } from './client/connect-client.js';
+export { ConnectHttpClient, type ConnectRequestOptions, type ConnectResponse, type HttpMethod } from './client/connect-http-client.js';
+export { ConnectClientError, type ConnectClientErrorFacts } from './client/connect-client-error.js';
+export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './client/retry-policy.js';
+export type { PageOptions } from './client/paginate.js';
+export { DEFAULT_AUTHORIZATION_SERVER_URL } from './client/user-token-provider.js';
+export type { ConnectClientOptions } from './config/connect-options.js';

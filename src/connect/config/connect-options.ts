@@ -1,5 +1,7 @@
 import type { InstallKeyResolver } from '../keys/install-key-resolver.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
+import type { ConnectTenant } from '../tenants/tenant.js';
+import type { RetryOptions } from '../client/retry-policy.js';
 import type { ConnectProduct } from './connect-product.js';
 import type { ConnectDescriptorInput, ResolvedConnectApp } from './resolved-connect-app.js';
 
@@ -22,6 +24,23 @@ export interface ConnectAppOptions {
   descriptor: ConnectDescriptorInput | ((app: Omit<ResolvedConnectApp, 'descriptor'>) => ConnectDescriptorInput);
   /** Further base URLs accepted as `aud` of signed installs (e.g. the URL a tunnel used to expose). */
   extraBaseUrls?: string[];
+  /**
+   * Outbound REST prefix replacing `/rest/api/` (per app, or per tenant as a function), e.g.
+   * `/rest/token-auth/api/` for Confluence Data Center sites behind an SSO proxy (Confluence 7.2+).
+   */
+  restApiPrefix?: string | ((tenant: ConnectTenant) => string | undefined);
+}
+
+/** Settings of the outbound client (`ConnectClient`). */
+export interface ConnectClientOptions {
+  /** Where user tokens come from (default `https://oauth-2-authorization-server.services.atlassian.com`). */
+  authorizationServerUrl?: string;
+  /** Per-attempt timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Retry policy (default 4 attempts, 60 s in all, 500 ms base backoff, 30 s longest wait, POST/PATCH not retried). */
+  retry?: Partial<RetryOptions>;
+  /** Bound of the user-token cache (default 10,000). */
+  userTokenCacheSize?: number;
 }
 
 /** Where tenants are stored. */
@@ -60,6 +79,8 @@ export interface ConnectModuleOptions {
   tenantStore?: TenantStore;
   /** Replace how install keys are resolved. */
   installKeyResolver?: InstallKeyResolver;
+  /** The outbound client's settings. */
+  client?: ConnectClientOptions;
 }
 
 export const DEFAULT_LEEWAY_SECONDS = 30;

@@ -21,6 +21,14 @@ export const CONNECT_ERROR_CODES = [
   'lifecycle/invalid-payload',
   'lifecycle/hook-failed',
   'config/invalid',
+  'client/http-error',
+  'client/timeout',
+  'client/aborted',
+  'client/network',
+  'client/foreign-origin',
+  'client/user-token',
+  'client/unknown-tenant',
+  'client/invalid-request',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

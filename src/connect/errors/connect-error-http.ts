@@ -9,6 +9,8 @@ export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'jwt/key-unavailable' || code === 'store/unavailable') return 503;
   if (code === 'lifecycle/invalid-payload') return 400;
   if (code === 'jwt/unknown-app') return 404;
+  // A failed call to the product is the product's (or the network's) fault, not the caller's.
+  if (code.startsWith('client/')) return code === 'client/timeout' ? 504 : 502;
   if (code === 'lifecycle/hook-failed' || code === 'config/invalid') return 500;
   return 401;
 }

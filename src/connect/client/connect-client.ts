@@ -1,0 +1,107 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ConnectAppRegistry } from '../config/connect-app-registry.js';
+import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
+import type { ConnectModuleOptions } from '../config/connect-options.js';
+import type { ConnectRequestContext } from '../auth/jwt/connect-token-verifier.js';
+import { isTenantActive, type ConnectTenant } from '../tenants/tenant.js';
+import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
+import { signAppJwt } from './app-jwt.js';
+import { ConnectClientError } from './connect-client-error.js';
+import { ConnectHttpClient, type ClientDefaults } from './connect-http-client.js';
+import { DEFAULT_RETRY_OPTIONS } from './retry-policy.js';
+import { DEFAULT_AUTHORIZATION_SERVER_URL, UserTokenProvider } from './user-token-provider.js';
+
+/** Whose product to call: a verified request, a tenant, or an (app key, clientKey) pair. */
+export type ClientTarget = ConnectRequestContext | ConnectTenant | { appKey: string; clientKey: string };
+
+export interface ActAsUserOptions {
+  /** OAuth scopes for the user token (default `['READ']`), e.g. `['READ', 'WRITE']`. */
+  scopes?: readonly string[];
+}
+
+/**
+ * Calls Jira and Confluence REST APIs for a tenant, as the app (a fresh JWT with qsh per request) or
+ * as a user (OAuth 2.0 JWT-bearer grant; needs the ACT_AS_USER scope).
+ *
+ * @example
+ * ```ts
+ * @Get('api/myself') @ConnectAuth()
+ * async myself(@ConnectContext() ctx: ConnectRequestContext) {
+ *   const asApp = await this.client.asApp(ctx).get('/rest/api/3/myself');
+ *   const asUser = await this.client.asUser(ctx, ctx.accountId!).get('/rest/api/3/myself');
+ *   return { asApp, asUser };
+ * }
+ * ```
+ */
+@Injectable()
+export class ConnectClient {
+  private readonly defaults: ClientDefaults;
+  private readonly userTokens: UserTokenProvider;
+
+  constructor(
+    @Inject(TENANT_STORE) private readonly tenants: TenantStore,
+    private readonly registry: ConnectAppRegistry,
+    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+  ) {
+    const client = options.client ?? {};
+    const prefixes = new Map(options.apps.map((app) => [app.key, app.restApiPrefix]));
+    this.defaults = {
+      timeoutMs: client.timeoutMs ?? 30_000,
+      retry: { ...DEFAULT_RETRY_OPTIONS, ...client.retry },
+      restApiPrefix: (tenant) => {
+        const prefix = prefixes.get(tenant.appKey);
+        return typeof prefix === 'function' ? prefix(tenant) : prefix;
+      },
+    };
+    this.userTokens = new UserTokenProvider({
+      authorizationServerUrl: client.authorizationServerUrl ?? DEFAULT_AUTHORIZATION_SERVER_URL,
+      cacheSize: client.userTokenCacheSize ?? 10_000,
+      timeoutMs: client.timeoutMs ?? 30_000,
+    });
+  }
+
+  /** Calls signed as the app itself. */
+  asApp(target: ClientTarget): ConnectHttpClient {
+    return new ConnectHttpClient(this.tenantOf(target), (method, url, tenant) => this.appAuthorization(method, url, tenant), this.defaults);
+  }
+
+  /** Calls made on behalf of a user (their permissions apply). */
+  asUser(target: ClientTarget, accountId: string, options: ActAsUserOptions = {}): ConnectHttpClient {
+    if (typeof accountId !== 'string' || accountId === '') {
+      throw new ConnectClientError('client/invalid-request', 'asUser() needs the account id of the user to act as.', { method: '-', url: '-', retries: 0 });
+    }
+    const scopes = options.scopes ?? ['READ'];
+    return new ConnectHttpClient(
+      this.tenantOf(target),
+      async (_method, _url, tenant) => `Bearer ${await this.userTokens.token(tenant, accountId, scopes)}`,
+      this.defaults,
+    );
+  }
+
+  /** Requests made to the authorization server so far. */
+  get userTokenRequests(): number {
+    return this.userTokens.tokenRequests;
+  }
+
+  private async appAuthorization(method: string, url: URL, tenant: ConnectTenant): Promise<string> {
+    return `JWT ${await signAppJwt(tenant.appKey, tenant.sharedSecret, method, url, tenant.baseUrl)}`;
+  }
+
+  private tenantOf(target: ClientTarget): () => Promise<ConnectTenant> {
+    if ('tenant' in target && 'app' in target) return async () => target.tenant;
+    if ('sharedSecret' in target) return async () => target;
+    let found: Promise<ConnectTenant> | undefined;
+    return () => (found ??= this.lookUp(target.appKey, target.clientKey));
+  }
+
+  private async lookUp(appKey: string, clientKey: string): Promise<ConnectTenant> {
+    if (this.registry.get(appKey) === undefined) {
+      throw new ConnectClientError('client/unknown-tenant', `No app with key ${JSON.stringify(appKey)} is configured.`, { method: '-', url: '-', retries: 0 });
+    }
+    const tenant = await this.tenants.find(appKey, clientKey);
+    if (tenant === null || !isTenantActive(tenant)) {
+      throw new ConnectClientError('client/unknown-tenant', `${appKey} is not installed and enabled on the site with that clientKey.`, { method: '-', url: '-', retries: 0 });
+    }
+    return tenant;
+  }
+}

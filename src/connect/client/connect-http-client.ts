@@ -1,0 +1,197 @@
+import { Logger } from '@nestjs/common';
+import type { ConnectTenant } from '../tenants/tenant.js';
+import { ConnectClientError, productMessagesOf } from './connect-client-error.js';
+import { paginate, type PageOptions } from './paginate.js';
+import { resolveRequestUrl, safeUrl, type QueryValue } from './request-url.js';
+import { backoffDelayMs, hintedDelayMs, isIdempotent, isRetryableStatus, type RetryOptions } from './retry-policy.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+export interface ConnectRequestOptions {
+  method?: HttpMethod;
+  /** Relative to the tenant's baseUrl (`/rest/api/3/myself`) or absolute on the tenant's origin. */
+  url: string;
+  query?: Record<string, QueryValue>;
+  /** Sent as JSON unless it is a string, Buffer or URLSearchParams. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Per attempt; default from the module options (30 s). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Retry tuning for this call; `false` disables retries. `{ retryNonIdempotent: true }` opts POST/PATCH in. */
+  retry?: Partial<RetryOptions> | false;
+}
+
+export interface ConnectResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  /** How many retries it took. */
+  retries: number;
+}
+
+/** Produces the Authorization header for one attempt. */
+export type Authorize = (method: string, url: URL, tenant: ConnectTenant) => Promise<string>;
+
+export interface ClientDefaults {
+  timeoutMs: number;
+  retry: RetryOptions;
+  restApiPrefix?: (tenant: ConnectTenant) => string | undefined;
+}
+
+const logger = new Logger('ConnectClient');
+
+/**
+ * Calls one tenant's product REST API as the app or as a user. Get one from `ConnectClient.asApp()` or
+ * `asUser()`. JSON in and out; non-2xx answers reject with `ConnectClientError`.
+ */
+export class ConnectHttpClient {
+  constructor(
+    private readonly tenant: () => Promise<ConnectTenant>,
+    private readonly authorize: Authorize,
+    private readonly defaults: ClientDefaults,
+  ) {}
+
+  async get<T = unknown>(url: string, options: Omit<ConnectRequestOptions, 'url' | 'method' | 'body'> = {}): Promise<T> {
+    return (await this.request<T>({ ...options, method: 'GET', url })).body;
+  }
+
+  async post<T = unknown>(url: string, body?: unknown, options: Omit<ConnectRequestOptions, 'url' | 'method' | 'body'> = {}): Promise<T> {
+    return (await this.request<T>({ ...options, method: 'POST', url, body })).body;
+  }
+
+  async put<T = unknown>(url: string, body?: unknown, options: Omit<ConnectRequestOptions, 'url' | 'method' | 'body'> = {}): Promise<T> {
+    return (await this.request<T>({ ...options, method: 'PUT', url, body })).body;
+  }
+
+  async patch<T = unknown>(url: string, body?: unknown, options: Omit<ConnectRequestOptions, 'url' | 'method' | 'body'> = {}): Promise<T> {
+    return (await this.request<T>({ ...options, method: 'PATCH', url, body })).body;
+  }
+
+  async delete<T = unknown>(url: string, options: Omit<ConnectRequestOptions, 'url' | 'method'> = {}): Promise<T> {
+    return (await this.request<T>({ ...options, method: 'DELETE', url })).body;
+  }
+
+  /**
+   * Every item of a paged collection: Jira's `startAt`/`maxResults`/`isLast`/`total` pages (`values`)
+   * and Confluence's `results` with `_links.next` (or `start`/`limit`).
+   *
+   * @example
+   * ```ts
+   * for await (const project of client.asApp(ctx).paginate<Project>('/rest/api/3/project/search')) { … }
+   * ```
+   */
+  paginate<T = unknown>(url: string, options: PageOptions & Omit<ConnectRequestOptions, 'url' | 'method' | 'body'> = {}): AsyncIterable<T> {
+    return paginate<T>((pageUrl, query) => this.request({ ...options, method: 'GET', url: pageUrl, query }), url, options);
+  }
+
+  /** The full response: status, headers, parsed body and the retry count. */
+  async request<T = unknown>(options: ConnectRequestOptions): Promise<ConnectResponse<T>> {
+    const method = (options.method ?? 'GET').toUpperCase() as HttpMethod;
+    const tenant = await this.tenant();
+    const url = resolveRequestUrl(tenant.baseUrl, options.url, method, options.query, this.defaults.restApiPrefix?.(tenant));
+    const shownUrl = safeUrl(url);
+    const retry: RetryOptions = options.retry === false ? { ...this.defaults.retry, maxAttempts: 1 } : { ...this.defaults.retry, ...options.retry };
+    const mayRetry = isIdempotent(method) || retry.retryNonIdempotent;
+    const { body, contentType } = encodeBody(options.body);
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      const facts = { method, url: shownUrl, retries: attempt - 1 };
+      if (options.signal?.aborted) throw new ConnectClientError('client/aborted', `${method} ${shownUrl} was aborted.`, facts);
+      const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+      if (contentType !== undefined && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
+      headers.authorization = await this.authorize(method, url, tenant);
+      const timeout = AbortSignal.timeout(options.timeoutMs ?? this.defaults.timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      let response: Response;
+      let parsed: unknown;
+      try {
+        response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+        parsed = await readBody(response);
+      } catch (error) {
+        if (options.signal?.aborted) throw new ConnectClientError('client/aborted', `${method} ${shownUrl} was aborted.`, facts, error);
+        const timedOut = timeout.aborted;
+        const code = timedOut ? 'client/timeout' : 'client/network';
+        const what = timedOut ? `did not answer within ${options.timeoutMs ?? this.defaults.timeoutMs} ms` : 'could not be reached';
+        const delay = mayRetry ? this.nextDelay(attempt, retry, started, undefined) : undefined;
+        if (delay === undefined) throw new ConnectClientError(code, `${method} ${shownUrl} ${what}.`, facts, error);
+        logger.debug(`Retrying ${method} ${shownUrl} in ${delay} ms: it ${what} (attempt ${attempt + 1} of ${retry.maxAttempts}).`);
+        await sleep(delay, options.signal, facts);
+        continue;
+      }
+      if (response.status >= 200 && response.status < 300) {
+        return { status: response.status, headers: response.headers, body: parsed as T, retries: attempt - 1 };
+      }
+      const retryable = isRetryableStatus(response.status);
+      const hinted = retryable ? hintedDelayMs(response.headers) : undefined;
+      const delay = retryable && mayRetry ? this.nextDelay(attempt, retry, started, hinted) : undefined;
+      if (delay === undefined) {
+        if (retryable && !mayRetry) logger.debug(`Not retrying ${method} ${shownUrl} after HTTP ${response.status}: ${method} is retried only when the call opts in (retry: { retryNonIdempotent: true }).`);
+        throw httpError(response, parsed, { ...facts, status: response.status });
+      }
+      logger.debug(`Retrying ${method} ${shownUrl} in ${delay} ms after HTTP ${response.status} (${hinted !== undefined ? 'as the product asked' : 'backoff'}; attempt ${attempt + 1} of ${retry.maxAttempts}).`);
+      await sleep(delay, options.signal, facts);
+    }
+  }
+
+  /** The wait before the next attempt, or `undefined` when no attempt or time is left. */
+  private nextDelay(attempt: number, retry: RetryOptions, started: number, hinted: number | undefined): number | undefined {
+    if (attempt >= retry.maxAttempts) return undefined;
+    const delay = Math.min(hinted ?? backoffDelayMs(attempt, retry), retry.maxDelayMs);
+    if (hinted !== undefined && hinted > retry.maxDelayMs) {
+      logger.debug(`The product asked to wait ${hinted} ms, longer than maxDelayMs ${retry.maxDelayMs}: giving up.`);
+      return undefined;
+    }
+    if (Date.now() - started + delay > retry.maxTotalMs) return undefined;
+    return delay;
+  }
+}
+
+function httpError(response: Response, body: unknown, facts: { method: string; url: string; retries: number; status: number }): ConnectClientError {
+  const messages = productMessagesOf(body);
+  if (response.status >= 300 && response.status < 400) {
+    return new ConnectClientError('client/http-error', `${facts.method} ${facts.url} answered a redirect (HTTP ${response.status}), which is not followed so credentials stay on the tenant's origin.`, facts);
+  }
+  const detail = messages.length > 0 ? `: ${messages.join('; ')}` : '';
+  const retried = facts.retries > 0 ? ` after ${facts.retries} retr${facts.retries === 1 ? 'y' : 'ies'}` : '';
+  return new ConnectClientError('client/http-error', `${facts.method} ${facts.url} answered HTTP ${response.status}${retried}${detail}`, { ...facts, productMessages: messages });
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (text === '') return undefined;
+  if (/json/i.test(response.headers.get('content-type') ?? '')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+function encodeBody(body: unknown): { body: string | URLSearchParams | Uint8Array | undefined; contentType: string | undefined } {
+  if (body === undefined) return { body: undefined, contentType: undefined };
+  if (typeof body === 'string') return { body, contentType: 'text/plain; charset=utf-8' };
+  if (body instanceof URLSearchParams) return { body, contentType: 'application/x-www-form-urlencoded' };
+  if (body instanceof Uint8Array) return { body, contentType: 'application/octet-stream' };
+  return { body: JSON.stringify(body), contentType: 'application/json' };
+}
+
+function hasHeader(headers: Record<string, string>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, facts: { method: string; url: string; retries: number }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ConnectClientError('client/aborted', `${facts.method} ${facts.url} was aborted while waiting to retry.`, facts));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

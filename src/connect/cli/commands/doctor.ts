@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { parseDoctorTarget, runDoctorChecks, type DoctorCheck, type DoctorTarget } from '../../diagnostics/doctor-checks.js';
+import { DEFAULT_INSTALL_KEYS_URL } from '../../keys/http-install-key-resolver.js';
+import { parseInstallKeysBaseUrl } from '../../keys/kid.js';
+import type { CliCommand } from '../cli-io.js';
+
+const DEFAULT_TIMEOUT_MS = 5000;
+
+const USAGE = `Usage: atlassian-connect-nest doctor <baseUrl | descriptor URL> [options]
+
+Checks a running app from outside, as the product sees it: the descriptor at
+<baseUrl>/atlassian-connect.json (valid JSON, its baseUrl, https, port, jwt authentication,
+the signed-install and context-qsh migrations), every lifecycle URL (an unsigned POST must get
+401, not 404 or 500) and the install keys host.
+
+  --install-keys-url <url>   the install keys host the app uses (unreachable: FAIL); without it
+                             ${DEFAULT_INSTALL_KEYS_URL} is tried for 3 s (unreachable: WARN)
+  --timeout <ms>             per request (default ${DEFAULT_TIMEOUT_MS})
+
+Prints one PASS, WARN or FAIL line per check.
+Exit status: 0 no check failed (warnings allowed), 1 at least one FAIL, 2 usage error.`;
+
+const TAGS = { pass: 'PASS', warn: 'WARN', fail: 'FAIL' } as const;
+
+/** `atlassian-connect-nest doctor`: argument parsing and printing; the checks are in diagnostics/doctor-checks. */
+export const doctor: CliCommand = async (argv, io) => {
+  const usage = (message: string) => {
+    io.err(`doctor: ${message}`);
+    io.err('Run `atlassian-connect-nest doctor --help` for the options.');
+    return 2;
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'install-keys-url': { type: 'string' },
+        timeout: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) return usage('give exactly one baseUrl or descriptor URL.');
+  let target: DoctorTarget;
+  try {
+    target = parseDoctorTarget(positionals[0]!);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (values.timeout !== undefined) {
+    timeoutMs = Number(values.timeout);
+    if (!/^\d+$/.test(values.timeout) || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1) return usage('--timeout must be a positive number of milliseconds.');
+  }
+  const installKeysUrl = values['install-keys-url'];
+  if (installKeysUrl !== undefined) {
+    try {
+      parseInstallKeysBaseUrl(installKeysUrl);
+    } catch (error) {
+      return usage(`--install-keys-url: ${(error as Error).message}`);
+    }
+  }
+
+  io.out(`Checking ${target.baseUrl ?? target.descriptorUrl} (descriptor ${target.descriptorUrl})`);
+  const width = 'lifecycle uninstalled'.length;
+  const checks = await runDoctorChecks(target, {
+    fetch: globalThis.fetch,
+    timeoutMs,
+    ...(installKeysUrl !== undefined && { installKeysUrl }),
+    onCheck: (check) => io.out(`${TAGS[check.status]}  ${check.name.padEnd(width)}  ${check.message}`),
+  });
+  const count = (status: DoctorCheck['status']) => checks.filter((check) => check.status === status).length;
+  const failed = count('fail');
+  io.out(`${checks.length} checks: ${count('pass')} passed, ${count('warn')} warnings, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+};

@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService, Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';
 import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/app.module.js';
@@ -21,17 +21,19 @@ export interface RunningExample {
  * Starts the real example app on a free port, against real PostgreSQL (a schema of its own) when
  * DATABASE_URL is set and the embedded engine otherwise, with a fake Atlassian host for signed installs.
  */
-export async function startExample(overrides: Partial<ExampleConfig> = {}, host?: FakeConnectHost): Promise<RunningExample> {
+export async function startExample(overrides: Partial<ExampleConfig> = {}, host?: FakeConnectHost, logger?: LoggerService, extraProviders: Provider[] = []): Promise<RunningExample> {
   const fakeHost = host ?? (await FakeConnectHost.start());
   const database = process.env.DATABASE_URL ? await startTestDatabase() : undefined;
   const config: ExampleConfig = {
     port: 0,
     appBaseUrl: PUBLIC_BASE_URL,
     installKeysUrl: fakeHost.installKeysUrl,
+    authorizationServerUrl: fakeHost.authorizationServerUrl,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),
     ...overrides,
   };
-  const app = await NestFactory.create(AppModule.register(config), { logger: quietLogger() });
+  const root = AppModule.register(config);
+  const app = await NestFactory.create({ ...root, providers: [...(root.providers ?? []), ...extraProviders] }, { logger: logger ?? quietLogger() });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

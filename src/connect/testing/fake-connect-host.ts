@@ -3,6 +3,8 @@ import { SignJWT, type JWTPayload } from 'jose';
 import { queryStringHash } from '../auth/jwt/canonical-request.js';
 import type { ConnectProduct } from '../config/connect-product.js';
 import { LIFECYCLE_PATHS, type LifecycleEventName } from '../config/resolved-connect-app.js';
+import { FakeAuthorizationServer } from './fake-authorization-server.js';
+import { FakeProductApi, type FakeProductApiOptions } from './fake-product-api.js';
 import { httpCall, type HttpCallResponse } from './http-call.js';
 import { createInstallKeyPair, type InstallKeyPair } from './install-key-pair.js';
 import { InstallKeyServer } from './install-key-server.js';
@@ -19,6 +21,11 @@ export interface FakeHostApp {
    * baseUrl's path is appended, and the Host header keeps the baseUrl's host. Default: the baseUrl.
    */
   via?: string;
+  /**
+   * The app's descriptor scopes. When given, sites with a real API (see {@link FakeConnectHost.startSite})
+   * only issue user tokens if they include `ACT_AS_USER`, as the product does.
+   */
+  scopes?: readonly string[];
 }
 
 /** One simulated Jira or Confluence Cloud site. */
@@ -30,6 +37,24 @@ export interface FakeSite {
   product: ConnectProduct;
   oauthClientId: string;
   installationId: string;
+}
+
+/** A site with a real local REST API ({@link FakeConnectHost.startSite}); its `baseUrl` is the API's URL. */
+export interface FakeApiSite extends FakeSite {
+  api: FakeProductApi;
+}
+
+export interface FakeConnectHostOptions {
+  /** Port of the install-key server on 127.0.0.1. Default: a free one. */
+  keysPort?: number;
+  /** Port of the OAuth 2.0 authorization server on 127.0.0.1. Default: a free one. */
+  authorizationServerPort?: number;
+}
+
+/** Options of {@link FakeConnectHost.startSite}. */
+export interface FakeSiteStartOptions extends Omit<FakeProductApiOptions, 'product' | 'authorizationServer'> {
+  /** Overrides of the generated site (clientKey, sharedSecret, oauthClientId, installationId). */
+  site?: Partial<Omit<FakeSite, 'baseUrl' | 'product'>>;
 }
 
 /** Ways to make a lifecycle call wrong on purpose. */
@@ -46,6 +71,11 @@ export interface LifecycleCallOptions {
   payload?: Record<string, unknown>;
   /** Send the token in the `jwt` query parameter instead of the Authorization header. */
   tokenInQuery?: boolean;
+  /**
+   * The lifecycle URL relative to the app's baseUrl, as the descriptor declares it (may carry a query).
+   * Default: the framework's (`/installed`, `/uninstalled`, `/enabled`, `/disabled`).
+   */
+  path?: string;
 }
 
 /**
@@ -61,22 +91,41 @@ export interface LifecycleCallOptions {
  * expect((await host.install(app, site)).status).toBe(204);
  * const token = await host.tokenFor(app, site, 'GET', '/jira/api/whoami');
  * ```
+ *
+ * For the app's outbound calls, `await host.startSite('jira')` gives a site whose `baseUrl` is a real
+ * local REST API ({@link FakeProductApi}); once `host.install(app, site)` succeeded, that API accepts
+ * the app's JWTs, and `host.authorizationServerUrl` issues user tokens (JWT-bearer grant) for it.
  */
 export class FakeConnectHost {
   private keyPair: InstallKeyPair;
+  private readonly apis = new Map<string, FakeProductApi>();
 
   private constructor(
     readonly keyServer: InstallKeyServer,
     keyPair: InstallKeyPair,
+    /** The OAuth 2.0 authorization server shared by every site started with {@link startSite}. */
+    readonly authorizationServer: FakeAuthorizationServer,
   ) {
     this.keyPair = keyPair;
   }
 
-  static async start(): Promise<FakeConnectHost> {
-    const keyServer = await InstallKeyServer.start();
+  static async start(options: FakeConnectHostOptions = {}): Promise<FakeConnectHost> {
     const keyPair = await createInstallKeyPair();
+    const keyServer = await InstallKeyServer.start({ port: options.keysPort ?? 0 });
     keyServer.add(keyPair);
-    return new FakeConnectHost(keyServer, keyPair);
+    let authorizationServer: FakeAuthorizationServer;
+    try {
+      authorizationServer = await FakeAuthorizationServer.start({ port: options.authorizationServerPort ?? 0 });
+    } catch (error) {
+      await keyServer.close();
+      throw error;
+    }
+    return new FakeConnectHost(keyServer, keyPair, authorizationServer);
+  }
+
+  /** The authorization server URL to configure in the app (the JWT-bearer assertion's `aud`; token endpoint `<url>/oauth2/token`). */
+  get authorizationServerUrl(): string {
+    return this.authorizationServer.url;
   }
 
   /** The URL to configure as the app's `installKeysUrl`. */
@@ -108,6 +157,23 @@ export class FakeConnectHost {
       installationId: `ari:cloud:ecosystem::installation/${randomUUID()}`,
       ...overrides,
     };
+  }
+
+  /**
+   * A new site with a real REST API on 127.0.0.1: its `baseUrl` is `http://127.0.0.1:<port>` (Confluence:
+   * `…/wiki`). The API accepts an app's JWTs once `install(app, site)` succeeded (2xx), and forgets the
+   * app again after a successful `uninstall`. `close()` stops it.
+   */
+  async startSite(product: ConnectProduct, options: FakeSiteStartOptions = {}): Promise<FakeApiSite> {
+    const { site: overrides, ...apiOptions } = options;
+    const api = await FakeProductApi.start({ ...apiOptions, product, authorizationServer: this.authorizationServer });
+    this.apis.set(api.baseUrl, api);
+    return { ...this.newSite(product, overrides), baseUrl: api.baseUrl, api };
+  }
+
+  /** The REST API of a site started with {@link startSite} (also found for copies such as `rotateSecret(site)`). */
+  apiOf(site: FakeSite): FakeProductApi | undefined {
+    return (site as Partial<FakeApiSite>).api ?? this.apis.get(site.baseUrl.replace(/\/+$/, ''));
   }
 
   /** The same site after a secret rotation (what a re-install carries). */
@@ -153,7 +219,8 @@ export class FakeConnectHost {
 
   /** Posts one lifecycle callback the way the product does. */
   async lifecycle(event: LifecycleEventName, app: FakeHostApp, site: FakeSite, options: LifecycleCallOptions = {}): Promise<HttpCallResponse> {
-    const path = new URL(app.baseUrl).pathname.replace(/\/+$/, '') + LIFECYCLE_PATHS[event];
+    const relative = options.path ?? LIFECYCLE_PATHS[event];
+    const path = new URL(app.baseUrl).pathname.replace(/\/+$/, '') + (relative.startsWith('/') ? relative : `/${relative}`);
     const payload = withOverrides(this.lifecyclePayload(app, site, event), options.payload);
     const signing = options.signing ?? 'RS256';
     const headers: Record<string, string> = {};
@@ -170,10 +237,12 @@ export class FakeConnectHost {
         options.claims,
       );
       const token = await this.signLifecycleToken(signing, claims, site, options);
-      if (options.tokenInQuery) url = `${path}?jwt=${token}`;
+      if (options.tokenInQuery) url = `${path}${path.includes('?') ? '&' : '?'}jwt=${token}`;
       else headers.authorization = `JWT ${token}`;
     }
-    return this.send(app, 'POST', url, { headers, body: payload });
+    const response = await this.send(app, 'POST', url, { headers, body: payload });
+    if (response.status >= 200 && response.status < 300) this.recordOnApi(event, app, site, payload);
+    return response;
   }
 
   /** An HS256 token for a request to the app, as the product signs it. */
@@ -189,7 +258,31 @@ export class FakeConnectHost {
   }
 
   async close(): Promise<void> {
-    await this.keyServer.close();
+    const apis = [...this.apis.values()];
+    this.apis.clear();
+    await Promise.all([this.keyServer.close(), this.authorizationServer.close(), ...apis.map((api) => api.close())]);
+  }
+
+  /** Keeps a site's REST API in step with what the app accepted: it trusts the secret the app stored. */
+  private recordOnApi(event: LifecycleEventName, app: FakeHostApp, site: FakeSite, payload: Record<string, unknown>): void {
+    const api = this.apiOf(site);
+    if (api === undefined) return;
+    if (event === 'uninstalled') {
+      api.uninstall(app.key);
+      return;
+    }
+    if (event !== 'installed') return;
+    const text = (name: string, fallback: string | undefined) => (typeof payload[name] === 'string' ? (payload[name] as string) : fallback);
+    const sharedSecret = text('sharedSecret', undefined);
+    if (sharedSecret === undefined) return;
+    const oauthClientId = text('oauthClientId', undefined);
+    api.install({
+      appKey: text('key', app.key)!,
+      clientKey: text('clientKey', site.clientKey)!,
+      sharedSecret,
+      ...(oauthClientId !== undefined && { oauthClientId }),
+      ...(app.scopes !== undefined && { scopes: app.scopes }),
+    });
   }
 
   private async signLifecycleToken(signing: 'RS256' | 'HS256' | 'none', claims: JWTPayload, site: FakeSite, options: LifecycleCallOptions): Promise<string> {

@@ -2,7 +2,44 @@
  * atlassian-connect-nest/testing: what app authors use in their own tests to act as Jira or
  * Confluence (signed installs with real RSA keys, HS256 request tokens) against a real app.
  */
-export { FakeConnectHost, type FakeHostApp, type FakeSite, type LifecycleCallOptions } from './fake-connect-host.js';
+export {
+  FakeConnectHost,
+  type FakeApiSite,
+  type FakeConnectHostOptions,
+  type FakeHostApp,
+  type FakeSite,
+  type FakeSiteStartOptions,
+  type LifecycleCallOptions,
+} from './fake-connect-host.js';
+export {
+  FakeProductApi,
+  addonAccountId,
+  DEFAULT_FAKE_CONTENTS,
+  DEFAULT_FAKE_PROJECTS,
+  DEFAULT_FAKE_SPACES,
+  type FakeApiFailure,
+  type FakeApiInstallation,
+  type FakeApiRefusal,
+  type FakeApiRefusalReason,
+  type FakeApiRequest,
+  type FakeApiRouteHandler,
+  type FakeContent,
+  type FakeProductApiOptions,
+  type FakeProject,
+  type FakeSpace,
+} from './fake-product-api.js';
+export {
+  FakeAuthorizationServer,
+  CONNECT_CLIENT_ID_PREFIX,
+  CONNECT_USER_ACCOUNT_PREFIX,
+  JWT_BEARER_GRANT_TYPE,
+  OAUTH_TOKEN_PATH,
+  type FakeAccessGrant,
+  type FakeAuthorizationServerOptions,
+  type FakeOAuthClient,
+  type FakeTokenFailure,
+  type FakeTokenRequest,
+} from './fake-authorization-server.js';
 export { signConnectToken, type SignConnectTokenOptions } from './sign-connect-token.js';
 export { createInstallKeyPair, type InstallKeyPair, type CreateInstallKeyPairOptions } from './install-key-pair.js';
 export { InstallKeyServer, type InstallKeyServerOptions, type InstallKeyServerResponse } from './install-key-server.js';

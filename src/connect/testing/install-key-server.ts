@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 export interface InstallKeyServerOptions {
   /** Serve keys under this path, e.g. `/keys` gives `http://127.0.0.1:PORT/keys/<kid>`. Default: none. */
   pathPrefix?: string;
+  /** Listen on this port of 127.0.0.1 (e.g. one the app was already configured with). Default 0: a free port. */
+  port?: number;
 }
 
 /** An arbitrary answer to every key request, see {@link InstallKeyServer.respondWith}. */
@@ -62,7 +64,7 @@ export class InstallKeyServer {
     this.url = `http://127.0.0.1:${port}${pathPrefix}`;
   }
 
-  /** Starts a server on 127.0.0.1 with a free port. */
+  /** Starts a server on 127.0.0.1, on `options.port` or else a free port. */
   static async start(options: InstallKeyServerOptions = {}): Promise<InstallKeyServer> {
     const prefix = normalizePrefix(options.pathPrefix ?? '');
     let instance: InstallKeyServer | undefined;
@@ -82,7 +84,9 @@ export class InstallKeyServer {
       });
     });
     server.keepAliveTimeout = 1000;
-    await listen(server, 0);
+    const wanted = options.port ?? 0;
+    if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new RangeError('port must be an integer from 0 to 65535');
+    await listen(server, wanted);
     const { port } = server.address() as AddressInfo;
     instance = new InstallKeyServer(server, port, prefix);
     return instance;

@@ -1,0 +1,49 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CliIo } from '../cli-io.js';
+import { simulate } from './simulate.js';
+
+function captureIo(): CliIo & { outLines: string[]; errLines: string[] } {
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  return { outLines, errLines, out: (line) => outLines.push(line), err: (line) => errLines.push(line), stopped: new Promise(() => undefined) };
+}
+
+describe('simulate command: arguments', () => {
+  it('prints the help, including the token endpoint', async () => {
+    const io = captureIo();
+    expect(await simulate(['--help'], io)).toBe(0);
+    const help = io.outLines.join('\n');
+    expect(help).toContain('Usage: atlassian-connect-nest simulate --descriptor <url>');
+    expect(help).toContain('/_simulator/token?method=GET&url=/jira/pages/hello');
+    expect(help).toContain('CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:<n>');
+  });
+
+  it.each<[string[], string]>([
+    [[], '--descriptor <url> is required'],
+    [['--descriptor', 'not a url'], 'is not an absolute URL'],
+    [['--descriptor', 'file:///etc/passwd'], 'must be an http(s) URL'],
+    [['--descriptor', 'http://x/d.json', '--product', 'trello'], '--product must be jira or confluence'],
+    [['--descriptor', 'http://x/d.json', '--keys-port', 'abc'], '--keys-port must be a port number'],
+    [['--descriptor', 'http://x/d.json', '--port', '70000'], '--port must be a port number'],
+    [['--descriptor', 'http://x/d.json', '--port', '4000', '--keys-port', '4000'], '--keys-port and --port must differ'],
+    [['--descriptor', 'http://x/d.json', '--bogus'], "Unknown option '--bogus'"],
+  ])('refuses %j with exit code 2', async (argv, message) => {
+    const io = captureIo();
+    expect(await simulate(argv, io)).toBe(2);
+    expect(io.errLines[0]).toContain(message);
+  });
+
+  it('exits 2 with a clear message when the keys port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const io = captureIo();
+      expect(await simulate(['--descriptor', 'http://127.0.0.1:1/d.json', '--keys-port', String(port)], io)).toBe(2);
+      expect(io.errLines).toEqual([`simulate: could not start the install-key server on port ${port}: the port is already in use (another simulator still running?)`]);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});

@@ -1,0 +1,175 @@
+import { parseArgs } from 'node:util';
+import { isConnectProduct } from '../../config/connect-product.js';
+import { Simulation, SIMULATOR_TOKEN_PATH, type SimulationOptions } from '../../simulator/simulation.js';
+import { formatTable } from '../../simulator/table.js';
+import type { CliCommand } from '../cli-io.js';
+
+export const SIMULATE_HELP = `Usage: atlassian-connect-nest simulate --descriptor <url> [options]
+
+Acts as a Jira or Confluence Cloud site on 127.0.0.1 against your running app: fetches and checks the
+descriptor like the product, performs a signed install (RS256 with a kid, aud = the descriptor's
+baseUrl, request-bound qsh), enables the app, loads every page module and posts every webhook the way
+the product does, and prints a table of the steps (step, HTTP status, ms, problem).
+Exit code: 0 when every step passed, 1 when one failed, 2 for usage errors.
+
+Options:
+  --descriptor <url>     the app's descriptor URL (required)
+  --product <product>    jira | confluence. Default: guessed from the descriptor (product-specific module
+                         types, PROJECT_ADMIN/SPACE_ADMIN, webhook events, web locations, then the words
+                         jira/confluence in key or baseUrl); --product always wins
+  --keys-port <n>        port of the install-key server (default: a free one). Start the app beforehand with
+                         CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:<n> so it trusts this simulator's key
+  --port <n>             port of the simulated site's REST API (default: a free one). It is the site's baseUrl
+                         in the install payload (Confluence: with /wiki) and answers the app's outbound calls
+  --context-url <path>   also GET this app URL (relative to the baseUrl) with a context token
+                         (qsh "context-qsh"), as the app's front end does after AP.context.getToken().
+                         Repeatable. The descriptor does not say which routes take context tokens, so the
+                         simulator calls only the ones you name
+  --account-id <id>      the user (sub) of page and context tokens (default 5b10ac8d82e05b22cc7d4ef5)
+  --rotate               re-install with a new shared secret; the old secret must then be refused (401) and
+                         the new one accepted, on the first page module (else webhook, else context URL)
+  --uninstall            send disabled and uninstalled, then check that a page load is refused (401)
+  --keep                 stay up until Ctrl-C (SIGINT/SIGTERM): prints a ready curl line per module (tokens
+                         valid for an hour) and signs further tokens on request:
+                           curl 'http://127.0.0.1:<port>${SIMULATOR_TOKEN_PATH}?method=GET&url=/jira/pages/hello'
+                         answers the token as text. url is the path below the app's origin (with its query;
+                         qsh is computed with the baseUrl path stripped). Add &qsh=context for a context
+                         token, &sub=<accountId>, &expiresIn=<seconds> (default 180), &format=json for the
+                         canonical request and qsh
+  -h, --help             this text
+
+What the simulated site calls:
+  lifecycle      installed (RS256 signed install, full payload) then enabled (HS256); a second enabled
+                 carrying a context token must be refused (CVE-2021-26074)
+  page modules   generalPages, adminPages, configurePage, postInstallPage, webPanels, dialogs, webItems that
+                 open a dialog; Jira: jiraProjectPages, jira*TabPanels, jiraDashboardItems, jiraReports,
+                 jiraIssueContents, jiraIssueGlances, jiraBackgroundScripts; Confluence: staticContentMacros,
+                 dynamicContentMacros, spaceToolsTabs. GET <url>?xdm_e&xdm_c&cp&lic&cv&tz&loc&jwt=<HS256,
+                 request-bound qsh>, {page.id}-style variables filled with sample values. Expects 200
+  webhooks       POST <url> with a sample event body and Authorization: JWT (request-bound qsh). Expects 2xx`;
+
+export const simulate: CliCommand = async (argv, io) => {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        descriptor: { type: 'string' },
+        product: { type: 'string' },
+        'keys-port': { type: 'string' },
+        port: { type: 'string' },
+        'context-url': { type: 'string', multiple: true },
+        'account-id': { type: 'string' },
+        rotate: { type: 'boolean' },
+        uninstall: { type: 'boolean' },
+        keep: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    io.err(`simulate: ${error instanceof Error ? error.message : String(error)}`);
+    io.err('Run `atlassian-connect-nest simulate --help` for the options.');
+    return 2;
+  }
+  if (values.help) {
+    io.out(SIMULATE_HELP);
+    return 0;
+  }
+  const usage = (message: string) => {
+    io.err(`simulate: ${message}`);
+    io.err('Run `atlassian-connect-nest simulate --help` for the options.');
+    return 2;
+  };
+  const descriptorUrl = values.descriptor as string | undefined;
+  if (!descriptorUrl) return usage('--descriptor <url> is required (e.g. http://localhost:3000/jira/atlassian-connect.json).');
+  try {
+    const url = new URL(descriptorUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return usage(`--descriptor must be an http(s) URL, not ${url.protocol}`);
+  } catch {
+    return usage(`--descriptor ${JSON.stringify(descriptorUrl)} is not an absolute URL.`);
+  }
+  const product = values.product as string | undefined;
+  if (product !== undefined && !isConnectProduct(product)) return usage(`--product must be jira or confluence, not ${JSON.stringify(product)}.`);
+  const keysPort = parsePort(values['keys-port'] as string | undefined);
+  const port = parsePort(values.port as string | undefined);
+  if (keysPort === null) return usage('--keys-port must be a port number (0-65535).');
+  if (port === null) return usage('--port must be a port number (0-65535).');
+  if (keysPort !== undefined && keysPort !== 0 && keysPort === port) return usage('--keys-port and --port must differ.');
+
+  const options: SimulationOptions = {
+    descriptorUrl,
+    ...(product !== undefined && { product }),
+    ...(keysPort !== undefined && { keysPort }),
+    ...(port !== undefined && { port }),
+    contextUrls: (values['context-url'] as string[] | undefined) ?? [],
+    ...(typeof values['account-id'] === 'string' && { accountId: values['account-id'] }),
+    rotate: values.rotate === true,
+    uninstall: values.uninstall === true,
+  };
+
+  let simulation: Simulation;
+  try {
+    simulation = await Simulation.start(options);
+  } catch (error) {
+    io.err(`simulate: could not start the install-key server${keysPort ? ` on port ${keysPort}` : ''}: ${listenProblem(error)}`);
+    return 2;
+  }
+  try {
+    io.out(`Install keys served at ${simulation.installKeysUrl} (the app must run with CONNECT_INSTALL_KEYS_URL=${simulation.installKeysUrl}).`);
+    let report;
+    try {
+      report = await simulation.run((line) => io.out(line));
+    } catch (error) {
+      if (isListenError(error)) {
+        io.err(`simulate: could not start the site's REST API${port ? ` on port ${port}` : ''}: ${listenProblem(error)}`);
+        return 2;
+      }
+      throw error;
+    }
+    io.out('');
+    for (const line of formatTable(report.rows)) io.out(line);
+    for (const hint of report.hints) io.out(`\nHint: ${hint}`);
+    const failed = report.rows.filter((r) => !r.ok).length;
+    io.out(`\n${failed === 0 ? 'PASS' : 'FAIL'}: ${report.rows.length} step${report.rows.length === 1 ? '' : 's'}, ${failed} failed.`);
+
+    if (values.keep) {
+      const curls = await simulation.curlLines();
+      if (curls.length > 0) {
+        io.out('\nReady-to-run requests (tokens valid for an hour):');
+        for (const line of curls) io.out(line);
+      }
+      if (simulation.tokenEndpoint) {
+        io.out(`\nMore tokens: curl '${simulation.tokenEndpoint}?method=GET&url=<path below the app origin>' (&qsh=context, &format=json).`);
+        io.out(`Site REST API: ${simulation.site!.baseUrl}; OAuth token endpoint: ${simulation.host.authorizationServer.tokenUrl}.`);
+      }
+      io.out('Simulator running; press Ctrl-C to stop.');
+      await io.stopped;
+      io.out('Simulator stopped.');
+    }
+    return report.ok ? 0 : 1;
+  } finally {
+    await simulation.close();
+  }
+};
+
+/** undefined when absent, null when invalid. */
+function parsePort(value: string | undefined): number | undefined | null {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,5}$/.test(value)) return null;
+  const port = Number(value);
+  return port <= 65535 ? port : null;
+}
+
+function isListenError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL';
+}
+
+function listenProblem(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') return 'the port is already in use (another simulator still running?)';
+  if (code === 'EACCES') return 'permission denied for that port';
+  return error instanceof Error ? error.message : String(error);
+}

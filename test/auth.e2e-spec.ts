@@ -156,6 +156,22 @@ describe('@ConnectAuth() on the example app', () => {
     expect(response.headers['content-security-policy']).toBe(`frame-ancestors ${new URL(site.baseUrl).origin}`);
   });
 
+  it('answers invalid JSON and oversized lifecycle bodies with typed errors', async () => {
+    const headers = { 'content-type': 'application/json' };
+    const broken = await ex.host.send(ex.jira, 'POST', '/jira/installed', { headers, body: '{"key": ' });
+    expect({ status: broken.status, body: broken.body }).toEqual({ status: 400, body: { type: 'lifecycle/invalid-payload', message: expect.any(String) } });
+    const huge = await ex.host.send(ex.jira, 'POST', '/jira/installed', { headers, body: JSON.stringify({ description: 'x'.repeat(200_000) }) });
+    expect({ status: huge.status, type: (huge.body as { type?: string }).type }).toEqual({ status: 413, type: 'lifecycle/payload-too-large' });
+    // other routes keep the adapter's own handling
+    const other = await ex.host.send(ex.jira, 'POST', '/jira/api/whoami', { headers, body: '{' });
+    expect(other.status).toBe(400);
+  });
+
+  it('calls a non-numeric iat malformed, not "not yet valid"', async () => {
+    const token = await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI, { claims: { iat: 'yesterday' as unknown as number } });
+    expect401(await get(WHOAMI, token), 'jwt/malformed');
+  });
+
   it('never answers 500 to hostile tokens', async () => {
     const attempts = [
       `${b64({ alg: 'HS256' })}.${b64([1, 2])}.sig`,

@@ -19,6 +19,7 @@ export const CONNECT_ERROR_CODES = [
   'jwt/key-unavailable',
   'store/unavailable',
   'lifecycle/invalid-payload',
+  'lifecycle/payload-too-large',
   'lifecycle/hook-failed',
   'config/invalid',
   'client/http-error',

@@ -8,6 +8,7 @@ export const RETRY_AFTER_SECONDS = 5;
 export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'jwt/key-unavailable' || code === 'store/unavailable') return 503;
   if (code === 'lifecycle/invalid-payload') return 400;
+  if (code === 'lifecycle/payload-too-large') return 413;
   if (code === 'jwt/unknown-app') return 404;
   // A failed call to the product is the product's (or the network's) fault, not the caller's.
   if (code.startsWith('client/')) return code === 'client/timeout' ? 504 : 502;

@@ -20,8 +20,10 @@ export interface TenantStore {
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null>;
 
   /**
-   * Inserts or updates the tenant (a re-install clears `uninstalledAt` and sets `enabled`), then runs
-   * `work` in the same transaction; if `work` rejects, nothing is written.
+   * Inserts or updates the tenant, then runs
+   * `work` in the same transaction; if `work` rejects, nothing is written. A new tenant, or one that
+   * was uninstalled, comes back enabled; a re-install of a disabled tenant (a descriptor upgrade, a
+   * secret rotation) keeps it disabled until the product sends `enabled`.
    */
   install<T>(
     installation: TenantInstallation,

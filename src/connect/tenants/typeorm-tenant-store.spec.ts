@@ -195,6 +195,17 @@ describe('TypeOrmTenantStore', () => {
     expect(await countRows(first.appKey, first.clientKey)).toBe(1);
   });
 
+  it('a re-install of a disabled (not uninstalled) tenant rotates the secret but keeps it disabled', async () => {
+    const first = installation();
+    await store.install(first, noWork);
+    await store.update(first.appKey, first.clientKey, { kind: 'disabled' }, noWork);
+    const second = { ...first, sharedSecret: `rotated-${randomUUID()}` };
+    const { tenant } = await store.install(second, noWork);
+    expect(tenant).toMatchObject({ sharedSecret: second.sharedSecret, enabled: false, uninstalledAt: null });
+    const enabled = await store.update(first.appKey, first.clientKey, { kind: 'enabled' }, noWork);
+    expect(enabled?.tenant.enabled).toBe(true);
+  });
+
   it('a rejecting work on re-install rethrows its own error and leaves the previous row intact', async () => {
     const first = installation();
     await store.install(first, noWork);

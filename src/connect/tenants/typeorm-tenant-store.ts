@@ -176,7 +176,7 @@ export class TypeOrmTenantStore implements TenantStore {
           `DO UPDATE SET ${INSTALL_COLUMNS.slice(2)
             .map((column) => `"${column}" = EXCLUDED."${column}"`)
             .join(', ')},
-             "enabled" = true,
+             "enabled" = CASE WHEN "existing"."uninstalled_at" IS NULL THEN "existing"."enabled" ELSE true END,
              "installed_at" = EXCLUDED."installed_at",
              "uninstalled_at" = NULL,
              "updated_at" = EXCLUDED."updated_at"`,
@@ -283,7 +283,7 @@ export class TypeOrmTenantStore implements TenantStore {
     const values = [...INSTALL_COLUMNS.map((_, index) => `$${index + 1}`), 'true', 'now()', 'NULL', 'now()', 'now()'];
     const rows = await queryRows(
       manager,
-      `INSERT INTO ${this.table} (${columns.map((column) => `"${column}"`).join(', ')})
+      `INSERT INTO ${this.table} AS "existing" (${columns.map((column) => `"${column}"`).join(', ')})
        VALUES (${values.join(', ')})
        ON CONFLICT ("app_key", "client_key") ${onConflict}
        RETURNING ${COLUMNS}`,

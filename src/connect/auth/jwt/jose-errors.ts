@@ -6,7 +6,7 @@ export function fromJoseError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof errors.JWTExpired) return ConnectError.create('jwt/expired', 'The JWT has expired.');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    if (error.claim === 'nbf' || error.claim === 'iat') {
+    if ((error.claim === 'nbf' || error.claim === 'iat') && error.reason === 'check_failed') {
       return ConnectError.create('jwt/not-yet-valid', `The JWT is not valid yet (${error.claim} is in the future).`);
     }
     if (error.claim === 'aud') return ConnectError.create('jwt/invalid-aud', 'The JWT audience (aud) is not this app.');

@@ -5,16 +5,32 @@ import { isConnectProduct } from './connect-product.js';
 import type { ResolvedConnectApp } from './resolved-connect-app.js';
 
 const APP_KEY = /^[a-zA-Z0-9._-]{1,64}$/;
+/**
+ * The baseUrl path becomes part of the routes registered on the HTTP adapter, whose route patterns
+ * give `:`, `*`, `(`, `)`, `[`, `]`, `+`, `?` and `!` a meaning (`/a:b` would serve every `/a…` path,
+ * `/*x` every path, `/x(y)` fails with a parser error). Only characters that are literal there pass.
+ */
+const ROUTE_SAFE_PATH = /^[A-Za-z0-9\-._~%$&',;=@/]*$/;
 
-/** Checks the apps' options and resolves each into a `ResolvedConnectApp`; throws `config/invalid`. */
-export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefined): ResolvedConnectApp[] {
+/** Resolved apps by the `apps` array they came from: the options are checked before the registry is built. */
+const resolvedByOptions = new WeakMap<readonly ConnectAppOptions[], readonly ResolvedConnectApp[]>();
+
+/**
+ * Checks the apps' options and resolves each into a `ResolvedConnectApp`; throws `config/invalid`.
+ * The result is memoised per `apps` array (so a descriptor function runs once).
+ */
+export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefined): readonly ResolvedConnectApp[] {
   if (!Array.isArray(apps) || apps.length === 0) {
     throw ConnectError.create('config/invalid', 'ConnectModule needs at least one app in `apps`.');
   }
+  const cached = resolvedByOptions.get(apps);
+  if (cached !== undefined) return cached;
   const resolved = apps.map(resolveApp);
   assertUnique(resolved.map((app) => app.key), 'key');
   assertUnique(resolved.map((app) => `${app.hostname}${app.basePath}`), 'baseUrl');
-  return resolved;
+  const frozen = Object.freeze(resolved);
+  resolvedByOptions.set(apps, frozen);
+  return frozen;
 }
 
 function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {
@@ -26,6 +42,12 @@ function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {
     throw ConnectError.create('config/invalid', `App "${key}" has product ${JSON.stringify(options.product)}; use "jira" or "confluence".`);
   }
   const url = parseBaseUrl(key, options.baseUrl);
+  if (!ROUTE_SAFE_PATH.test(url.pathname)) {
+    throw ConnectError.create(
+      'config/invalid',
+      `App "${key}" has baseUrl ${url.href}; its path may only use letters, digits and - . _ ~ % $ & ' , ; = @ (others such as : * ( ) + ! have a meaning in route patterns).`,
+    );
+  }
   const baseUrl = withoutTrailingSlash(url.origin + url.pathname);
   const audiences = [baseUrl, ...(options.extraBaseUrls ?? []).map((extra) => withoutTrailingSlash(parseBaseUrl(key, extra).href))];
   const app = {

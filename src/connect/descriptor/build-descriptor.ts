@@ -21,7 +21,15 @@ export function buildDescriptor(key: string, baseUrl: string, input: ConnectDesc
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw ConnectError.create('config/invalid', `The descriptor of app "${key}" must be an object.`);
   }
-  const descriptor: Record<string, unknown> = structuredClone(input);
+  let descriptor: Record<string, unknown>;
+  try {
+    // A function would not clone; a BigInt or a cycle would clone but fail every descriptor request.
+    descriptor = structuredClone(input);
+    JSON.stringify(descriptor);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw ConnectError.create('config/invalid', `The descriptor of app "${key}" must be plain JSON data: ${reason}`, undefined, error);
+  }
   for (const [field, ours] of Object.entries(protocolFields(key, baseUrl))) {
     const theirs = descriptor[field];
     if (theirs === undefined) {
@@ -31,7 +39,11 @@ export function buildDescriptor(key: string, baseUrl: string, input: ConnectDesc
         if (theirs[name] !== undefined && theirs[name] !== value) throw conflict(key, `${field}.${name}`, theirs[name], value);
       }
       descriptor[field] = { ...theirs, ...ours };
-    } else if (!sameValue(theirs, ours)) {
+    } else if (sameValue(field, theirs, ours)) {
+      // Serve our (normalised) value: a baseUrl repeated with a trailing slash would otherwise be
+      // served as given, and the product would join module URLs onto it as `…/jira//pages/…`.
+      descriptor[field] = ours;
+    } else {
       throw conflict(key, field, theirs, ours);
     }
   }
@@ -49,7 +61,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function sameValue(a: unknown, b: unknown): boolean {
-  if (typeof a === 'string' && typeof b === 'string') return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+/** Only a URL may differ by a trailing slash: `key: "com.example.app/"` is another key. */
+function sameValue(field: string, a: unknown, b: unknown): boolean {
+  if (field === 'baseUrl' && typeof a === 'string' && typeof b === 'string') return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
   return JSON.stringify(a) === JSON.stringify(b);
 }

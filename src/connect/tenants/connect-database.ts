@@ -32,23 +32,24 @@ export class ConnectDatabase implements OnApplicationShutdown {
       poolSize = 1;
       this.logger.log(`No database URL given: using the embedded engine (${dataDir === 'memory' ? 'in memory' : dataDir}).`);
     }
-    const source = new DataSource(
-      connectDataSourceOptions({
-        url,
-        schema: database.schema,
-        poolSize,
-        connectTimeoutMs: database.connectTimeoutMs ?? 2000,
-        queryTimeoutMs: database.queryTimeoutMs ?? 5000,
-      }),
-    );
     try {
+      const source = new DataSource(
+        connectDataSourceOptions({
+          url,
+          schema: database.schema,
+          poolSize,
+          connectTimeoutMs: database.connectTimeoutMs ?? 2000,
+          queryTimeoutMs: database.queryTimeoutMs ?? 5000,
+        }),
+      );
       await source.initialize();
+      this.source = source;
+      return source;
     } catch (error) {
+      // Nest runs no shutdown hooks when bootstrap fails: stop what this method started.
       await this.embedded?.stop();
       throw error;
     }
-    this.source = source;
-    return source;
   }
 
   async onApplicationShutdown(): Promise<void> {

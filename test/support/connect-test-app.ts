@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import { Controller, Get, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConnectAuth, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';
+import { quietLogger } from './test-database-options.js';
+
+/** What a `whoami` route of the test controllers answers. */
+export interface WhoamiBody {
+  app: string;
+  clientKey: string;
+  productType: string;
+  accountId: string | null;
+}
+
+/**
+ * A controller with `GET <prefix>/api/whoami` behind `@ConnectAuth()` that reports which app and tenant
+ * the framework resolved (so a test sees not only "authenticated" but "authenticated as whom").
+ */
+export function whoamiController(prefix = ''): Type<unknown> {
+  @Controller(prefix)
+  class WhoamiController {
+    @Get('api/whoami')
+    @ConnectAuth()
+    whoami(@ConnectContext() context: ConnectRequestContext): WhoamiBody {
+      return { app: context.app.key, clientKey: context.clientKey, productType: context.tenant.productType, accountId: context.accountId ?? null };
+    }
+  }
+  return WhoamiController;
+}
+
+export interface StartedConnectApp {
+  app: INestApplication;
+  /** `http://127.0.0.1:<port>`: what a FakeHostApp's `via` is set to. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts a module in a real HTTP server on 127.0.0.1 and a free port. */
+export async function listenOn(module: DynamicModule, afterClose: () => Promise<void> = () => Promise.resolve()): Promise<StartedConnectApp> {
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(module, { logger: quietLogger(), abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await afterClose();
+    throw error;
+  }
+  const started = app;
+  const { port } = started.getHttpServer().address() as { port: number };
+  return {
+    app: started,
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await started.close();
+      await afterClose();
+    },
+  };
+}
+
+/**
+ * The qsh of a canonical request string written out by hand in a test (`GET&/api/whoami&a=1`), so
+ * that what the framework must accept does not come from the framework's own canonicaliser.
+ */
+export function qshOf(canonical: string): string {
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+
+/** What the generator takes from this package's own package.json. */
+export interface FrameworkManifest {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+  /** `engines.node`, e.g. `>=20.19`. */
+  node: string | undefined;
+}
+
+/** Runtime dependencies of a generated app besides the framework: everything the framework runs on. */
+export const APP_DEPENDENCIES = [
+  '@electric-sql/pglite',
+  '@electric-sql/pglite-socket',
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/platform-express',
+  '@nestjs/typeorm',
+  'jose',
+  'pg',
+  'reflect-metadata',
+  'rxjs',
+  'typeorm',
+] as const;
+
+/** Development dependencies of a generated app: TypeScript, jest in ESM mode, types. */
+export const APP_DEV_DEPENDENCIES = ['@nestjs/testing', '@types/jest', '@types/node', '@types/pg', 'jest', 'ts-jest', 'typescript'] as const;
+
+/** The dependency versions a generated app pins: the ones this framework is built and tested with. */
+export interface ScaffoldVersions {
+  /** This framework's version (the default dependency is `^<version>`). */
+  framework: string;
+  /** The Node.js versions the app runs on (the framework's `engines.node`). */
+  node: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+}
+
+/**
+ * Reads this package's package.json: `../../../package.json` from here is the package root both in
+ * `src/connect/scaffold` (tests) and in `dist/connect/scaffold` (the installed package), and npm always
+ * packs package.json.
+ */
+export function readFrameworkManifest(url: URL = new URL('../../../package.json', import.meta.url)): FrameworkManifest {
+  const manifest = JSON.parse(readFileSync(url, 'utf8')) as Partial<Omit<FrameworkManifest, 'node'>> & { engines?: { node?: string } };
+  return {
+    name: String(manifest.name),
+    version: String(manifest.version),
+    dependencies: manifest.dependencies ?? {},
+    devDependencies: manifest.devDependencies ?? {},
+    node: manifest.engines?.node,
+  };
+}
+
+/** Picks the versions a generated app needs from the framework's manifest; throws if one is missing. */
+export function scaffoldVersions(manifest: FrameworkManifest): ScaffoldVersions {
+  const all = { ...manifest.devDependencies, ...manifest.dependencies };
+  const pick = (names: readonly string[]): Record<string, string> => {
+    const missing = names.filter((name) => typeof all[name] !== 'string');
+    if (missing.length > 0) throw new Error(`${manifest.name}'s package.json does not name a version of ${missing.join(', ')}.`);
+    return Object.fromEntries(names.map((name) => [name, all[name]!]));
+  };
+  if (!/^\d+\.\d+\.\d+/.test(manifest.version)) throw new Error(`${manifest.name}'s package.json has no usable version (${JSON.stringify(manifest.version)}).`);
+  return { framework: manifest.version, node: manifest.node ?? '>=20.19', dependencies: pick(APP_DEPENDENCIES), devDependencies: pick(APP_DEV_DEPENDENCIES) };
+}

@@ -1,0 +1,23 @@
+import type { ScaffoldVersions } from './framework-manifest.js';
+import type { ScaffoldOptions } from './scaffold-options.js';
+import type { ScaffoldFile, ScaffoldModel } from './scaffold-model.js';
+import { projectFiles } from './templates/project-files.js';
+import { readmeFile } from './templates/readme.js';
+import { sourceFiles } from './templates/source-files.js';
+import { testFiles } from './templates/test-files.js';
+
+/**
+ * The files of a new app for `options`, pinned to `versions`: pure, nothing is written. Paths are
+ * POSIX, relative to the project root, in a stable order.
+ */
+export function scaffoldFiles(options: ScaffoldOptions, versions: ScaffoldVersions): ScaffoldFile[] {
+  const model: ScaffoldModel = { ...options, versions, frameworkDependency: options.frameworkSpec ?? `^${versions.framework}` };
+  const files = [...projectFiles(model), readmeFile(model), ...sourceFiles(model), ...testFiles(model)];
+  const seen = new Set<string>();
+  for (const { path } of files) {
+    if (path.startsWith('/') || path.split('/').some((part) => part === '' || part === '.' || part === '..')) throw new Error(`Bad scaffold path ${JSON.stringify(path)}.`);
+    if (seen.has(path)) throw new Error(`Scaffold path ${JSON.stringify(path)} is generated twice.`);
+    seen.add(path);
+  }
+  return files;
+}

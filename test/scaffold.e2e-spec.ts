@@ -1,0 +1,186 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// `atlassian-connect-nest new` for real: packs this repository (`npm test` has built it; run
+// `npm run build` before running this file alone), generates apps with the BUILT command line, installs
+// them against the tarball, and runs their own build, type check and tests, then starts one and fetches
+// its descriptors over HTTP. Slow (npm install, three jest runs): a few minutes on a small machine.
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(ROOT, 'dist/connect/cli/main.js');
+const MINUTE = 60_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment of the generated apps' npm and node: ours, without what `npm test` and jest set for this run. */
+function childEnv(extra: Record<string, string> = {}, without: string[] = []): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^npm_/i.test(name) || name === 'INIT_CWD' || name === 'JEST_WORKER_ID' || without.includes(name)) continue;
+    env[name] = value;
+  }
+  return { ...env, ...extra };
+}
+
+function run(command: string, args: string[], cwd: string, timeoutMs: number, env = childEnv()): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Runs and fails with the output's tail when the exit code is not 0. */
+async function mustRun(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Run> {
+  const started = Date.now();
+  const result = await run(command, args, cwd, timeoutMs);
+  const shown = [command === process.execPath ? 'node' : command, ...args.map((arg) => (arg === CLI ? 'dist/connect/cli/main.js' : arg.replace(work, '$TMP')))];
+  timings.push(`${shown.join(' ').slice(0, 90)} (in ${cwd === ROOT ? 'the repository' : cwd.replace(work, '$TMP')}): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (result.code !== 0) {
+    const tail = (text: string) => text.split('\n').slice(-60).join('\n');
+    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${result.code}:\n${tail(result.stdout)}\n${tail(result.stderr)}`);
+  }
+  return result;
+}
+
+function npm(args: string[], cwd: string, timeoutMs = 5 * MINUTE): Promise<Run> {
+  return mustRun('npm', args, cwd, timeoutMs);
+}
+
+/** The generated app's own checks: build, type check (tests included), its jest suite. */
+async function buildAndTest(dir: string): Promise<string> {
+  await npm(['run', 'build'], dir);
+  await npm(['run', 'typecheck'], dir);
+  const tested = await npm(['test'], dir);
+  return `${tested.stdout}\n${tested.stderr}`;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const children = new Set<ChildProcess>();
+const timings: string[] = [];
+let work = '';
+let tarball = '';
+
+/** Stops a started app: SIGTERM (it closes its database), SIGKILL after 20 s. */
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+  children.delete(child);
+}
+
+describe('atlassian-connect-nest new: generated apps install, build, pass their own tests and start', () => {
+  const both = () => join(work, 'both-products');
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'acn-scaffold-'));
+    const packed = await npm(['pack', '--json', '--pack-destination', work], ROOT, 2 * MINUTE);
+    tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+
+    const created = await mustRun(
+      process.execPath,
+      [CLI, 'new', 'both-products', '--products', 'jira,confluence', '--name', 'Scaffold Proof', '--key-prefix', 'com.example.proof', '--framework-spec', `file:${tarball}`],
+      work,
+      MINUTE,
+    );
+    expect(created.stdout).toContain('Created Scaffold Proof in both-products');
+    await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], both(), 8 * MINUTE);
+  }, 10 * MINUTE);
+
+  afterAll(async () => {
+    await Promise.all([...children].map(stop));
+    if (work !== '') await rm(work, { recursive: true, force: true });
+    process.stdout.write(`scaffold proof timings:\n  ${timings.join('\n  ')}\n`);
+  }, 2 * MINUTE);
+
+  it('installed the framework from the packed tarball, with its dist/ and the testing kit', async () => {
+    const installed = join(both(), 'node_modules', 'atlassian-connect-nest');
+    const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    expect(Object.keys(manifest.exports)).toEqual(['.', './testing']);
+    expect(await readdir(join(installed, 'dist', 'connect', 'testing'))).toContain('index.js');
+    const app = JSON.parse(await readFile(join(both(), 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(app.dependencies['atlassian-connect-nest']).toBe(`file:${tarball}`);
+  });
+
+  it('Jira + Confluence: builds, passes its own tests, starts and serves both descriptors', async () => {
+    const output = await buildAndTest(both());
+    expect(output).toMatch(/Test Suites: 4 passed, 4 total/);
+    expect(output).toMatch(/PASS test\/jira\.e2e-spec\.ts/);
+    expect(output).toMatch(/PASS test\/confluence\.e2e-spec\.ts/);
+
+    // `npm start` without the rebuild: node dist/main.js on a free port, on the embedded engine
+    const port = await freePort();
+    const started = Date.now();
+    const child = spawn(process.execPath, ['dist/main.js'], { cwd: both(), env: childEnv({ PORT: String(port) }, ['DATABASE_URL']), stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let log = '';
+    child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}:\n${log}`);
+        if (Date.now() - started > 2 * MINUTE) throw new Error(`the app did not answer /health within 2 minutes:\n${log}`);
+        const health = await fetch(`${base}/health`).catch(() => undefined);
+        if (health?.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      timings.push(`node dist/main.js answered /health after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      for (const [product, key] of [['jira', 'com.example.proof.jira'], ['confluence', 'com.example.proof.confluence']] as const) {
+        const response = await fetch(`${base}/${product}/atlassian-connect.json`);
+        expect(response.status).toBe(200);
+        const descriptor = (await response.json()) as Record<string, unknown>;
+        expect(descriptor).toMatchObject({
+          key,
+          name: 'Scaffold Proof',
+          baseUrl: `http://localhost:${port}/${product}`,
+          authentication: { type: 'jwt' },
+          apiMigrations: { 'signed-install': true, 'context-qsh': true },
+          modules: { generalPages: [expect.objectContaining({ url: '/pages/hello' })] },
+        });
+      }
+      const refused = await fetch(`${base}/jira/api/whoami`);
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toMatchObject({ type: 'jwt/missing' });
+      expect(log).toContain(`Jira descriptor:        http://localhost:${port}/jira/atlassian-connect.json`);
+    } finally {
+      await stop(child);
+    }
+    expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+  }, 10 * MINUTE);
+
+  it.each(['jira', 'confluence'] as const)('%s alone: builds and passes its own tests', async (product) => {
+    const dir = join(work, `${product}-only`);
+    await mustRun(process.execPath, [CLI, 'new', dir, '--products', product, '--key-prefix', `com.example.${product}only`, '--framework-spec', `file:${tarball}`], work, MINUTE);
+    const other = product === 'jira' ? 'confluence' : 'jira';
+    expect(await readdir(join(dir, 'src'))).not.toContain(other);
+    expect(await readdir(join(dir, 'test'))).toEqual(expect.arrayContaining([`${product}.e2e-spec.ts`]));
+    expect(await readdir(join(dir, 'test'))).not.toContain(`${other}.e2e-spec.ts`);
+    // Its dependencies are those of the app installed above, so it shares that node_modules.
+    const manifest = async (path: string) => JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { dependencies: unknown; devDependencies: unknown };
+    const [mine, installed] = await Promise.all([manifest(dir), manifest(both())]);
+    expect({ dependencies: mine.dependencies, devDependencies: mine.devDependencies }).toEqual({ dependencies: installed.dependencies, devDependencies: installed.devDependencies });
+    await symlink(join(both(), 'node_modules'), join(dir, 'node_modules'), 'dir');
+
+    const output = await buildAndTest(dir);
+    expect(output).toMatch(/Test Suites: 3 passed, 3 total/);
+    expect(output).toMatch(new RegExp(`PASS test/${product}\\.e2e-spec\\.ts`));
+  }, 10 * MINUTE);
+});

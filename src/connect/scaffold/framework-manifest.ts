@@ -17,6 +17,7 @@ export const APP_DEPENDENCIES = [
   '@nestjs/common',
   '@nestjs/core',
   '@nestjs/platform-express',
+  '@nestjs/schedule',
   '@nestjs/typeorm',
   'jose',
   'pg',

@@ -24,6 +24,12 @@ export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
       embeddedDataDir: config.embeddedDataDir,
       schema: config.databaseSchema,
     },
+    ...((config.encryptionKeys || config.encryptionDevKeyFile) && {
+      encryption: {
+        ...(config.encryptionKeys && { keys: config.encryptionKeys }),
+        ...(config.encryptionDevKeyFile && { devKeyFile: config.encryptionDevKeyFile }),
+      },
+    }),
   };
 }
 

@@ -11,6 +11,10 @@ export interface ExampleConfig {
   databaseSchema?: string;
   /** OAuth 2.0 authorization server for acting as a user (default Atlassian's). */
   authorizationServerUrl?: string;
+  /** Keys encrypting the tenants' shared secrets (`CONNECT_ENCRYPTION_KEYS`, comma-separated); the first encrypts. */
+  encryptionKeys?: string[];
+  /** Development only: where the generated encryption key is kept (default `.data/connect-encryption.key`). */
+  encryptionDevKeyFile?: string;
 }
 
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
@@ -24,5 +28,13 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
     embeddedDataDir: env.CONNECT_EMBEDDED_DATA_DIR || undefined,
     databaseSchema: env.CONNECT_DATABASE_SCHEMA || undefined,
     authorizationServerUrl: env.CONNECT_AUTHORIZATION_SERVER_URL || undefined,
+    encryptionKeys: splitList(env.CONNECT_ENCRYPTION_KEYS),
+    encryptionDevKeyFile: env.CONNECT_ENCRYPTION_DEV_KEY_FILE || undefined,
   };
+}
+
+/** `a, b,,c` → `['a', 'b', 'c']`; nothing → `undefined`. */
+function splitList(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  return items.length === 0 ? undefined : items;
 }

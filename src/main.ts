@@ -7,7 +7,9 @@ import { exampleConfigFromEnv } from './example-config.js';
 async function main(): Promise<void> {
   const config = exampleConfigFromEnv();
   const app = await NestFactory.create(AppModule.register(config));
-  app.enableShutdownHooks();
+  // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, close the database pool
+  // and the tenant change listener, then exit 0 (without useProcessExit Nest re-raises the signal).
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
   await app.listen(config.port);
   const logger = new Logger('Example');
   logger.log(`Listening on port ${config.port}.`);

@@ -24,11 +24,3 @@ export function helloPage(context: ConnectRequestContext, heading: string): stri
 </html>`;
 }
 
-/** Lets only the tenant's own site frame the page (PROTOCOL.md §8), instead of X-Frame-Options. */
-export function frameAncestors(context: ConnectRequestContext): string {
-  const origins = new Set<string>();
-  for (const url of [context.tenant.baseUrl, context.tenant.displayUrl]) {
-    if (url) origins.add(new URL(url).origin);
-  }
-  return `frame-ancestors ${[...origins].join(' ')}`;
-}

@@ -1,11 +1,6 @@
-import { Get, Header, Res } from '@nestjs/common';
+import { Get, Header } from '@nestjs/common';
 import { ConnectAuth, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';
-import { frameAncestors, helloPage } from './hello-page.js';
-
-export interface HeaderSettable {
-  setHeader?(name: string, value: string): unknown;
-  header?(name: string, value: string): unknown;
-}
+import { helloPage } from './hello-page.js';
 
 /** What the Jira and Confluence controllers share; each subclass fixes the path prefix. */
 export abstract class ProductRoutesController {
@@ -23,23 +18,19 @@ export abstract class ProductRoutesController {
     return { clientKey: context.clientKey, accountId: context.accountId ?? null, productType: context.tenant.productType };
   }
 
-  /** The general page module: the product loads it in an iframe with `?jwt=`. */
+  /**
+   * The general page module: the product loads it in an iframe with `?jwt=`. `page: true` makes the
+   * framework send the tenant's `frame-ancestors` policy (and HSTS over https).
+   */
   @Get('pages/hello')
-  @ConnectAuth()
+  @ConnectAuth({ page: true })
   @Header('content-type', 'text/html; charset=utf-8')
-  page(@ConnectContext() context: ConnectRequestContext, @Res({ passthrough: true }) response: HeaderSettable) {
-    setHeader(response, 'content-security-policy', frameAncestors(context));
+  page(@ConnectContext() context: ConnectRequestContext) {
     return helloPage(context, `Hello from ${context.app.product === 'jira' ? 'Jira' : 'Confluence'}`);
   }
 
-  protected macroPage(context: ConnectRequestContext, pageId: string | undefined, response: HeaderSettable): string {
-    setHeader(response, 'content-security-policy', frameAncestors(context));
+  /** The body of a macro; its route must use `@ConnectAuth({ page: true })` for the framing headers. */
+  protected macroPage(context: ConnectRequestContext, pageId: string | undefined): string {
     return helloPage(context, `Hello macro on page ${pageId ?? 'unknown'}`);
   }
 }
-
-function setHeader(response: HeaderSettable, name: string, value: string): void {
-  if (typeof response.setHeader === 'function') response.setHeader(name, value);
-  else response.header?.(name, value);
-}
-

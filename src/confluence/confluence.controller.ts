@@ -1,6 +1,6 @@
-import { Controller, Get, Header, Query, Res } from '@nestjs/common';
+import { Controller, Get, Header, Query } from '@nestjs/common';
 import { ConnectAuth, ConnectClient, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';
-import { ProductRoutesController, type HeaderSettable } from '../common/product-routes.controller.js';
+import { ProductRoutesController } from '../common/product-routes.controller.js';
 
 interface ConfluenceSpace {
   key: string;
@@ -16,10 +16,10 @@ export class ConfluenceController extends ProductRoutesController {
 
   /** The static content macro: Confluence fetches it server-side with a request-bound token. */
   @Get('macros/hello')
-  @ConnectAuth()
+  @ConnectAuth({ page: true })
   @Header('content-type', 'text/html; charset=utf-8')
-  macro(@ConnectContext() context: ConnectRequestContext, @Query('pageId') pageId: string | undefined, @Res({ passthrough: true }) response: HeaderSettable) {
-    return this.macroPage(context, pageId, response);
+  macro(@ConnectContext() context: ConnectRequestContext, @Query('pageId') pageId: string | undefined) {
+    return this.macroPage(context, pageId);
   }
 
   /** Calls Confluence as the app: every space, across pages (the client follows `_links.next`). */

@@ -9,6 +9,8 @@ import { ConnectHttpModule } from './http/connect-http.module.js';
 import { ConnectKeysModule } from './keys/connect-keys.module.js';
 import { ConnectLifecycleModule } from './lifecycle/connect-lifecycle.module.js';
 import { ConnectTenantsModule } from './tenants/connect-tenants.module.js';
+import { ConnectTenantSyncModule } from './tenants/connect-tenant-sync.module.js';
+import { ConnectRetentionModule } from './tenants/connect-retention.module.js';
 
 /**
  * The framework in one import. Global: `@ConnectAuth()` works in every module of the app.
@@ -28,7 +30,7 @@ import { ConnectTenantsModule } from './tenants/connect-tenants.module.js';
  * ```
  */
 @Module({
-  imports: [ConnectTenantsModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule, ConnectClientModule],
+  imports: [ConnectTenantsModule, ConnectTenantSyncModule, ConnectRetentionModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule, ConnectClientModule],
   providers: [
     {
       provide: ConnectAppRegistry,

@@ -46,3 +46,18 @@ export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './client/retry-policy.
 export type { PageOptions } from './client/paginate.js';
 export { DEFAULT_AUTHORIZATION_SERVER_URL } from './client/user-token-provider.js';
 export type { ConnectClientOptions } from './config/connect-options.js';
+
+export { SecretCipher, parseEncryptionKey, SECRET_FORMAT_PREFIX, type EncryptionKey, type SecretOwner } from './database/secret-cipher.js';
+export { resolveSecretCipher, DEFAULT_DEV_KEY_FILE, MAKE_KEY_COMMAND } from './database/encryption-keys.js';
+export { reencryptTenantSecrets, type ReencryptTenantSecretsOptions, type ReencryptTenantSecretsResult } from './tenants/reencrypt-tenant-secrets.js';
+export { createEncryptSharedSecretsMigration } from './tenants/migrations/encrypt-shared-secrets.js';
+export { TenantChangeListener, DEFAULT_TENANT_CHANGE_LISTENER_TIMING, type TenantChangeListenerTiming } from './tenants/tenant-change-listener.js';
+export { TENANT_CHANGE_CHANNEL } from './tenants/migrations/1795500000000-notify-connect-tenant-changes.js';
+export { ConnectPage } from './auth/connect-auth.decorator.js';
+export { frameAncestorsPolicy, pageSecurityHeaders, PAGE_HSTS } from './auth/page-security-headers.js';
+export { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './config/connect-options.js';
+export { OnPurge, type ConnectPurgeEvent } from './lifecycle/on-purge.decorator.js';
+export { TenantRetention, DEFAULT_RETENTION_UNINSTALLED_DAYS, DEFAULT_RETENTION_SCHEDULE, type TenantPurgeReport } from './tenants/tenant-retention.js';
+export { TenantPurger, type PurgeCandidate, type PurgeOutcome, type PurgeSkipReason } from './tenants/tenant-purge.js';
+export { DEFAULT_LIFECYCLE_RATE_LIMIT, DEFAULT_MAX_REQUEST_HEADERS } from './http/request-limits.js';
+export { DEFAULT_MAX_LIFECYCLE_JSON_DEPTH } from './lifecycle/json-depth.js';

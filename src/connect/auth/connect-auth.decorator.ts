@@ -14,6 +14,14 @@ export interface ConnectAuthOptions {
    * the request is under is used.
    */
   app?: string;
+  /**
+   * The route serves a page the product frames (general page, macro, panel): after verification the
+   * response gets `Content-Security-Policy: frame-ancestors <tenant baseUrl/displayUrl origins>` and,
+   * when the request came over https, `Strict-Transport-Security`. Behind a TLS-terminating proxy,
+   * https is detected from `X-Forwarded-Proto` only when the HTTP adapter trusts the proxy
+   * (`app.set('trust proxy', …)` on Express). `@ConnectPage()` is the shorthand.
+   */
+  page?: boolean;
 }
 
 export const CONNECT_AUTH_OPTIONS = 'atlassian-connect-nest:auth-options';
@@ -38,4 +46,18 @@ export const CONNECT_AUTH_OPTIONS = 'atlassian-connect-nest:auth-options';
  */
 export function ConnectAuth(options: ConnectAuthOptions = {}): MethodDecorator & ClassDecorator {
   return applyDecorators(SetMetadata(CONNECT_AUTH_OPTIONS, { qsh: 'request', ...options }), UseGuards(ConnectAuthGuard));
+}
+
+/**
+ * `@ConnectAuth({ page: true })`: a Connect-authenticated page the product frames, answered with a
+ * `frame-ancestors` policy for the tenant's site (and HSTS over https).
+ *
+ * @example
+ * ```ts
+ * @Get('pages/hello') @ConnectPage() @Header('content-type', 'text/html; charset=utf-8')
+ * page(@ConnectContext() ctx: ConnectRequestContext) { return render(ctx); }
+ * ```
+ */
+export function ConnectPage(options: Omit<ConnectAuthOptions, 'page'> = {}): MethodDecorator & ClassDecorator {
+  return ConnectAuth({ ...options, page: true });
 }

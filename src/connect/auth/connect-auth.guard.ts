@@ -1,12 +1,16 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
+import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
+import type { ConnectModuleOptions } from '../config/connect-options.js';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { requestFacts, type HttpRequestFacts } from '../http/http-request-facts.js';
+import { assertHeaderCount, DEFAULT_MAX_REQUEST_HEADERS, isHttpsRequest } from '../http/request-limits.js';
+import { pageSecurityHeaders } from './page-security-headers.js';
 import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.decorator.js';
 import { CONNECT_CONTEXT, type RequestWithConnectContext } from './connect-request.js';
-import { ConnectTokenVerifier } from './jwt/connect-token-verifier.js';
+import { ConnectTokenVerifier, type ConnectRequestContext } from './jwt/connect-token-verifier.js';
 import { extractToken } from './jwt/token-extractor.js';
 
 /**
@@ -21,6 +25,7 @@ export class ConnectAuthGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
     protected readonly registry: ConnectAppRegistry,
     protected readonly verifier: ConnectTokenVerifier,
+    @Inject(CONNECT_MODULE_OPTIONS) protected readonly options: ConnectModuleOptions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -29,17 +34,28 @@ export class ConnectAuthGuard implements CanActivate {
     const facts = requestFacts(this.adapterHost.httpAdapter, request);
     const app = this.appOf(options, facts);
     try {
+      assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
       const token = extractToken(facts.authorization, facts.rawUrl);
-      request[CONNECT_CONTEXT] = await this.verifier.verify(
+      const verified = await this.verifier.verify(
         app,
         { method: facts.method, rawUrl: facts.rawUrl, token },
         { allowContextQsh: options.qsh === 'context', allowInactiveTenant: false },
       );
+      request[CONNECT_CONTEXT] = verified;
+      if (options.page === true) this.setPageHeaders(context, verified.tenant, request);
     } catch (error) {
       if (error instanceof ConnectError) error.realm = app.key;
       throw error;
     }
     return true;
+  }
+
+  /** Sets the framing policy (and HSTS over https) of a `page: true` route on the response. */
+  protected setPageHeaders(context: ExecutionContext, tenant: ConnectRequestContext['tenant'], request: unknown): void {
+    const response = context.switchToHttp().getResponse<unknown>();
+    for (const [name, value] of Object.entries(pageSecurityHeaders(tenant, isHttpsRequest(request)))) {
+      this.adapterHost.httpAdapter.setHeader(response, name, value);
+    }
   }
 
   protected optionsOf(context: ExecutionContext): ConnectAuthOptions {

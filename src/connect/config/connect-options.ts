@@ -81,6 +81,37 @@ export interface ConnectModuleOptions {
   installKeyResolver?: InstallKeyResolver;
   /** The outbound client's settings. */
   client?: ConnectClientOptions;
+  /**
+   * Longest accepted `exp - iat` of an incoming token, in seconds (default 3600). Longer-lived tokens
+   * are refused (`jwt/lifetime-too-long`): they widen the window in which a captured token can be
+   * replayed. Applies to HS256 requests and RS256 signed installs.
+   */
+  maxTokenLifetimeSeconds?: number;
+  /** Most request headers accepted on lifecycle and `@ConnectAuth()` routes (default 100); more is a 431. */
+  maxRequestHeaders?: number;
+  /** Deepest JSON nesting accepted in a lifecycle body (default 20); deeper is a 400. */
+  maxLifecycleJsonDepth?: number;
+  /**
+   * Per-source-IP token bucket on the lifecycle routes (default 30 per 60 s). The source is the
+   * adapter's `request.ip` (which honours its trust-proxy setting) or the socket address. Loopback
+   * sources are exempt unless `exemptLoopback: false` (behind a local reverse proxy every request
+   * comes from loopback: limit at the proxy then). `false` turns it off.
+   */
+  lifecycleRateLimit?: { limit?: number; windowMs?: number; maxSources?: number; exemptLoopback?: boolean } | false;
+  /**
+   * Retention of uninstalled tenants: rows uninstalled more than `uninstalledDays` ago (default 30) are
+   * purged by `TenantRetention.purge()`, which runs on `schedule` (a cron expression, default daily at
+   * 03:17; `false` for none).
+   */
+  retention?: { uninstalledDays?: number; schedule?: string | false };
+  /**
+   * Encryption of the tenants' shared secrets at rest (AES-256-GCM). `keys`: 32 bytes each, base64 or
+   * base64url, optionally `<kid>:<key>`; the first encrypts, all decrypt. Without keys, production
+   * refuses to start and development uses a key generated once into `devKeyFile`
+   * (default `.data/connect-encryption.key`).
+   */
+  encryption?: { keys?: string[]; devKeyFile?: string };
 }
 
 export const DEFAULT_LEEWAY_SECONDS = 30;
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600;

@@ -175,16 +175,24 @@ describe('connect migrations against a real database', () => {
       const executed: { name: string }[] = await second.query(
         `SELECT name FROM "${schema}"."connect_migrations" ORDER BY id`,
       );
-      expect(executed.map((m) => m.name)).toEqual(['CreateConnectTenant1795446752614']);
+      expect(executed.map((m) => m.name)).toEqual(['CreateConnectTenant1795446752614', 'NotifyConnectTenantChanges1795500000000']);
     } finally {
       await second.destroy();
     }
   }, 60_000);
 
-  it('can undo the migration and apply it again', async () => {
+  it('can undo the migrations and apply them again', async () => {
     const dataSource = await open();
     const schema = db.schema ?? 'public';
+    const triggers = async (): Promise<unknown[]> =>
+      dataSource.query(
+        `SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal`,
+        [`"${schema}"."connect_tenant"`],
+      );
     try {
+      expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
+      await dataSource.undoLastMigration();
+      expect(await triggers()).toEqual([]);
       await dataSource.undoLastMigration();
       expect(await dataSource.query(`SELECT to_regclass($1) AS t`, [`"${schema}"."connect_tenant"`])).toEqual([
         { t: null },
@@ -193,6 +201,7 @@ describe('connect migrations against a real database', () => {
       expect(await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_tenant"`])).toEqual([
         { t: expect.stringContaining('connect_tenant') },
       ]);
+      expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
     } finally {
       await dataSource.destroy();
     }

@@ -3,6 +3,7 @@ import type { DataSourceOptions, EntitySchema } from 'typeorm';
 
 import { ConnectError } from '../errors/connect-error.js';
 import { CreateConnectTenant1795446752614 } from '../tenants/migrations/1795446752614-create-connect-tenant.js';
+import { NotifyConnectTenantChanges1795500000000 } from '../tenants/migrations/1795500000000-notify-connect-tenant-changes.js';
 import { ConnectTenantEntity } from '../tenants/tenant.entity.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -11,8 +12,9 @@ type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }
 export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity] = [ConnectTenantEntity];
 
 /** The framework's migrations, oldest first. They run on startup (`migrationsRun`), never `synchronize`. */
-export const CONNECT_MIGRATIONS: readonly [typeof CreateConnectTenant1795446752614] = [
+export const CONNECT_MIGRATIONS: readonly Function[] = [
   CreateConnectTenant1795446752614,
+  NotifyConnectTenantChanges1795500000000,
 ];
 
 /** The table TypeORM records executed migrations in (kept apart from an app's own `migrations`). */

@@ -9,6 +9,11 @@ import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 export interface EmbeddedPostgresOptions {
   /** Directory the database files live in (created when missing). Omit it for a throwaway in-memory database. */
   readonly dataDir?: string;
+  /**
+   * Port to serve on (127.0.0.1). Default 0: a free port the OS picks. A fixed port lets a test stop
+   * the engine and start it again at the same URL (with the same `dataDir`), as a database restart.
+   */
+  readonly port?: number;
 }
 
 const HOST = '127.0.0.1';
@@ -52,14 +57,15 @@ export class EmbeddedPostgres {
       await mkdir(dataDir, { recursive: true });
     }
     const db = await PGlite.create(dataDir);
-    // port 0 everywhere: the OS picks free ports, so parallel test workers never collide.
+    // The socket server always on port 0 (the OS picks a free one, so parallel test workers never
+    // collide); the public gate on `options.port`, 0 by default.
     const server = new PGLiteSocketServer({ db, host: HOST, port: 0, maxConnections: 1 });
     let gate: ConnectionGate | undefined;
     try {
       await server.start();
       const upstreamPort = Number(server.getServerConn().split(':').pop());
       gate = new ConnectionGate(upstreamPort, () => server.getStats().activeConnections === 0);
-      const port = await gate.listen();
+      const port = await gate.listen(options.port ?? 0);
       return new EmbeddedPostgres(db, server, gate, `postgres://postgres@${HOST}:${port}/postgres`);
     } catch (error) {
       await gate?.close().catch(() => undefined);
@@ -104,10 +110,10 @@ class ConnectionGate {
     this.listener = createServer((client) => this.accept(client));
   }
 
-  listen(): Promise<number> {
+  listen(port: number): Promise<number> {
     return new Promise((resolvePort, reject) => {
       this.listener.once('error', reject);
-      this.listener.listen(0, HOST, () => {
+      this.listener.listen(port, HOST, () => {
         this.listener.off('error', reject);
         resolvePort((this.listener.address() as AddressInfo).port);
       });

@@ -30,6 +30,9 @@ export const CONNECT_ERROR_CODES = [
   'client/user-token',
   'client/unknown-tenant',
   'client/invalid-request',
+  'jwt/lifetime-too-long',
+  'request/too-many-headers',
+  'lifecycle/rate-limited',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

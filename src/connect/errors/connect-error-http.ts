@@ -9,6 +9,8 @@ export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'jwt/key-unavailable' || code === 'store/unavailable') return 503;
   if (code === 'lifecycle/invalid-payload') return 400;
   if (code === 'lifecycle/payload-too-large') return 413;
+  if (code === 'lifecycle/rate-limited') return 429;
+  if (code === 'request/too-many-headers') return 431;
   if (code === 'jwt/unknown-app') return 404;
   // A failed call to the product is the product's (or the network's) fault, not the caller's.
   if (code.startsWith('client/')) return code === 'client/timeout' ? 504 : 502;
@@ -31,5 +33,6 @@ export function toErrorResponse(error: ConnectError, realm = error.realm): Conne
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
   if (status === 401) headers['www-authenticate'] = `JWT realm="${(realm ?? 'atlassian-connect').replace(/["\\]/g, '')}"`;
   if (status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  if (status === 429) headers['retry-after'] = String(Math.max(1, Number(error.detail?.retryAfterSeconds) || RETRY_AFTER_SECONDS));
   return { status, headers, body: error.toJSON() };
 }

@@ -9,7 +9,16 @@ import { ConnectError } from '../errors/connect-error.js';
 import { RETRY_AFTER_SECONDS } from '../errors/connect-error-http.js';
 import { ConnectHealth } from '../health/connect-health.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
+import { DEFAULT_MAX_LIFECYCLE_JSON_DEPTH, jsonDepthExceeds } from '../lifecycle/json-depth.js';
 import { requestFacts } from './http-request-facts.js';
+import {
+  assertHeaderCount,
+  clientAddress,
+  DEFAULT_LIFECYCLE_RATE_LIMIT,
+  DEFAULT_MAX_REQUEST_HEADERS,
+  isLoopback,
+  TokenBucketLimiter,
+} from './request-limits.js';
 import { sendConnectError } from './send-connect-error.js';
 
 type Handler = (app: ResolvedConnectApp, request: unknown, response: unknown) => Promise<void>;
@@ -23,6 +32,8 @@ type Handler = (app: ResolvedConnectApp, request: unknown, response: unknown) =>
 @Injectable()
 export class ConnectRoutes implements OnModuleInit {
   private readonly logger = new Logger('ConnectRoutes');
+  private readonly limiter: TokenBucketLimiter | undefined;
+  private readonly exemptLoopback: boolean;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -30,7 +41,11 @@ export class ConnectRoutes implements OnModuleInit {
     private readonly lifecycle: LifecycleService,
     private readonly health: ConnectHealth,
     @Inject(CONNECT_MODULE_OPTIONS) private readonly options: ConnectModuleOptions,
-  ) {}
+  ) {
+    const limit = options.lifecycleRateLimit;
+    this.limiter = limit === false ? undefined : new TokenBucketLimiter({ ...DEFAULT_LIFECYCLE_RATE_LIMIT, ...stripUndefined(limit ?? {}) });
+    this.exemptLoopback = limit === false ? true : (limit?.exemptLoopback ?? true);
+  }
 
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
@@ -101,11 +116,29 @@ export class ConnectRoutes implements OnModuleInit {
   }
 
   private async serveLifecycle(adapter: AbstractHttpAdapter, event: LifecycleEventName, app: ResolvedConnectApp, request: unknown, response: unknown): Promise<void> {
+    this.limitRate(app, request);
+    assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
     const facts = requestFacts(adapter, request);
     const token = extractToken(facts.authorization, facts.rawUrl);
     const body = (request as { body?: unknown }).body;
+    const maxDepth = this.options.maxLifecycleJsonDepth ?? DEFAULT_MAX_LIFECYCLE_JSON_DEPTH;
+    if (jsonDepthExceeds(body, maxDepth)) {
+      throw ConnectError.create('lifecycle/invalid-payload', `The lifecycle body nests deeper than ${maxDepth} levels.`);
+    }
     await this.lifecycle.handle(event, app, { method: facts.method, rawUrl: facts.rawUrl, token }, body);
     adapter.reply(response, undefined, 204);
+  }
+
+  /** The per-source token bucket of the lifecycle routes (`lifecycleRateLimit`). */
+  private limitRate(app: ResolvedConnectApp, request: unknown): void {
+    if (this.limiter === undefined) return;
+    const source = clientAddress(request);
+    if (this.exemptLoopback && isLoopback(source)) return;
+    const wait = this.limiter.take(source);
+    if (wait > 0) {
+      this.logger.warn(`Lifecycle rate limit reached for ${source} (${app.key}); retry in ${wait} s.`);
+      throw ConnectError.create('lifecycle/rate-limited', 'Too many lifecycle callbacks from this address; retry later.', { retryAfterSeconds: wait });
+    }
   }
 
   private async serveHealth(adapter: AbstractHttpAdapter, response: unknown): Promise<void> {
@@ -114,4 +147,8 @@ export class ConnectRoutes implements OnModuleInit {
     if (report.status !== 'ok') adapter.setHeader(response, 'retry-after', String(RETRY_AFTER_SECONDS));
     adapter.reply(response, report, report.status === 'ok' ? 200 : 503);
   }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

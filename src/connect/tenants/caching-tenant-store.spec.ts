@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 
 import { connectDataSourceOptions } from '../database/connect-data-source-options.js';
+import { SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
 import { CachingTenantStore } from './caching-tenant-store.js';
@@ -83,7 +84,7 @@ describe('CachingTenantStore over a real TypeOrmTenantStore', () => {
         queryTimeoutMs: 10_000,
       }),
     ).initialize();
-    real = new TypeOrmTenantStore(dataSource);
+    real = new TypeOrmTenantStore(dataSource, SecretCipher.fromKeys([Buffer.alloc(32, 7).toString('base64')]));
   }, 120_000);
 
   beforeEach(() => {

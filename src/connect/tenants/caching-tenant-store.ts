@@ -47,6 +47,7 @@ export class CachingTenantStore implements TenantStore {
   private readonly cache: LruCache<string, ConnectTenant>;
   private readonly lookups = new Map<string, Lookup>();
   private readonly writes = new Map<string, PendingWrites>();
+  private bypassing = false;
 
   constructor(
     private readonly inner: TenantStore,
@@ -62,6 +63,7 @@ export class CachingTenantStore implements TenantStore {
   }
 
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null> {
+    if (this.bypassing) return this.inner.find(appKey, clientKey);
     const key = cacheKey(appKey, clientKey);
     const cached = this.cache.get(key);
     if (cached !== undefined) return Promise.resolve(cached);
@@ -100,6 +102,20 @@ export class CachingTenantStore implements TenantStore {
     this.forget(cacheKey(appKey, clientKey));
   }
 
+  /**
+   * While on, every lookup goes to the inner store and nothing is cached; turning it on forgets every
+   * tenant. For when changes made elsewhere cannot be heard (`TenantChangeListener` disconnected).
+   */
+  setBypass(on: boolean): void {
+    if (on) this.clear();
+    this.bypassing = on;
+  }
+
+  /** Whether lookups currently bypass the cache (see `setBypass`). */
+  get bypassed(): boolean {
+    return this.bypassing;
+  }
+
   /** Forgets every tenant. */
   clear(): void {
     this.cache.clear();
@@ -110,7 +126,7 @@ export class CachingTenantStore implements TenantStore {
   private async lookUp(key: string, appKey: string, clientKey: string, lookup: Lookup): Promise<ConnectTenant | null> {
     try {
       const tenant = await this.inner.find(appKey, clientKey);
-      if (tenant !== null && !lookup.abandoned) this.cache.set(key, tenant);
+      if (tenant !== null && !lookup.abandoned && !this.bypassing) this.cache.set(key, tenant);
       return tenant;
     } finally {
       if (this.lookups.get(key) === lookup) this.lookups.delete(key);
@@ -150,7 +166,7 @@ export class CachingTenantStore implements TenantStore {
       if (pending.count === 0) this.writes.delete(key);
       // Whatever a lookup in flight read may predate this write: never let it fill the cache.
       this.forget(key);
-      if (outcome != null && !pending.overlapped) this.cache.set(key, outcome.tenant);
+      if (outcome != null && !pending.overlapped && !this.bypassing) this.cache.set(key, outcome.tenant);
     }
   }
 }

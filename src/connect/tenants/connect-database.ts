@@ -4,6 +4,9 @@ import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
 import type { ConnectModuleOptions } from '../config/connect-options.js';
 import { connectDataSourceOptions } from '../database/connect-data-source-options.js';
 import { EmbeddedPostgres } from '../database/embedded-postgres.js';
+import { resolveSecretCipher } from '../database/encryption-keys.js';
+import { bindSecretCipher } from '../database/secret-cipher.js';
+import { createEncryptSharedSecretsMigration } from './migrations/encrypt-shared-secrets.js';
 
 /** Where the embedded engine keeps its files unless told otherwise. */
 export const DEFAULT_EMBEDDED_DATA_DIR = '.data/pglite';
@@ -22,6 +25,11 @@ export class ConnectDatabase implements OnApplicationShutdown {
 
   async open(): Promise<DataSource> {
     const database = this.options.database ?? {};
+    // Before anything starts: production without a key refuses here.
+    const cipher = await resolveSecretCipher(this.options.encryption, {
+      nodeEnv: process.env.NODE_ENV,
+      warn: (message) => this.logger.warn(message),
+    });
     let url = database.url;
     let poolSize = database.poolSize ?? 10;
     if (url === undefined || url === '') {
@@ -40,8 +48,10 @@ export class ConnectDatabase implements OnApplicationShutdown {
           poolSize,
           connectTimeoutMs: database.connectTimeoutMs ?? 2000,
           queryTimeoutMs: database.queryTimeoutMs ?? 5000,
+          extraMigrations: [createEncryptSharedSecretsMigration(cipher)],
         }),
       );
+      bindSecretCipher(source, cipher);
       await source.initialize();
       this.source = source;
       return source;

@@ -5,6 +5,7 @@ import { jest } from '@jest/globals';
 import { DataSource, EntityManager } from 'typeorm';
 
 import { connectDataSourceOptions } from '../database/connect-data-source-options.js';
+import { bindSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
@@ -23,7 +24,16 @@ function openDataSource(
       connectTimeoutMs: overrides.connectTimeoutMs ?? 5_000,
       queryTimeoutMs: overrides.queryTimeoutMs ?? 10_000,
     }),
-  ).initialize();
+  )
+    .initialize()
+    .then(withTestCipher);
+}
+
+const testCipher = SecretCipher.fromKeys([Buffer.alloc(32, 7).toString('base64')]);
+
+function withTestCipher(dataSource: DataSource): DataSource {
+  bindSecretCipher(dataSource, testCipher);
+  return dataSource;
 }
 
 function installation(overrides: Partial<TenantInstallation> = {}): TenantInstallation {
@@ -352,7 +362,7 @@ describe('TypeOrmTenantStore', () => {
     const never = new DataSource(
       connectDataSourceOptions({ url: db.url, poolSize: 1, connectTimeoutMs: 200, queryTimeoutMs: 200 }),
     );
-    const unconnected = new TypeOrmTenantStore(never);
+    const unconnected = new TypeOrmTenantStore(never, testCipher);
     await expectStoreUnavailable(unconnected.find('a', 'b'));
     await expectStoreUnavailable(unconnected.ping());
     await expectStoreUnavailable(unconnected.install(installation(), noWork));

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
+import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError, isConnectError } from '../errors/connect-error.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
 import type { TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
@@ -66,11 +67,11 @@ const INSTALL_COLUMNS = [
   'installation_id',
 ] as const;
 
-function installParameters(installation: TenantInstallation): (string | null)[] {
+function installParameters(installation: TenantInstallation, cipher: SecretCipher): (string | null)[] {
   return [
     installation.appKey,
     installation.clientKey,
-    installation.sharedSecret,
+    cipher.encrypt(installation.sharedSecret, installation),
     installation.baseUrl,
     installation.displayUrl,
     installation.productType,
@@ -83,11 +84,12 @@ function installParameters(installation: TenantInstallation): (string | null)[] 
   ];
 }
 
-function toTenant(row: TenantRow): ConnectTenant {
+function toTenant(row: TenantRow, cipher: SecretCipher): ConnectTenant {
+  const owner = { appKey: row.app_key, clientKey: row.client_key };
   return Object.freeze({
     appKey: row.app_key,
     clientKey: row.client_key,
-    sharedSecret: row.shared_secret,
+    sharedSecret: cipher.decrypt(row.shared_secret, owner),
     baseUrl: row.base_url,
     displayUrl: row.display_url,
     productType: row.product_type,
@@ -133,8 +135,24 @@ function storeUnavailable(cause: unknown): ConnectError {
 @Injectable()
 export class TypeOrmTenantStore implements TenantStore {
   private readonly table: string;
+  private readonly cipher: SecretCipher;
 
-  constructor(@InjectDataSource(CONNECT_DATA_SOURCE) private readonly dataSource: DataSource) {
+  /**
+   * `cipher` encrypts the shared secrets at rest; without it the one the framework bound to the
+   * DataSource (`bindSecretCipher`) is used, and without either the store refuses to exist.
+   */
+  constructor(
+    @InjectDataSource(CONNECT_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Optional() @Inject(SecretCipher) cipher?: SecretCipher,
+  ) {
+    const resolved = cipher ?? boundSecretCipher(dataSource);
+    if (resolved === undefined) {
+      throw ConnectError.create(
+        'config/invalid',
+        'TypeOrmTenantStore needs a SecretCipher: pass one, or bind one to the DataSource with bindSecretCipher().',
+      );
+    }
+    this.cipher = resolved;
     // Qualified with the DataSource's schema (as the migration does), so the store never depends on
     // search_path.
     const schema = (dataSource.options as { schema?: string }).schema;
@@ -151,7 +169,7 @@ export class TypeOrmTenantStore implements TenantStore {
     } catch (error) {
       throw storeUnavailable(error);
     }
-    return rows[0] === undefined ? null : toTenant(rows[0]);
+    return rows[0] === undefined ? null : toTenant(rows[0], this.cipher);
   }
 
   async install<T>(
@@ -183,8 +201,8 @@ export class TypeOrmTenantStore implements TenantStore {
         );
       }
       if (row === undefined) throw new Error('The tenant upsert returned no row.');
-      const tenant = toTenant(row);
-      const previous = previousRow === undefined ? null : toTenant(previousRow);
+      const tenant = toTenant(row, this.cipher);
+      const previous = previousRow === undefined ? null : toTenant(previousRow, this.cipher);
       return { tenant, result: await runWork(() => work(tenant, { previous, transaction: manager })) };
     });
   }
@@ -222,8 +240,8 @@ export class TypeOrmTenantStore implements TenantStore {
         [appKey, clientKey],
       );
       if (rows[0] === undefined) throw new Error('The locked tenant row disappeared.');
-      const tenant = toTenant(rows[0]);
-      const previous = toTenant(previousRow);
+      const tenant = toTenant(rows[0], this.cipher);
+      const previous = toTenant(previousRow, this.cipher);
       return { tenant, result: await runWork(() => work(tenant, { previous, transaction: manager })) };
     });
   }
@@ -287,7 +305,7 @@ export class TypeOrmTenantStore implements TenantStore {
        VALUES (${values.join(', ')})
        ON CONFLICT ("app_key", "client_key") ${onConflict}
        RETURNING ${COLUMNS}`,
-      installParameters(installation),
+      installParameters(installation, this.cipher),
     );
     return rows[0];
   }

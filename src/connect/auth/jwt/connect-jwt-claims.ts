@@ -29,12 +29,31 @@ export function decodeUnverified(token: string): { header: ProtectedHeaderParame
   return { header, claims };
 }
 
-/** Claims every Connect token must carry, checked after the signature. */
-export function assertConnectClaims(claims: JWTPayload, leewaySeconds: number, now = Date.now() / 1000): asserts claims is ConnectJwtClaims {
+/**
+ * Claims every Connect token must carry, checked after the signature. `iat` is required: the products
+ * always send it, and without it the token's lifetime (and so its replay window) cannot be bounded.
+ * A token living longer than `maxLifetimeSeconds` (`exp - iat`) is refused as `jwt/lifetime-too-long`.
+ */
+export function assertConnectClaims(
+  claims: JWTPayload,
+  leewaySeconds: number,
+  maxLifetimeSeconds = Number.POSITIVE_INFINITY,
+  now = Date.now() / 1000,
+): asserts claims is ConnectJwtClaims {
   if (typeof claims.iss !== 'string' || claims.iss === '') throw ConnectError.create('jwt/malformed', 'The JWT has no issuer (iss).');
-  if (typeof claims.exp !== 'number') throw ConnectError.create('jwt/malformed', 'The JWT has no expiry (exp).');
-  if (claims.iat !== undefined && (typeof claims.iat !== 'number' || claims.iat > now + leewaySeconds)) {
-    throw ConnectError.create('jwt/not-yet-valid', 'The JWT was issued in the future (iat).');
-  }
+  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw ConnectError.create('jwt/malformed', 'The JWT has no expiry (exp).');
+  if (claims.iat === undefined) throw ConnectError.create('jwt/malformed', 'The JWT has no issue time (iat).');
+  if (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat)) throw ConnectError.create('jwt/malformed', 'The JWT issue time (iat) is not a number.');
+  if (claims.iat > now + leewaySeconds) throw ConnectError.create('jwt/not-yet-valid', 'The JWT was issued in the future (iat).');
+  assertTokenLifetime(claims.iat, claims.exp, maxLifetimeSeconds);
   if (claims.sub !== undefined && typeof claims.sub !== 'string') throw ConnectError.create('jwt/malformed', 'The JWT subject (sub) is not a string.');
+}
+
+/** Refuses a token whose `exp - iat` exceeds `maxLifetimeSeconds` (the replay window it would open). */
+export function assertTokenLifetime(iat: number, exp: number, maxLifetimeSeconds: number): void {
+  if (exp - iat > maxLifetimeSeconds) {
+    throw ConnectError.create('jwt/lifetime-too-long', `The JWT is valid for longer than ${maxLifetimeSeconds} seconds (exp - iat).`, {
+      lifetimeSeconds: exp - iat,
+    });
+  }
 }

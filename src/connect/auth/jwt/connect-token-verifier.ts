@@ -2,7 +2,7 @@ import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jwtVerify } from 'jose';
 import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
-import { DEFAULT_LEEWAY_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
+import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
 import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
 import { isTenantActive, type ConnectTenant } from '../../tenants/tenant.js';
@@ -45,6 +45,7 @@ export interface HsVerifyOptions {
 export class ConnectTokenVerifier {
   private readonly logger = new Logger('ConnectAuth');
   private readonly leewaySeconds: number;
+  private readonly maxLifetimeSeconds: number;
   private readonly keys = new WeakMap<ConnectTenant, KeyObject>();
 
   constructor(
@@ -52,6 +53,7 @@ export class ConnectTokenVerifier {
     @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
   ) {
     this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   }
 
   async verify(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): Promise<ConnectRequestContext> {
@@ -76,7 +78,7 @@ export class ConnectTokenVerifier {
     } catch (error) {
       throw fromJoseError(error);
     }
-    assertConnectClaims(claims, this.leewaySeconds);
+    assertConnectClaims(claims, this.leewaySeconds, this.maxLifetimeSeconds);
     if (!options.allowInactiveTenant && !isTenantActive(tenant)) {
       const state = tenant.uninstalledAt !== null ? 'uninstalled' : 'disabled';
       throw ConnectError.create('jwt/tenant-inactive', `The app is ${state} on this site.`, { app: app.key, clientKey: tenant.clientKey });

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jwtVerify, type JWTPayload } from 'jose';
 import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
-import { DEFAULT_LEEWAY_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
+import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
 import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
 import { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from '../../keys/install-key-resolver.js';
@@ -20,12 +20,14 @@ import { fromJoseError } from './jose-errors.js';
 export class InstallTokenVerifier {
   private readonly logger = new Logger('ConnectLifecycle');
   private readonly leewaySeconds: number;
+  private readonly maxLifetimeSeconds: number;
 
   constructor(
     @Inject(INSTALL_KEY_RESOLVER) private readonly keys: InstallKeyResolver,
     @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
   ) {
     this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
+    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
   }
 
   async verify(app: ResolvedConnectApp, request: IncomingRequest, payloadClientKey: unknown): Promise<ConnectJwtClaims> {
@@ -50,7 +52,7 @@ export class InstallTokenVerifier {
     } catch (error) {
       throw fromJoseError(error);
     }
-    assertConnectClaims(claims, this.leewaySeconds);
+    assertConnectClaims(claims, this.leewaySeconds, this.maxLifetimeSeconds);
     if (!audienceMatches(claims.aud, app.audiences)) {
       throw ConnectError.create('jwt/invalid-aud', `The install was signed for another app (aud is not ${app.baseUrl}).`, { app: app.key });
     }

@@ -19,6 +19,7 @@ export const APP_DEPENDENCIES = [
   '@nestjs/platform-express',
   '@nestjs/schedule',
   '@nestjs/typeorm',
+  'cron',
   'jose',
   'pg',
   'reflect-metadata',

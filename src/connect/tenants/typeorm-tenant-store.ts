@@ -29,28 +29,6 @@ interface TenantRow {
   updated_at: Date;
 }
 
-const COLUMNS = [
-  'app_key',
-  'client_key',
-  'shared_secret',
-  'base_url',
-  'display_url',
-  'product_type',
-  'description',
-  'service_entitlement_number',
-  'entitlement_id',
-  'entitlement_number',
-  'oauth_client_id',
-  'installation_id',
-  'enabled',
-  'installed_at',
-  'uninstalled_at',
-  'created_at',
-  'updated_at',
-]
-  .map((column) => `"${column}"`)
-  .join(', ');
-
 /** The columns an install writes, in the order of the `$n` parameters (see `installParameters`). */
 const INSTALL_COLUMNS = [
   'app_key',
@@ -66,6 +44,11 @@ const INSTALL_COLUMNS = [
   'oauth_client_id',
   'installation_id',
 ] as const;
+
+/** Every column the store reads back. */
+const STATE_COLUMNS = ['enabled', 'installed_at', 'uninstalled_at', 'created_at', 'updated_at'] as const;
+
+const COLUMNS = [...INSTALL_COLUMNS, ...STATE_COLUMNS].map((column) => `"${column}"`).join(', ');
 
 function installParameters(installation: TenantInstallation, cipher: SecretCipher): (string | null)[] {
   return [
@@ -297,7 +280,7 @@ export class TypeOrmTenantStore implements TenantStore {
     installation: TenantInstallation,
     onConflict: string,
   ): Promise<TenantRow | undefined> {
-    const columns = [...INSTALL_COLUMNS, 'enabled', 'installed_at', 'uninstalled_at', 'created_at', 'updated_at'];
+    const columns = [...INSTALL_COLUMNS, ...STATE_COLUMNS];
     const values = [...INSTALL_COLUMNS.map((_, index) => `$${index + 1}`), 'true', 'now()', 'NULL', 'now()', 'now()'];
     const rows = await queryRows(
       manager,

@@ -210,11 +210,6 @@ function helloPageTs(): string {
   return file([
     "import type { ConnectRequestContext } from 'atlassian-connect-nest';",
     '',
-    '/** The part of the response a controller needs to set a header (`@Res({ passthrough: true })`). */',
-    'export interface HeaderTarget {',
-    '  setHeader(name: string, value: string): unknown;',
-    '}',
-    '',
     "const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\"': '&quot;', \"'\": '&#39;' };",
     '',
     'export function escapeHtml(value: string): string {',
@@ -236,15 +231,6 @@ function helloPageTs(): string {
     '  <p>Hello ${user} on ${escapeHtml(context.tenant.baseUrl)}.</p>',
     '</body>',
     '</html>`;',
-    '}',
-    '',
-    '/** Content-Security-Policy letting only the tenant\'s own site frame the page. */',
-    'export function frameAncestors(context: ConnectRequestContext): string {',
-    '  const origins = new Set<string>();',
-    '  for (const url of [context.tenant.baseUrl, context.tenant.displayUrl]) {',
-    '    if (url) origins.add(new URL(url).origin);',
-    '  }',
-    "  return `frame-ancestors ${[...origins].join(' ')}`;",
     '}',
   ]);
 }
@@ -277,12 +263,14 @@ function descriptorTs(model: ScaffoldModel, app: ScaffoldApp): string {
 function sharedRoutes(model: ScaffoldModel, app: ScaffoldApp): string[] {
   const names = productNames(app);
   return [
-    `  /** The page module: ${names.label} loads it in an iframe with a request-bound token in \`?jwt=\`. */`,
+    `  /**`,
+    `   * The page module: ${names.label} loads it in an iframe with a request-bound token in \`?jwt=\`. \`page: true\``,
+    '   * adds a frame-ancestors policy for the tenant\'s own site (and HSTS over https).',
+    '   */',
     "  @Get('pages/hello')",
-    '  @ConnectAuth()',
+    '  @ConnectAuth({ page: true })',
     "  @Header('content-type', 'text/html; charset=utf-8')",
-    '  page(@ConnectContext() context: ConnectRequestContext, @Res({ passthrough: true }) response: HeaderTarget): string {',
-    "    response.setHeader('content-security-policy', frameAncestors(context));",
+    '  page(@ConnectContext() context: ConnectRequestContext): string {',
     `    return helloPage(context, ${tsString(model.name)});`,
     '  }',
     '',
@@ -304,9 +292,9 @@ function sharedRoutes(model: ScaffoldModel, app: ScaffoldApp): string[] {
 
 function controllerHeader(): string[] {
   return [
-    "import { Controller, Get, Header, Res } from '@nestjs/common';",
+    "import { Controller, Get, Header } from '@nestjs/common';",
     "import { ConnectAuth, ConnectClient, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';",
-    "import { frameAncestors, helloPage, type HeaderTarget } from '../pages/hello-page.js';",
+    "import { helloPage } from '../pages/hello-page.js';",
     '',
   ];
 }

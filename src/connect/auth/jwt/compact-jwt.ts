@@ -1,0 +1,90 @@
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { ConnectError } from '../../errors/connect-error.js';
+
+/** A compact JWS split and decoded once: header and claims are NOT trusted until the signature is checked. */
+export interface CompactJwt {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: Record<string, unknown>;
+  /** `base64url(header) "." base64url(claims)`: the bytes the signature covers. */
+  readonly signingInput: string;
+  /** The signature part, still base64url-encoded. */
+  readonly signature: string;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const SHA256_SIGNATURE_LENGTH = 43; // 32 bytes in unpadded base64url
+
+/**
+ * Splits and decodes a compact JWS exactly once. Every authenticated request goes through here, so it
+ * does the least work that is still strict: three base64url parts, each of the first two a JSON object.
+ * Anything else is `jwt/malformed`.
+ */
+export function parseCompactJwt(token: string): CompactJwt {
+  const first = token.indexOf('.');
+  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
+  if (first <= 0 || second === -1 || token.indexOf('.', second + 1) !== -1) {
+    throw ConnectError.create('jwt/malformed', 'The JWT is not three base64url parts separated by dots.');
+  }
+  const headerPart = token.slice(0, first);
+  const claimsPart = token.slice(first + 1, second);
+  const signature = token.slice(second + 1);
+  if (claimsPart === '' || !BASE64URL.test(headerPart) || !BASE64URL.test(claimsPart) || !BASE64URL.test(signature)) {
+    throw ConnectError.create('jwt/malformed', 'The JWT is not three base64url parts separated by dots.');
+  }
+  return { header: decodePart(headerPart, 'header'), claims: decodePart(claimsPart, 'claims'), signingInput: token.slice(0, second), signature };
+}
+
+function decodePart(part: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw ConnectError.create('jwt/malformed', `The JWT ${what} is not valid JSON.`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw ConnectError.create('jwt/malformed', `The JWT ${what} is not a JSON object.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Header rules for a token verified with HS256: the algorithm is pinned (never read from the token
+ * to pick a verifier), and extensions we do not implement (`crit`, unencoded payloads) are refused
+ * rather than ignored.
+ */
+export function assertHs256Header(header: Readonly<Record<string, unknown>>): void {
+  if (header.alg !== 'HS256') {
+    throw ConnectError.create('jwt/unsupported-alg', `This route accepts HS256 tokens only, not ${JSON.stringify(header.alg)}.`);
+  }
+  if (header.crit !== undefined) throw ConnectError.create('jwt/malformed', 'The JWT header names critical extensions (crit), which are not supported.');
+  if (header.b64 !== undefined) throw ConnectError.create('jwt/malformed', 'The JWT header parameter b64 is not supported.');
+}
+
+/**
+ * Checks an HS256 signature in constant time with Node's HMAC (synchronous, no WebCrypto round trip).
+ * The comparison is over the canonical base64url text, so a signature with altered padding bits (which
+ * a lenient decoder would map to the same bytes) is refused too.
+ */
+export function verifyHs256Signature(jwt: CompactJwt, key: KeyObject): void {
+  const expected = Buffer.from(createHmac('sha256', key).update(jwt.signingInput, 'latin1').digest('base64url'), 'latin1');
+  const given = Buffer.from(jwt.signature, 'latin1');
+  if (given.length !== SHA256_SIGNATURE_LENGTH || !timingSafeEqual(given, expected)) {
+    throw ConnectError.create('jwt/invalid-signature', 'The JWT signature does not verify.');
+  }
+}
+
+/**
+ * The registered time claims, after the signature: `exp` required and not passed, `nbf` (when present)
+ * reached, both with `leewaySeconds` of clock skew. `iat` is checked by `assertConnectClaims`.
+ */
+export function assertTimeClaims(claims: Readonly<Record<string, unknown>>, leewaySeconds: number, now = Date.now() / 1000): void {
+  const { exp, nbf } = claims;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw ConnectError.create('jwt/malformed', 'The JWT has no valid expiry (exp).');
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) {
+    throw ConnectError.create('jwt/malformed', 'The JWT claim "nbf" is invalid.');
+  }
+  if (typeof nbf === 'number' && nbf > now + leewaySeconds) {
+    throw ConnectError.create('jwt/not-yet-valid', 'The JWT is not valid yet (nbf is in the future).');
+  }
+  if (exp <= now - leewaySeconds) throw ConnectError.create('jwt/expired', 'The JWT has expired.');
+}

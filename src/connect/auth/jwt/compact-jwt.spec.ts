@@ -88,7 +88,7 @@ describe('verifyHs256Signature', () => {
       fc.asyncProperty(
         fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
         fc.boolean(),
-        fc.nat({ maxValue: 200 }),
+        fc.nat({ max: 200 }),
         async (claims, useOtherKey, flipAt) => {
           const token = await sign(claims);
           const position = flipAt % token.length;

@@ -1,8 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConnectModule, type ConnectModuleOptions } from 'atlassian-connect-nest';
 import { confluenceDescriptor } from './confluence/confluence.descriptor.js';
+import { BenchController } from './common/bench.controller.js';
 import { ConfluenceController } from './confluence/confluence.controller.js';
 import type { ExampleConfig } from './example-config.js';
+import { ForgeRemoteController } from './forge/forge-remote.controller.js';
 import { InstallationLog } from './installation-log.service.js';
 import { jiraDescriptor } from './jira/jira.descriptor.js';
 import { JiraController } from './jira/jira.controller.js';
@@ -14,10 +16,28 @@ export const CONFLUENCE_APP_KEY = 'com.example.connect-nest.confluence';
 export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
   return {
     apps: [
-      { product: 'jira', key: JIRA_APP_KEY, baseUrl: `${config.appBaseUrl}/jira`, descriptor: jiraDescriptor },
-      { product: 'confluence', key: CONFLUENCE_APP_KEY, baseUrl: `${config.appBaseUrl}/confluence`, descriptor: confluenceDescriptor },
+      {
+        product: 'jira',
+        key: JIRA_APP_KEY,
+        baseUrl: `${config.appBaseUrl}/jira`,
+        descriptor: jiraDescriptor,
+        ...(config.forgeAppIdJira && { forge: { appId: config.forgeAppIdJira } }),
+      },
+      {
+        product: 'confluence',
+        key: CONFLUENCE_APP_KEY,
+        baseUrl: `${config.appBaseUrl}/confluence`,
+        descriptor: confluenceDescriptor,
+        ...(config.forgeAppIdConfluence && { forge: { appId: config.forgeAppIdConfluence } }),
+      },
     ],
     ...(config.installKeysUrl && { installKeysUrl: config.installKeysUrl }),
+    ...((config.forgeJwksUrl || config.forgeJwksCooldownMs !== undefined) && {
+      forge: {
+        ...(config.forgeJwksUrl && { jwksUrl: config.forgeJwksUrl }),
+        ...(config.forgeJwksCooldownMs !== undefined && { jwksCooldownMs: config.forgeJwksCooldownMs }),
+      },
+    }),
     ...(config.authorizationServerUrl && { client: { authorizationServerUrl: config.authorizationServerUrl } }),
     database: {
       url: config.databaseUrl,
@@ -40,7 +60,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConnectModule.forRootAsync({ useFactory: () => connectOptions(config) })],
-      controllers: [JiraController, ConfluenceController],
+      controllers: [JiraController, ConfluenceController, BenchController, ForgeRemoteController],
       providers: [InstallationLog],
     };
   }

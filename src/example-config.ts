@@ -1,6 +1,12 @@
+/** The HTTP adapters the example can run on (`HTTP_ADAPTER`). */
+export const EXAMPLE_HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type ExampleHttpAdapter = (typeof EXAMPLE_HTTP_ADAPTERS)[number];
+
 /** The example app's settings, read from the environment (see README). */
 export interface ExampleConfig {
   port: number;
+  /** Which Nest HTTP adapter serves the app (default `express`); the framework behaves the same on both. */
+  httpAdapter?: ExampleHttpAdapter;
   /** Public URL of this process; the apps live at `<appBaseUrl>/jira` and `<appBaseUrl>/confluence`. */
   appBaseUrl: string;
   databaseUrl?: string;
@@ -15,13 +21,26 @@ export interface ExampleConfig {
   encryptionKeys?: string[];
   /** Development only: where the generated encryption key is kept (default `.data/connect-encryption.key`). */
   encryptionDevKeyFile?: string;
+  /** Forge app id of the Jira app (`FORGE_APP_ID_JIRA`): enables Forge Remote calls for it. */
+  forgeAppIdJira?: string;
+  /** Forge app id of the Confluence app (`FORGE_APP_ID_CONFLUENCE`). */
+  forgeAppIdConfluence?: string;
+  /** Where Forge Invocation Token keys come from (`FORGE_JWKS_URL`, default Forge's production JWKS). */
+  forgeJwksUrl?: string;
+  /** Least time between JWKS refetches for unknown kids (`FORGE_JWKS_COOLDOWN_MS`, default 30 s). */
+  forgeJwksCooldownMs?: number;
 }
 
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(env.PORT)}.`);
+  const httpAdapter = (env.HTTP_ADAPTER || 'express').trim().toLowerCase();
+  if (!isHttpAdapter(httpAdapter)) {
+    throw new Error(`HTTP_ADAPTER must be ${EXAMPLE_HTTP_ADAPTERS.join(' or ')}, not ${JSON.stringify(env.HTTP_ADAPTER)}.`);
+  }
   return {
     port,
+    httpAdapter,
     appBaseUrl: (env.APP_BASE_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
     databaseUrl: env.DATABASE_URL || undefined,
     installKeysUrl: env.CONNECT_INSTALL_KEYS_URL || undefined,
@@ -30,6 +49,10 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
     authorizationServerUrl: env.CONNECT_AUTHORIZATION_SERVER_URL || undefined,
     encryptionKeys: splitList(env.CONNECT_ENCRYPTION_KEYS),
     encryptionDevKeyFile: env.CONNECT_ENCRYPTION_DEV_KEY_FILE || undefined,
+    forgeAppIdJira: env.FORGE_APP_ID_JIRA || undefined,
+    forgeAppIdConfluence: env.FORGE_APP_ID_CONFLUENCE || undefined,
+    forgeJwksUrl: env.FORGE_JWKS_URL || undefined,
+    forgeJwksCooldownMs: env.FORGE_JWKS_COOLDOWN_MS ? Number(env.FORGE_JWKS_COOLDOWN_MS) : undefined,
   };
 }
 
@@ -37,4 +60,8 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
 function splitList(value: string | undefined): string[] | undefined {
   const items = (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
   return items.length === 0 ? undefined : items;
+}
+
+function isHttpAdapter(value: string): value is ExampleHttpAdapter {
+  return (EXAMPLE_HTTP_ADAPTERS as readonly string[]).includes(value);
 }

@@ -1,10 +1,10 @@
 import { ConnectModule, ConnectAuth, ConnectContext, EmbeddedPostgres, type ConnectRequestContext } from 'atlassian-connect-nest';
 import { FakeConnectHost, signConnectToken, type FakeSite } from 'atlassian-connect-nest/testing';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { SignJWT } from 'jose';
 import { LogCapture } from './support/log-capture.js';
 import { startExample, type RunningExample } from './support/example-app.js';
+import { createTestApp } from './support/http-adapter.js';
 
 const WHOAMI = '/jira/api/whoami';
 
@@ -218,7 +218,7 @@ describe('tenant store outage', () => {
       controllers: [ProbeController],
     })
     class OutageModule {}
-    app = await NestFactory.create(OutageModule, { logger: false });
+    app = await createTestApp(OutageModule, { logger: false });
     await app.listen(0, '127.0.0.1');
   });
   afterAll(async () => {

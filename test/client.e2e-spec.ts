@@ -1,8 +1,8 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { ConnectClient, ConnectClientError, ConnectModule, TENANT_STORE, type ConnectTenant, type TenantStore } from 'atlassian-connect-nest';
 import { FakeConnectHost, startTestDatabase, type FakeApiSite, type FakeHostApp } from 'atlassian-connect-nest/testing';
 import { startExample, type RunningExample } from './support/example-app.js';
+import { createTestApp } from './support/http-adapter.js';
 
 /** Acts as the host for the example app and checks the app's outbound calls land on the fake site API. */
 describe('outbound client through the example app', () => {
@@ -86,7 +86,7 @@ describe('ConnectClient', () => {
       controllers: [NothingController],
     })
     class ClientTestModule {}
-    app = await NestFactory.create(ClientTestModule, { logger: false });
+    app = await createTestApp(ClientTestModule, { logger: false });
     await app.listen(0, '127.0.0.1');
     const via = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
     jira = await host.startSite('jira');
@@ -241,7 +241,7 @@ describe('ConnectClient with a Data Center REST prefix', () => {
       ],
     })
     class DcModule {}
-    const nest = await NestFactory.create(DcModule, { logger: false });
+    const nest = await createTestApp(DcModule, { logger: false });
     try {
       await nest.listen(0, '127.0.0.1');
       const via = `http://127.0.0.1:${(nest.getHttpServer().address() as { port: number }).port}`;

@@ -7,13 +7,13 @@
  */
 import { jest } from '@jest/globals';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConnectAuth, ConnectContext, ConnectModule, EmbeddedPostgres, TenantChangeListener, type ConnectRequestContext } from 'atlassian-connect-nest';
 import { FakeConnectHost, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import { freePort } from './support/child-app.js';
+import { createTestApp } from './support/http-adapter.js';
 import { expectConnectError } from './support/lifecycle-kit.js';
 
 jest.setTimeout(120_000);
@@ -62,7 +62,7 @@ describe('database outage and recovery (embedded engine stopped and restarted on
       controllers: [ProbeController],
     })
     class FaultsModule {}
-    app = await NestFactory.create(FaultsModule, { logger: process.env.CONNECT_TEST_LOGS ? ['error', 'warn'] : false });
+    app = await createTestApp(FaultsModule, { logger: process.env.CONNECT_TEST_LOGS ? ['error', 'warn'] : false });
     await app.listen(0, '127.0.0.1');
     const { port: appPort } = app.getHttpServer().address() as { port: number };
     target = { key: APP_KEY, product: 'jira', baseUrl: BASE_URL, via: `http://127.0.0.1:${appPort}` };

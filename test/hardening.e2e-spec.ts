@@ -1,8 +1,10 @@
 import { ConnectModule } from 'atlassian-connect-nest';
 import { FakeConnectHost, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
 import { Module } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { startExample, type RunningExample } from './support/example-app.js';
 import { listenOn, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
+import { adapterOf } from './support/http-adapter.js';
 import { expectConnectError, nowSeconds } from './support/lifecycle-kit.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';
 
@@ -107,18 +109,36 @@ describe('hostile input on the example app', () => {
     });
 
     it('sends HSTS when X-Forwarded-Proto says https and the app trusts the proxy', async () => {
-      (ex.app as unknown as { set(name: string, value: unknown): void }).set('trust proxy', 'loopback');
-      try {
-        const response = await page(site, ex.jira, pagePath, { 'x-forwarded-proto': 'https' });
+      const expectHsts = async (running: RunningExample, tenant: FakeSite) => {
+        const token = await running.host.tokenFor(running.jira, tenant, 'GET', pagePath);
+        const response = await running.host.send(running.jira, 'GET', `${pagePath}&jwt=${token}`, { headers: { 'x-forwarded-proto': 'https' } });
         expect(response.status).toBe(200);
         expect(response.headers['strict-transport-security']).toBe('max-age=31536000');
-        expect(response.headers['content-security-policy']).toBe(`frame-ancestors ${new URL(site.baseUrl).origin}`);
+        expect(response.headers['content-security-policy']).toBe(`frame-ancestors ${new URL(tenant.baseUrl).origin}`);
         // API routes without page: true get neither
-        const api = await get(WHOAMI, { 'x-forwarded-proto': 'https' });
+        const apiToken = await running.host.tokenFor(running.jira, tenant, 'GET', WHOAMI);
+        const api = await running.host.send(running.jira, 'GET', WHOAMI, { headers: { authorization: `JWT ${apiToken}`, 'x-forwarded-proto': 'https' } });
+        expect(api.status).toBe(200);
         expect(api.headers['strict-transport-security']).toBeUndefined();
         expect(api.headers['content-security-policy']).toBeUndefined();
+      };
+      if (adapterOf(ex.app) === 'express') {
+        (ex.app as unknown as { set(name: string, value: unknown): void }).set('trust proxy', 'loopback');
+        try {
+          await expectHsts(ex, site);
+        } finally {
+          (ex.app as unknown as { set(name: string, value: unknown): void }).set('trust proxy', false);
+        }
+        return;
+      }
+      // Fastify trusts a proxy only through its constructor option: a second example that does.
+      const trusting = await startExample({}, ex.host, undefined, [], new FastifyAdapter({ trustProxy: 'loopback' }));
+      try {
+        const tenant = trusting.host.newSite('jira');
+        expect((await trusting.host.install(trusting.jira, tenant)).status).toBe(204);
+        await expectHsts(trusting, tenant);
       } finally {
-        (ex.app as unknown as { set(name: string, value: unknown): void }).set('trust proxy', false);
+        await trusting.close();
       }
     });
   });

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Injectable } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { CONNECT_DATA_SOURCE, OnInstalled, SecretCipher, type ConnectLifecycleEvent } from 'atlassian-connect-nest';
 import { FakeConnectHost, type FakeApiSite, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
@@ -12,6 +11,7 @@ import type { DataSource } from 'typeorm';
 
 import { AppModule } from '../src/app.module.js';
 import { startExample, type RunningExample } from './support/example-app.js';
+import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';
 
 /** clientKeys whose install hook fails on purpose. */
@@ -210,7 +210,7 @@ describe('the encryption key at startup', () => {
   it('in production without a key the example app refuses to start, saying how to make one', async () => {
     process.env.NODE_ENV = 'production';
     const logs = new LogCapture();
-    const started = NestFactory.create(AppModule.register({ port: 0, appBaseUrl: 'https://refuse.example.test', embeddedDataDir: 'memory' }), {
+    const started = createTestApp(AppModule.register({ port: 0, appBaseUrl: 'https://refuse.example.test', embeddedDataDir: 'memory' }), {
       logger: logs,
       abortOnError: false,
     });

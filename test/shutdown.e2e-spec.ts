@@ -53,6 +53,8 @@ describe('graceful shutdown on SIGTERM', () => {
 
     expect(await child.exited).toBe(0);
     const exited = Date.now();
+    // A kept-alive connection must not hold the process open until its idle timeout (72 s on Fastify).
+    expect(exited - answered).toBeLessThan(10_000);
     const output = child.output();
     expect(output).toContain('slow request answered');
     expect(output).toContain('exiting with 0; database pool closed');

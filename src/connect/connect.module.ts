@@ -5,6 +5,7 @@ import { ConnectAppRegistry } from './config/connect-app-registry.js';
 import { CONNECT_MODULE_OPTIONS, ConnectConfigurableModule } from './config/connect.module-definition.js';
 import type { ConnectModuleOptions } from './config/connect-options.js';
 import { resolveConnectApps } from './config/resolve-connect-apps.js';
+import { ConnectForgeModule } from './forge/connect-forge.module.js';
 import { ConnectHttpModule } from './http/connect-http.module.js';
 import { ConnectKeysModule } from './keys/connect-keys.module.js';
 import { ConnectLifecycleModule } from './lifecycle/connect-lifecycle.module.js';
@@ -30,7 +31,7 @@ import { ConnectRetentionModule } from './tenants/connect-retention.module.js';
  * ```
  */
 @Module({
-  imports: [ConnectTenantsModule, ConnectTenantSyncModule, ConnectRetentionModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule, ConnectClientModule],
+  imports: [ConnectTenantsModule, ConnectTenantSyncModule, ConnectRetentionModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule, ConnectClientModule, ConnectForgeModule],
   providers: [
     {
       provide: ConnectAppRegistry,
@@ -38,6 +39,6 @@ import { ConnectRetentionModule } from './tenants/connect-retention.module.js';
       useFactory: (options: ConnectModuleOptions) => new ConnectAppRegistry(resolveConnectApps(options.apps)),
     },
   ],
-  exports: [CONNECT_MODULE_OPTIONS, ConnectAppRegistry, ConnectTenantsModule, ConnectAuthModule, ConnectHttpModule, ConnectClientModule],
+  exports: [CONNECT_MODULE_OPTIONS, ConnectAppRegistry, ConnectTenantsModule, ConnectAuthModule, ConnectHttpModule, ConnectClientModule, ConnectForgeModule],
 })
 export class ConnectModule extends ConnectConfigurableModule {}

@@ -45,6 +45,8 @@ export { ConnectClientError, type ConnectClientErrorFacts } from './client/conne
 export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './client/retry-policy.js';
 export type { PageOptions } from './client/paginate.js';
 export { DEFAULT_AUTHORIZATION_SERVER_URL } from './client/user-token-provider.js';
+export type { ForgeCallContext, ForgePrincipal } from './client/forge-client-target.js';
+export { ConnectForgeLink, type ConnectTenantRef, type ForgeInstallationRef } from './forge/forge-tenant-link.js';
 export type { ConnectClientOptions } from './config/connect-options.js';
 
 export { SecretCipher, parseEncryptionKey, SECRET_FORMAT_PREFIX, type EncryptionKey, type SecretOwner } from './database/secret-cipher.js';
@@ -61,3 +63,15 @@ export { TenantRetention, DEFAULT_RETENTION_UNINSTALLED_DAYS, DEFAULT_RETENTION_
 export { TenantPurger, type PurgeCandidate, type PurgeOutcome, type PurgeSkipReason } from './tenants/tenant-purge.js';
 export { DEFAULT_LIFECYCLE_RATE_LIMIT, DEFAULT_MAX_REQUEST_HEADERS } from './http/request-limits.js';
 export { DEFAULT_MAX_LIFECYCLE_JSON_DEPTH } from './lifecycle/json-depth.js';
+
+export { ConnectForgeModule } from './forge/connect-forge.module.js';
+export { ForgeAuth, type ForgeAuthOptions } from './forge/forge-auth.decorator.js';
+export { ForgeAuthGuard, FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER } from './forge/forge-auth.guard.js';
+export { ForgeContext } from './forge/forge-context.decorator.js';
+export { forgeContextOf } from './forge/forge-request.js';
+export type { ForgeInvocationContext } from './forge/forge-invocation-context.js';
+export { ForgeTokenVerifier, type VerifiedForgeInvocation } from './forge/forge-token-verifier.js';
+export { ForgeJwks, DEFAULT_FORGE_JWKS_URL, FORGE_JWKS_DEFAULTS, type ForgeJwksOptions, type ForgeJwksStats } from './forge/forge-jwks.js';
+export { FORGE_APP_ARI_PREFIX, FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri, isForgeAppId } from './forge/forge-app-id.js';
+export { FORGE_INSTALLATION_ARI_PREFIX, MAX_FORGE_TOKEN_LENGTH } from './forge/forge-token-claims.js';
+export type { ConnectForgeOptions } from './config/connect-options.js';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { testAdapterName } from './http-adapter.js';
 
 /** Repository root (jest runs from it). */
 export const ROOT = resolve(process.cwd());
@@ -38,7 +39,7 @@ export function requireBuilt(file: string): string {
 }
 
 /**
- * Starts `node <script>` with `env` (on top of PATH and HOME only) and waits until `GET <url><readyPath>`
+ * Starts `node <script>` with `env` (on top of PATH, HOME and `HTTP_ADAPTER`, the suite's adapter) and waits until `GET <url><readyPath>`
  * answers (any status below 500, or `readyStatus`), or the process exits, or `timeoutMs` passes.
  */
 export async function startChild(
@@ -48,7 +49,7 @@ export async function startChild(
 ): Promise<ChildApp> {
   const child = spawn(process.execPath, [requireBuilt(script)], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', HTTP_ADAPTER: testAdapterName(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Controller, Get, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ConnectAuth, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';
+import { createTestApp, type TestHttpAdapter } from './http-adapter.js';
 import { quietLogger } from './test-database-options.js';
 
 /** What a `whoami` route of the test controllers answers. */
@@ -35,11 +36,15 @@ export interface StartedConnectApp {
   close(): Promise<void>;
 }
 
-/** Starts a module in a real HTTP server on 127.0.0.1 and a free port. */
-export async function listenOn(module: DynamicModule, afterClose: () => Promise<void> = () => Promise.resolve()): Promise<StartedConnectApp> {
+/** Starts a module in a real HTTP server on 127.0.0.1 and a free port, on the suite's adapter unless one is given. */
+export async function listenOn(
+  module: DynamicModule,
+  afterClose: () => Promise<void> = () => Promise.resolve(),
+  adapter?: TestHttpAdapter | AbstractHttpAdapter,
+): Promise<StartedConnectApp> {
   let app: INestApplication | undefined;
   try {
-    app = await NestFactory.create(module, { logger: quietLogger(), abortOnError: false });
+    app = await createTestApp(module, { logger: quietLogger(), abortOnError: false }, adapter);
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await app?.close().catch(() => undefined);

@@ -1,8 +1,9 @@
 import type { INestApplication, LoggerService, Provider } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';
 import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/app.module.js';
 import type { ExampleConfig } from '../../src/example-config.js';
+import { createTestApp, testAdapterName } from './http-adapter.js';
 
 /** The public URL the example app believes it has; requests really go to 127.0.0.1. */
 export const PUBLIC_BASE_URL = 'https://connect-nest.example.test';
@@ -20,12 +21,21 @@ export interface RunningExample {
 /**
  * Starts the real example app on a free port, against real PostgreSQL (a schema of its own) when
  * DATABASE_URL is set and the embedded engine otherwise, with a fake Atlassian host for signed installs.
+ * It runs on the suite's adapter (`CONNECT_TEST_ADAPTER`) unless `overrides.httpAdapter` names one, or
+ * `adapter` is an instance to use (for adapter options such as a trusted proxy).
  */
-export async function startExample(overrides: Partial<ExampleConfig> = {}, host?: FakeConnectHost, logger?: LoggerService, extraProviders: Provider[] = []): Promise<RunningExample> {
+export async function startExample(
+  overrides: Partial<ExampleConfig> = {},
+  host?: FakeConnectHost,
+  logger?: LoggerService,
+  extraProviders: Provider[] = [],
+  adapter?: AbstractHttpAdapter,
+): Promise<RunningExample> {
   const fakeHost = host ?? (await FakeConnectHost.start());
   const database = process.env.DATABASE_URL ? await startTestDatabase() : undefined;
   const config: ExampleConfig = {
     port: 0,
+    httpAdapter: testAdapterName(),
     appBaseUrl: PUBLIC_BASE_URL,
     installKeysUrl: fakeHost.installKeysUrl,
     authorizationServerUrl: fakeHost.authorizationServerUrl,
@@ -33,7 +43,7 @@ export async function startExample(overrides: Partial<ExampleConfig> = {}, host?
     ...overrides,
   };
   const root = AppModule.register(config);
-  const app = await NestFactory.create({ ...root, providers: [...(root.providers ?? []), ...extraProviders] }, { logger: logger ?? quietLogger() });
+  const app = await createTestApp({ ...root, providers: [...(root.providers ?? []), ...extraProviders] }, { logger: logger ?? quietLogger() }, adapter ?? config.httpAdapter);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

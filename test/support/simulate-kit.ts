@@ -4,10 +4,10 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { startTestDatabase } from 'atlassian-connect-nest/testing';
 import { AppModule } from '../../src/app.module.js';
 import type { ExampleConfig } from '../../src/example-config.js';
+import { createTestApp, testAdapterName } from './http-adapter.js';
 
 /** The built CLI: the e2e runs it exactly as a user would (`npm test` builds first). */
 export const CLI = resolve(process.cwd(), 'dist/connect/cli/main.js');
@@ -98,11 +98,12 @@ export async function startExampleOn(port: number, installKeysUrl: string): Prom
   const url = `http://127.0.0.1:${port}`;
   const config: ExampleConfig = {
     port,
+    httpAdapter: testAdapterName(),
     appBaseUrl: url,
     installKeysUrl,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),
   };
-  const app = await NestFactory.create(AppModule.register(config), { logger: process.env.CONNECT_TEST_LOGS ? ['error', 'warn'] : false });
+  const app = await createTestApp(AppModule.register(config), { logger: process.env.CONNECT_TEST_LOGS ? ['error', 'warn'] : false }, config.httpAdapter);
   await app.listen(port, '127.0.0.1');
   return {
     app,

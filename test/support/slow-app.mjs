@@ -2,6 +2,8 @@
 // Plain JavaScript (a child process cannot run the TypeScript sources), so no decorators: the slow
 // route is an Express handler registered with app.use. GET /slow waits SLOW_MS, then runs a query on
 // the framework's pool (so the pool must still be open) and answers 200 with a body of 64 KiB.
+// HTTP_ADAPTER=fastify runs it on Fastify, where app.use middleware gets the raw Node request and
+// response too (through @fastify/middie).
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -12,6 +14,7 @@ const slowMs = Number(process.env.SLOW_MS ?? 500);
 const url = process.env.DATABASE_URL || undefined;
 
 class SlowAppRoot {}
+const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new (await import('@nestjs/platform-fastify')).FastifyAdapter() : new (await import('@nestjs/platform-express')).ExpressAdapter();
 const app = await NestFactory.create(
   {
     module: SlowAppRoot,
@@ -22,6 +25,7 @@ const app = await NestFactory.create(
       }),
     ],
   },
+  adapter,
   { logger: ['error', 'warn'] },
 );
 const dataSource = app.get(getDataSourceToken(CONNECT_DATA_SOURCE));

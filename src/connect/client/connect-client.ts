@@ -7,7 +7,8 @@ import { isTenantActive, type ConnectTenant } from '../tenants/tenant.js';
 import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
 import { signAppJwt } from './app-jwt.js';
 import { ConnectClientError } from './connect-client-error.js';
-import { ConnectHttpClient, type ClientDefaults } from './connect-http-client.js';
+import { ConnectHttpClient, type CallTarget, type ClientDefaults } from './connect-http-client.js';
+import { forgeCallTarget, type ForgeCallContext } from './forge-client-target.js';
 import { DEFAULT_RETRY_OPTIONS } from './retry-policy.js';
 import { DEFAULT_AUTHORIZATION_SERVER_URL, UserTokenProvider } from './user-token-provider.js';
 
@@ -36,6 +37,7 @@ export interface ActAsUserOptions {
 @Injectable()
 export class ConnectClient {
   private readonly defaults: ClientDefaults;
+  private readonly restApiPrefix: (tenant: ConnectTenant) => string | undefined;
   private readonly userTokens: UserTokenProvider;
 
   constructor(
@@ -48,10 +50,10 @@ export class ConnectClient {
     this.defaults = {
       timeoutMs: client.timeoutMs ?? 30_000,
       retry: { ...DEFAULT_RETRY_OPTIONS, ...client.retry },
-      restApiPrefix: (tenant) => {
-        const prefix = prefixes.get(tenant.appKey);
-        return typeof prefix === 'function' ? prefix(tenant) : prefix;
-      },
+    };
+    this.restApiPrefix = (tenant) => {
+      const prefix = prefixes.get(tenant.appKey);
+      return typeof prefix === 'function' ? prefix(tenant) : prefix;
     };
     this.userTokens = new UserTokenProvider({
       authorizationServerUrl: client.authorizationServerUrl ?? DEFAULT_AUTHORIZATION_SERVER_URL,
@@ -62,7 +64,7 @@ export class ConnectClient {
 
   /** Calls signed as the app itself. */
   asApp(target: ClientTarget): ConnectHttpClient {
-    return new ConnectHttpClient(this.tenantOf(target), (method, url, tenant) => this.appAuthorization(method, url, tenant), this.defaults);
+    return new ConnectHttpClient(this.tenantTarget(target, (method, url, tenant) => this.appAuthorization(method, url, tenant)), this.defaults);
   }
 
   /** Calls made on behalf of a user (their permissions apply). */
@@ -72,10 +74,36 @@ export class ConnectClient {
     }
     const scopes = options.scopes ?? ['READ'];
     return new ConnectHttpClient(
-      this.tenantOf(target),
-      async (_method, _url, tenant) => `Bearer ${await this.userTokens.token(tenant, accountId, scopes)}`,
+      this.tenantTarget(target, async (_method, _url, tenant) => `Bearer ${await this.userTokens.token(tenant, accountId, scopes)}`),
       this.defaults,
     );
+  }
+
+  /**
+   * Calls the Forge installation's `apiBaseUrl` as the app, with the app's system OAuth token from a
+   * verified Forge Remote call (`x-forge-oauth-system`; the manifest's remote needs
+   * `auth.appSystemToken: true`). Relative URLs resolve under `apiBaseUrl`
+   * (`/rest/api/3/myself` → `https://api.atlassian.com/ex/jira/<cloudId>/rest/api/3/myself`); the
+   * token is never sent anywhere else. Same retries, paging and errors as `asApp`.
+   *
+   * @example
+   * ```ts
+   * @Post('forge/whoami') @ForgeAuth()
+   * whoami(@ForgeContext() forge: ForgeInvocationContext) {
+   *   return this.client.asForgeApp(forge).get('/rest/api/3/myself');
+   * }
+   * ```
+   */
+  asForgeApp(forge: ForgeCallContext): ConnectHttpClient {
+    return new ConnectHttpClient(forgeCallTarget(forge, 'system'), this.defaults);
+  }
+
+  /**
+   * Like `asForgeApp`, but with the calling user's OAuth token (`x-forge-oauth-user`; the manifest's
+   * remote needs `auth.appUserToken: true`, and the call must come from a user): their permissions apply.
+   */
+  asForgeUser(forge: ForgeCallContext): ConnectHttpClient {
+    return new ConnectHttpClient(forgeCallTarget(forge, 'user'), this.defaults);
   }
 
   /** Requests made to the authorization server so far. */
@@ -85,6 +113,18 @@ export class ConnectClient {
 
   private async appAuthorization(method: string, url: URL, tenant: ConnectTenant): Promise<string> {
     return `JWT ${await signAppJwt(tenant.appKey, tenant.sharedSecret, method, url, tenant.baseUrl)}`;
+  }
+
+  /** The call target of a tenant (found once, on the first call), signed by `authorize`. */
+  private tenantTarget(
+    target: ClientTarget,
+    authorize: (method: string, url: URL, tenant: ConnectTenant) => Promise<string>,
+  ): () => Promise<CallTarget> {
+    const tenantOf = this.tenantOf(target);
+    return async () => {
+      const tenant = await tenantOf();
+      return { baseUrl: tenant.baseUrl, restApiPrefix: this.restApiPrefix(tenant), authorize: (method, url) => authorize(method, url, tenant) };
+    };
   }
 
   private tenantOf(target: ClientTarget): () => Promise<ConnectTenant> {

@@ -1,15 +1,17 @@
 import { Logger } from '@nestjs/common';
-import type { ConnectTenant } from '../tenants/tenant.js';
 import { ConnectClientError, productMessagesOf } from './connect-client-error.js';
 import { paginate, type PageOptions } from './paginate.js';
-import { resolveRequestUrl, safeUrl, type QueryValue } from './request-url.js';
+import { ensureUnderBasePath, resolveRequestUrl, safeUrl, type QueryValue } from './request-url.js';
 import { backoffDelayMs, hintedDelayMs, isIdempotent, isRetryableStatus, type RetryOptions } from './retry-policy.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 export interface ConnectRequestOptions {
   method?: HttpMethod;
-  /** Relative to the tenant's baseUrl (`/rest/api/3/myself`) or absolute on the tenant's origin. */
+  /**
+   * Relative to the tenant's baseUrl (`/rest/api/3/myself`) or absolute on the tenant's origin; for the
+   * Forge modes, relative to `apiBaseUrl` or absolute under it.
+   */
   url: string;
   query?: Record<string, QueryValue>;
   /** Sent as JSON unless it is a string, Buffer or URLSearchParams. */
@@ -30,25 +32,33 @@ export interface ConnectResponse<T> {
   retries: number;
 }
 
-/** Produces the Authorization header for one attempt. */
-export type Authorize = (method: string, url: URL, tenant: ConnectTenant) => Promise<string>;
+/** Where the calls of one handle go, and how each attempt is authorized. */
+export interface CallTarget {
+  /** Relative URLs resolve under it; absolute ones must stay on its origin. */
+  readonly baseUrl: string;
+  /** Replaces a leading `/rest/api/` (Confluence Data Center behind a proxy). */
+  readonly restApiPrefix?: string;
+  /** Absolute URLs must also stay under the baseUrl's path (the Forge `apiBaseUrl`). */
+  readonly confineToBasePath?: boolean;
+  /** The Authorization header for one attempt. */
+  authorize(method: string, url: URL): Promise<string>;
+}
 
 export interface ClientDefaults {
   timeoutMs: number;
   retry: RetryOptions;
-  restApiPrefix?: (tenant: ConnectTenant) => string | undefined;
 }
 
 const logger = new Logger('ConnectClient');
 
 /**
- * Calls one tenant's product REST API as the app or as a user. Get one from `ConnectClient.asApp()` or
- * `asUser()`. JSON in and out; non-2xx answers reject with `ConnectClientError`.
+ * Calls one tenant's product REST API as the app or as a user, or a Forge installation's `apiBaseUrl`
+ * with its OAuth tokens. Get one from `ConnectClient.asApp()`, `asUser()`, `asForgeApp()` or
+ * `asForgeUser()`. JSON in and out; non-2xx answers reject with `ConnectClientError`.
  */
 export class ConnectHttpClient {
   constructor(
-    private readonly tenant: () => Promise<ConnectTenant>,
-    private readonly authorize: Authorize,
+    private readonly target: () => Promise<CallTarget>,
     private readonly defaults: ClientDefaults,
   ) {}
 
@@ -88,8 +98,9 @@ export class ConnectHttpClient {
   /** The full response: status, headers, parsed body and the retry count. */
   async request<T = unknown>(options: ConnectRequestOptions): Promise<ConnectResponse<T>> {
     const method = (options.method ?? 'GET').toUpperCase() as HttpMethod;
-    const tenant = await this.tenant();
-    const url = resolveRequestUrl(tenant.baseUrl, options.url, method, options.query, this.defaults.restApiPrefix?.(tenant));
+    const target = await this.target();
+    const url = resolveRequestUrl(target.baseUrl, options.url, method, options.query, target.restApiPrefix);
+    if (target.confineToBasePath) ensureUnderBasePath(target.baseUrl, url, method);
     const shownUrl = safeUrl(url);
     const retry: RetryOptions = options.retry === false ? { ...this.defaults.retry, maxAttempts: 1 } : { ...this.defaults.retry, ...options.retry };
     const mayRetry = isIdempotent(method) || retry.retryNonIdempotent;
@@ -100,7 +111,7 @@ export class ConnectHttpClient {
       if (options.signal?.aborted) throw new ConnectClientError('client/aborted', `${method} ${shownUrl} was aborted.`, facts);
       const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
       if (contentType !== undefined && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
-      headers.authorization = await this.authorize(method, url, tenant);
+      headers.authorization = await target.authorize(method, url);
       const timeout = AbortSignal.timeout(options.timeoutMs ?? this.defaults.timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       let response: Response;

@@ -1,4 +1,4 @@
-import { resolveRequestUrl, safeUrl } from './request-url.js';
+import { ensureUnderBasePath, resolveRequestUrl, safeUrl } from './request-url.js';
 
 describe('resolveRequestUrl', () => {
   const confluence = 'https://site.atlassian.net/wiki';
@@ -32,5 +32,24 @@ describe('resolveRequestUrl', () => {
 
   it('redacts a jwt parameter and credentials for logs', () => {
     expect(safeUrl(new URL('https://u:p@site.atlassian.net/x?jwt=abc&b=1'))).toBe('https://site.atlassian.net/x?jwt=%5Bredacted%5D&b=1');
+  });
+});
+
+describe('ensureUnderBasePath (the Forge apiBaseUrl)', () => {
+  const apiBaseUrl = 'https://api.atlassian.com/ex/jira/6f1c';
+  const resolve = (url: string) => resolveRequestUrl(apiBaseUrl, url, 'GET');
+
+  it('accepts URLs under the base path, relative or absolute', () => {
+    for (const url of ['/rest/api/3/myself', `${apiBaseUrl}/rest/api/3/myself`, '/ex/jira/6f1c/rest/api/3/myself']) {
+      const target = resolve(url);
+      expect(target.href).toBe(`${apiBaseUrl}/rest/api/3/myself`);
+      expect(() => ensureUnderBasePath(apiBaseUrl, target, 'GET')).not.toThrow();
+    }
+  });
+
+  it('refuses the same gateway outside the base path, however the URL gets there', () => {
+    for (const url of ['https://api.atlassian.com/ex/confluence/6f1c/wiki/rest/api/space', 'https://api.atlassian.com/ex/jira/6f1cX/rest', '/../../confluence/6f1c/rest', '/%2e%2e/other/rest', 'https://api.atlassian.com/oauth/token']) {
+      expect(() => ensureUnderBasePath(apiBaseUrl, resolve(url), 'GET')).toThrow(expect.objectContaining({ code: 'client/invalid-request' }));
+    }
   });
 });

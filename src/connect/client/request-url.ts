@@ -42,6 +42,16 @@ export function resolveRequestUrl(tenantBaseUrl: string, url: string, method: st
   return target;
 }
 
+/**
+ * Refuses a resolved URL outside `baseUrl`'s path (the Forge `apiBaseUrl` is one site's API: an
+ * absolute URL on the same gateway but for another product or site is not this installation's).
+ */
+export function ensureUnderBasePath(baseUrl: string, target: URL, method: string): void {
+  const basePath = new URL(baseUrl).pathname.replace(/\/+$/, '');
+  if (basePath === '' || target.pathname === basePath || target.pathname.startsWith(`${basePath}/`)) return;
+  throw invalid(method, safeUrl(target), `is outside ${basePath}, where this installation's API lives`);
+}
+
 function normalisePrefix(prefix: string): string {
   return `/${prefix.replace(/^\/+|\/+$/g, '')}/`;
 }

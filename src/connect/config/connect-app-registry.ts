@@ -8,13 +8,20 @@ import type { ResolvedConnectApp } from './resolved-connect-app.js';
  */
 export class ConnectAppRegistry {
   private readonly byKey: ReadonlyMap<string, ResolvedConnectApp>;
+  private readonly byForgeAppId: ReadonlyMap<string, ResolvedConnectApp>;
 
   constructor(readonly apps: readonly ResolvedConnectApp[]) {
     this.byKey = new Map(apps.map((app) => [app.key, app]));
+    this.byForgeAppId = new Map(apps.flatMap((app) => (app.forgeAppId === undefined ? [] : [[app.forgeAppId, app] as const])));
   }
 
   get(key: string): ResolvedConnectApp | undefined {
     return this.byKey.get(key);
+  }
+
+  /** The app configured with this Forge app id (`forge.appId`), if any. */
+  getByForgeAppId(appId: string): ResolvedConnectApp | undefined {
+    return this.byForgeAppId.get(appId);
   }
 
   /** The app owning a request, given its host name and raw path (query allowed, it is ignored). */

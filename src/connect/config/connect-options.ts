@@ -29,6 +29,32 @@ export interface ConnectAppOptions {
    * `/rest/token-auth/api/` for Confluence Data Center sites behind an SSO proxy (Confluence 7.2+).
    */
   restApiPrefix?: string | ((tenant: ConnectTenant) => string | undefined);
+  /**
+   * The Forge app this Connect app is (Connect on Forge) or works with: `appId` is the UUID of its ARI
+   * `ari:cloud:ecosystem::app/<appId>` (the `id` in `manifest.yml` without the prefix). Forge Invocation
+   * Tokens whose `aud` names this app id are accepted by `@ForgeAuth()` for this app.
+   */
+  forge?: { appId: string };
+}
+
+/** Incoming Forge Remote calls (`@ForgeAuth()`): where the Forge Invocation Token keys come from. */
+export interface ConnectForgeOptions {
+  /**
+   * The JWKS of Forge Invocation Tokens (default `https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json`).
+   * Staging or another environment is chosen here, never from the token. https only (http on loopback for tests).
+   */
+  jwksUrl?: string;
+  /** Clock skew tolerated on `exp`, `nbf` and `iat` of a FIT, in seconds (default: `leewaySeconds`, else 30). */
+  leewaySeconds?: number;
+  /** Upper bound for one JWKS fetch, body included (default 5000 ms). */
+  jwksTimeoutMs?: number;
+  /**
+   * Least time between two JWKS fetches caused by an unknown `kid` (default 30,000 ms): a token with an
+   * unknown kid refetches the JWKS once (a rotated key), further ones within this time are refused without a fetch.
+   */
+  jwksCooldownMs?: number;
+  /** How long fetched keys are used before the JWKS is fetched again (default 600,000 ms). */
+  jwksCacheMaxAgeMs?: number;
 }
 
 /** Settings of the outbound client (`ConnectClient`). */
@@ -111,6 +137,8 @@ export interface ConnectModuleOptions {
    * (default `.data/connect-encryption.key`).
    */
   encryption?: { keys?: string[]; devKeyFile?: string };
+  /** Incoming Forge Remote calls: JWKS location and timing. The apps' Forge app ids are set per app (`forge.appId`). */
+  forge?: ConnectForgeOptions;
 }
 
 export const DEFAULT_LEEWAY_SECONDS = 30;

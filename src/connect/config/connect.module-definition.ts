@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
 import type { ConnectModuleOptions } from './connect-options.js';
+import { checkForgeOptions } from '../forge/forge-options.js';
 import { resolveConnectApps } from './resolve-connect-apps.js';
 
 export const {
@@ -23,6 +24,7 @@ function checkedOptionsProvider(provider: Provider): Provider {
   if (typeof provider !== 'object' || provider === null || provider.provide !== CONNECT_MODULE_OPTIONS) return provider;
   const checked = (options: ConnectModuleOptions): ConnectModuleOptions => {
     resolveConnectApps(options?.apps);
+    checkForgeOptions(options);
     return options;
   };
   if ('useValue' in provider) {

@@ -1,5 +1,6 @@
 import { buildDescriptor } from '../descriptor/build-descriptor.js';
 import { ConnectError } from '../errors/connect-error.js';
+import { isForgeAppId } from '../forge/forge-app-id.js';
 import type { ConnectAppOptions } from './connect-options.js';
 import { isConnectProduct } from './connect-product.js';
 import type { ResolvedConnectApp } from './resolved-connect-app.js';
@@ -28,6 +29,7 @@ export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefine
   const resolved = apps.map(resolveApp);
   assertUnique(resolved.map((app) => app.key), 'key');
   assertUnique(resolved.map((app) => `${app.hostname}${app.basePath}`), 'baseUrl');
+  assertUnique(resolved.flatMap((app) => (app.forgeAppId === undefined ? [] : [app.forgeAppId])), 'Forge app id');
   const frozen = Object.freeze(resolved);
   resolvedByOptions.set(apps, frozen);
   return frozen;
@@ -57,9 +59,21 @@ function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {
     hostname: url.hostname.toLowerCase(),
     basePath: withoutTrailingSlash(url.pathname),
     audiences: [...new Set(audiences)],
+    ...(options.forge !== undefined && { forgeAppId: forgeAppIdOf(key, options.forge) }),
   };
   const input = typeof options.descriptor === 'function' ? options.descriptor(app) : options.descriptor;
   return Object.freeze({ ...app, descriptor: Object.freeze(buildDescriptor(key, baseUrl, input)) });
+}
+
+function forgeAppIdOf(key: string, forge: unknown): string {
+  const appId = (forge as { appId?: unknown } | null)?.appId;
+  if (!isForgeAppId(appId)) {
+    throw ConnectError.create(
+      'config/invalid',
+      `App "${key}" has forge.appId ${JSON.stringify(appId)}; use the Forge app's UUID in lower case (the part after "ari:cloud:ecosystem::app/" of the id in manifest.yml).`,
+    );
+  }
+  return appId;
 }
 
 function parseBaseUrl(key: string, value: unknown): URL {

@@ -15,6 +15,8 @@ export interface ResolvedConnectApp {
   readonly basePath: string;
   /** Accepted `aud` values of signed installs, without trailing slashes. */
   readonly audiences: readonly string[];
+  /** The Forge app id (`forge.appId`) when the app takes Forge Remote calls; FITs must name it in `aud`. */
+  readonly forgeAppId?: string;
   /** The complete descriptor served at `<basePath>/atlassian-connect.json`. */
   readonly descriptor: Readonly<Record<string, unknown>>;
 }

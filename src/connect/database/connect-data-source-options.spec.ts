@@ -157,6 +157,7 @@ describe('connect migrations against a real database', () => {
         [schema],
       );
       expect(indexes.map((i) => i.indexname)).toContain('connect_tenant_installation_id_idx');
+      expect(indexes.map((i) => i.indexname)).toContain('connect_tenant_app_key_installation_id_idx');
 
       // The check constraint holds.
       await expect(
@@ -175,7 +176,11 @@ describe('connect migrations against a real database', () => {
       const executed: { name: string }[] = await second.query(
         `SELECT name FROM "${schema}"."connect_migrations" ORDER BY id`,
       );
-      expect(executed.map((m) => m.name)).toEqual(['CreateConnectTenant1795446752614', 'NotifyConnectTenantChanges1795500000000']);
+      expect(executed.map((m) => m.name)).toEqual([
+        'CreateConnectTenant1795446752614',
+        'NotifyConnectTenantChanges1795500000000',
+        'IndexConnectTenantInstallations1796000000000',
+      ]);
     } finally {
       await second.destroy();
     }
@@ -189,7 +194,16 @@ describe('connect migrations against a real database', () => {
         `SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal`,
         [`"${schema}"."connect_tenant"`],
       );
+    const installationIndex = async (): Promise<unknown[]> =>
+      dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [
+        schema,
+        'connect_tenant_app_key_installation_id_idx',
+      ]);
     try {
+      expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
+      expect(await installationIndex()).toHaveLength(1);
+      await dataSource.undoLastMigration();
+      expect(await installationIndex()).toEqual([]);
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
       await dataSource.undoLastMigration();
       expect(await triggers()).toEqual([]);
@@ -202,6 +216,7 @@ describe('connect migrations against a real database', () => {
         { t: expect.stringContaining('connect_tenant') },
       ]);
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
+      expect(await installationIndex()).toHaveLength(1);
     } finally {
       await dataSource.destroy();
     }

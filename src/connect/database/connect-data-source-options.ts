@@ -4,6 +4,7 @@ import type { DataSourceOptions, EntitySchema } from 'typeorm';
 import { ConnectError } from '../errors/connect-error.js';
 import { CreateConnectTenant1795446752614 } from '../tenants/migrations/1795446752614-create-connect-tenant.js';
 import { NotifyConnectTenantChanges1795500000000 } from '../tenants/migrations/1795500000000-notify-connect-tenant-changes.js';
+import { IndexConnectTenantInstallations1796000000000 } from '../tenants/migrations/1796000000000-index-connect-tenant-installations.js';
 import { ConnectTenantEntity } from '../tenants/tenant.entity.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -15,6 +16,7 @@ export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity] = [ConnectT
 export const CONNECT_MIGRATIONS: readonly Function[] = [
   CreateConnectTenant1795446752614,
   NotifyConnectTenantChanges1795500000000,
+  IndexConnectTenantInstallations1796000000000,
 ];
 
 /** The table TypeORM records executed migrations in (kept apart from an app's own `migrations`). */

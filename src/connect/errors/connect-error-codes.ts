@@ -33,6 +33,18 @@ export const CONNECT_ERROR_CODES = [
   'jwt/lifetime-too-long',
   'request/too-many-headers',
   'lifecycle/rate-limited',
+  'forge/missing-token',
+  'forge/invalid-token',
+  'forge/unsupported-alg',
+  'forge/expired',
+  'forge/not-yet-valid',
+  'forge/invalid-iss',
+  'forge/invalid-aud',
+  'forge/unknown-app',
+  'forge/unknown-kid',
+  'forge/jwks-unavailable',
+  'forge/unknown-installation',
+  'client/forge-token',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

@@ -6,12 +6,16 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** The HTTP status for an error code: the only place where codes meet HTTP. */
 export function httpStatusOf(code: ConnectErrorCode): number {
-  if (code === 'jwt/key-unavailable' || code === 'store/unavailable') return 503;
+  if (code === 'jwt/key-unavailable' || code === 'store/unavailable' || code === 'forge/jwks-unavailable') return 503;
   if (code === 'lifecycle/invalid-payload') return 400;
   if (code === 'lifecycle/payload-too-large') return 413;
   if (code === 'lifecycle/rate-limited') return 429;
   if (code === 'request/too-many-headers') return 431;
   if (code === 'jwt/unknown-app') return 404;
+  // A verified Forge call whose installation has no active Connect tenant: nothing to act on.
+  if (code === 'forge/unknown-installation') return 404;
+  // No Forge token to call with: the manifest (or an app-initiated call asking for a user) is at fault.
+  if (code === 'client/forge-token') return 500;
   // A failed call to the product is the product's (or the network's) fault, not the caller's.
   if (code.startsWith('client/')) return code === 'client/timeout' ? 504 : 502;
   if (code === 'lifecycle/hook-failed' || code === 'config/invalid') return 500;
@@ -31,7 +35,9 @@ export interface ConnectErrorResponse {
 export function toErrorResponse(error: ConnectError, realm = error.realm): ConnectErrorResponse {
   const status = httpStatusOf(error.code);
   const headers: Record<string, string> = { 'cache-control': 'no-store' };
-  if (status === 401) headers['www-authenticate'] = `JWT realm="${(realm ?? 'atlassian-connect').replace(/["\\]/g, '')}"`;
+  // Forge Remote calls authenticate with a bearer token (the FIT), Connect ones with the JWT scheme.
+  const scheme = error.code.startsWith('forge/') ? 'Bearer' : 'JWT';
+  if (status === 401) headers['www-authenticate'] = `${scheme} realm="${(realm ?? 'atlassian-connect').replace(/["\\]/g, '')}"`;
   if (status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
   if (status === 429) headers['retry-after'] = String(Math.max(1, Number(error.detail?.retryAfterSeconds) || RETRY_AFTER_SECONDS));
   return { status, headers, body: error.toJSON() };

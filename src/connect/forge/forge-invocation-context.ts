@@ -1,6 +1,11 @@
+import { inspect } from 'node:util';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 
-/** What a verified Forge Invocation Token (FIT) and its companion headers tell a Forge Remote handler. */
+/**
+ * What a verified Forge Invocation Token (FIT) and its companion headers tell a Forge Remote handler.
+ * `systemToken` and `userToken` are secrets: they are non-enumerable, so they stay out of
+ * `JSON.stringify`, object spreads, `util.inspect` and loggers; read them by name only.
+ */
 export interface ForgeInvocationContext {
   /** The Connect app configured with this Forge app id (a Connect-on-Forge app has both). */
   readonly app: ResolvedConnectApp;
@@ -18,10 +23,59 @@ export interface ForgeInvocationContext {
   readonly context: Readonly<Record<string, unknown>>;
   /** The FIT's `principal` claim: the Atlassian account id of the user, absent for app-initiated calls. */
   readonly accountId: string | undefined;
-  /** `x-forge-oauth-system`: the app's own OAuth token, when the manifest asks for it. */
+  /** `x-forge-oauth-system`: the app's own OAuth token, when the manifest asks for it. A secret (non-enumerable). */
   readonly systemToken: string | undefined;
-  /** `x-forge-oauth-user`: the user's OAuth token, when the manifest asks for it. */
+  /** `x-forge-oauth-user`: the user's OAuth token, when the manifest asks for it. A secret (non-enumerable). */
   readonly userToken: string | undefined;
   /** Every verified claim. */
   readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** The OAuth tokens Forge sends beside the FIT. */
+export interface ForgeOAuthTokens {
+  readonly systemToken: string | undefined;
+  readonly userToken: string | undefined;
+}
+
+/**
+ * Builds the context object: every field enumerable except the two tokens, which are defined
+ * non-enumerable (so serialising or logging the context never shows them); `util.inspect` also
+ * leaves out the app's descriptor and the raw claims to keep log lines short.
+ */
+export function createForgeInvocationContext(
+  fields: Omit<ForgeInvocationContext, 'systemToken' | 'userToken'>,
+  tokens: ForgeOAuthTokens,
+): ForgeInvocationContext {
+  const context = {
+    app: fields.app,
+    appId: fields.appId,
+    environment: Object.freeze({ ...fields.environment }),
+    installationId: fields.installationId,
+    apiBaseUrl: fields.apiBaseUrl,
+    module: fields.module === undefined ? undefined : Object.freeze({ ...fields.module }),
+    context: fields.context,
+    accountId: fields.accountId,
+    claims: fields.claims,
+  };
+  Object.defineProperties(context, {
+    systemToken: { value: tokens.systemToken, enumerable: false },
+    userToken: { value: tokens.userToken, enumerable: false },
+    [inspect.custom]: {
+      enumerable: false,
+      value(this: ForgeInvocationContext) {
+        return {
+          app: this.app.key,
+          appId: this.appId,
+          environment: this.environment,
+          installationId: this.installationId,
+          apiBaseUrl: this.apiBaseUrl,
+          module: this.module,
+          accountId: this.accountId,
+          systemToken: this.systemToken === undefined ? undefined : '[redacted]',
+          userToken: this.userToken === undefined ? undefined : '[redacted]',
+        };
+      },
+    },
+  });
+  return Object.freeze(context) as ForgeInvocationContext;
 }

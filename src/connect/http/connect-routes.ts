@@ -19,6 +19,7 @@ import {
   isLoopback,
   TokenBucketLimiter,
 } from './request-limits.js';
+import { postLifecycleRoutes } from './lifecycle-body-errors.js';
 import { sendConnectError } from './send-connect-error.js';
 
 type Handler = (app: ResolvedConnectApp, request: unknown, response: unknown) => Promise<void>;
@@ -63,37 +64,16 @@ export class ConnectRoutes implements OnModuleInit {
         add('POST', app.basePath + path, app, (a, req, res) => this.serveLifecycle(adapter, event, a, req, res));
       }
     }
-    this.answerBodyErrors(adapter, [...routes.values()].filter((route) => route.method === 'POST').map((route) => route.path));
+    const lifecycleRoutes: { path: string; handler: (request: unknown, response: unknown) => Promise<void> }[] = [];
     for (const route of routes.values()) {
       const dispatch = (request: unknown, response: unknown) => this.dispatch(adapter, route.apps, route.handler, request, response);
       if (route.method === 'GET') adapter.get(route.path, dispatch);
-      else adapter.post(route.path, dispatch);
+      else lifecycleRoutes.push({ path: route.path, handler: dispatch });
     }
+    postLifecycleRoutes(adapter, lifecycleRoutes);
     const healthPath = this.options.healthPath ?? '/health';
     if (healthPath !== false) adapter.get(healthPath, (_req: unknown, res: unknown) => this.serveHealth(adapter, res));
     this.logger.log(`Serving ${this.registry.apps.map((app) => `${app.key} at ${app.baseUrl}`).join(', ')}.`);
-  }
-
-  /**
-   * The body parser runs before the lifecycle handlers: turn its failures on lifecycle paths (invalid
-   * JSON, a body over the limit) into typed answers instead of the adapter's generic ones.
-   */
-  private answerBodyErrors(adapter: AbstractHttpAdapter, paths: string[]): void {
-    if (adapter.getType() !== 'express') return;
-    const lifecyclePaths = new Set(paths);
-    adapter.use((error: unknown, request: unknown, response: unknown, next: (error?: unknown) => void) => {
-      const type = (error as { type?: unknown } | null)?.type;
-      const path = requestFacts(adapter, request).rawUrl.split('?')[0];
-      if (!lifecyclePaths.has(path) || (type !== 'entity.parse.failed' && type !== 'entity.too.large')) {
-        next(error);
-        return;
-      }
-      const failure =
-        type === 'entity.too.large'
-          ? ConnectError.create('lifecycle/payload-too-large', 'The lifecycle body is larger than this app accepts.')
-          : ConnectError.create('lifecycle/invalid-payload', 'The lifecycle body is not valid JSON.');
-      sendConnectError(adapter, response, failure);
-    });
   }
 
   private async dispatch(adapter: AbstractHttpAdapter, apps: ResolvedConnectApp[], handler: Handler, request: unknown, response: unknown): Promise<void> {

@@ -11,6 +11,11 @@ export interface HttpRequestFacts {
 
 type RequestLike = { headers?: Record<string, string | string[] | undefined> };
 
+/**
+ * Reads through the adapter: the URL is Express's `originalUrl` or, on Fastify, the raw request's
+ * `originalUrl ?? url` (both before any rewrite or mount prefix), never a decoded or re-encoded form;
+ * the host name is taken from the Host header (or the forwarded one when the adapter trusts a proxy).
+ */
 export function requestFacts(adapter: AbstractHttpAdapter, request: unknown): HttpRequestFacts {
   const headers = (request as RequestLike).headers ?? {};
   return {

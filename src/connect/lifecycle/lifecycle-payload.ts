@@ -32,6 +32,12 @@ const LIMITS = {
 const OPTIONAL_IDS = ['serviceEntitlementNumber', 'entitlementId', 'entitlementNumber', 'oauthClientId', 'installationId'] as const;
 
 /**
+ * A Forge installation ARI, `ari:cloud:ecosystem::installation/<id>`. The id is a UUID today; any
+ * plain identifier is accepted so a change of id format on Atlassian's side does not break installs.
+ */
+const FORGE_INSTALLATION_ARI = /^ari:cloud:ecosystem::installation\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
  * Checks a lifecycle body against the app it was sent to. A bad body is a 400 that changes nothing.
  * Unknown extra fields are accepted (the product adds fields over time) but not stored.
  */
@@ -55,6 +61,10 @@ export function parseLifecyclePayload(app: ResolvedConnectApp, event: LifecycleE
   optionalUrl(input, 'displayUrlServicedeskHelpCenter');
   const description = optionalString(input, 'description', LIMITS.description);
   const ids = Object.fromEntries(OPTIONAL_IDS.map((name) => [name, optionalString(input, name, LIMITS.id) ?? null])) as Record<(typeof OPTIONAL_IDS)[number], string | null>;
+  // It links Forge calls to this tenant (ConnectForgeLink), so only a real installation ARI is stored.
+  if (ids.installationId !== null && !FORGE_INSTALLATION_ARI.test(ids.installationId)) {
+    throw invalid('The payload\'s "installationId" must be a Forge installation ARI (ari:cloud:ecosystem::installation/<id>).');
+  }
 
   const { sharedSecret, ...rest } = input;
   const payload = Object.freeze({ ...rest }) as LifecyclePayload;

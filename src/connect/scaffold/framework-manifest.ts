@@ -27,6 +27,13 @@ export const APP_DEPENDENCIES = [
   'typeorm',
 ] as const;
 
+/**
+ * Runtime dependencies of this repository that a generated app does not get: the example app's second
+ * HTTP adapter (`HTTP_ADAPTER=fastify`). Generated apps run on Express, and the framework itself
+ * imports neither adapter, so an app that wants Fastify adds it itself.
+ */
+export const EXAMPLE_ONLY_DEPENDENCIES = ['@nestjs/platform-fastify'] as const;
+
 /** Development dependencies of a generated app: TypeScript, jest in ESM mode, types. */
 export const APP_DEV_DEPENDENCIES = ['@nestjs/testing', '@types/jest', '@types/node', '@types/pg', 'jest', 'ts-jest', 'typescript'] as const;
 

@@ -1,3 +1,4 @@
+import { ConnectError } from '../errors/connect-error.js';
 import { LruCache } from '../util/lru-cache.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
 import type { TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
@@ -42,11 +43,21 @@ interface PendingWrites {
  *   fill the cache with what it read.
  * - Writes made elsewhere (other instances) are seen after at most `ttlMs`; call `invalidate` when you
  *   know better, e.g. when a token fails verification against a cached secret.
+ * - `findByInstallationId` caches which clientKey a Forge installation maps to (same bound and TTL),
+ *   and answers through `find`, checking that the tenant still carries that installationId. Any write,
+ *   `invalidate`, `clear` or bypass forgets every cached mapping: a change names only (appKey,
+ *   clientKey), not the installationIds it took away or handed to another tenant, and lifecycle
+ *   changes are rare next to Forge calls, so starting over is both cheap and the only safe answer.
  */
 export class CachingTenantStore implements TenantStore {
   private readonly cache: LruCache<string, ConnectTenant>;
   private readonly lookups = new Map<string, Lookup>();
   private readonly writes = new Map<string, PendingWrites>();
+  /** (appKey, installationId) → clientKey of the tenant found for it. */
+  private readonly installations: LruCache<string, string>;
+  private readonly installationLookups = new Map<string, { promise: Promise<ConnectTenant | null> }>();
+  /** Bumped whenever the installation mappings are forgotten, so a lookup in flight does not cache. */
+  private installationGeneration = 0;
   private bypassing = false;
 
   constructor(
@@ -55,6 +66,7 @@ export class CachingTenantStore implements TenantStore {
   ) {
     if (!(options.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
     this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now);
+    this.installations = new LruCache(options.maxEntries, options.ttlMs, options.now);
   }
 
   /** Tenants currently cached (for metrics and tests). */
@@ -74,6 +86,24 @@ export class CachingTenantStore implements TenantStore {
     const lookup = { abandoned: false } as Lookup;
     this.lookups.set(key, lookup);
     lookup.promise = this.lookUp(key, appKey, clientKey, lookup);
+    return lookup.promise;
+  }
+
+  async findByInstallationId(appKey: string, installationId: string): Promise<ConnectTenant | null> {
+    if (this.bypassing) return this.innerFindByInstallationId(appKey, installationId);
+    const key = cacheKey(appKey, installationId);
+    const clientKey = this.installations.get(key);
+    if (clientKey !== undefined) {
+      const tenant = await this.find(appKey, clientKey);
+      if (tenant !== null && tenant.installationId === installationId) return tenant;
+      // The tenant moved on (or vanished) without this instance hearing of it: ask the store.
+      if (this.installations.get(key) === clientKey) this.installations.delete(key);
+    }
+    const pending = this.installationLookups.get(key);
+    if (pending !== undefined) return pending.promise;
+    const lookup = {} as { promise: Promise<ConnectTenant | null> };
+    this.installationLookups.set(key, lookup);
+    lookup.promise = this.lookUpInstallation(key, appKey, installationId, lookup);
     return lookup.promise;
   }
 
@@ -97,7 +127,10 @@ export class CachingTenantStore implements TenantStore {
     return this.inner.ping();
   }
 
-  /** Forgets one tenant (and makes a lookup in flight for it not cache its answer). */
+  /**
+   * Forgets one tenant (and makes a lookup in flight for it not cache its answer), and every cached
+   * installation mapping.
+   */
   invalidate(appKey: string, clientKey: string): void {
     this.forget(cacheKey(appKey, clientKey));
   }
@@ -116,11 +149,17 @@ export class CachingTenantStore implements TenantStore {
     return this.bypassing;
   }
 
-  /** Forgets every tenant. */
+  /** Forgets every tenant and every installation mapping. */
   clear(): void {
     this.cache.clear();
     for (const lookup of this.lookups.values()) lookup.abandoned = true;
     this.lookups.clear();
+    this.forgetInstallations();
+  }
+
+  /** Installation mappings currently cached (for metrics and tests). */
+  get installationMappings(): number {
+    return this.installations.size;
   }
 
   private async lookUp(key: string, appKey: string, clientKey: string, lookup: Lookup): Promise<ConnectTenant | null> {
@@ -133,7 +172,46 @@ export class CachingTenantStore implements TenantStore {
     }
   }
 
+  private async lookUpInstallation(
+    key: string,
+    appKey: string,
+    installationId: string,
+    lookup: { promise: Promise<ConnectTenant | null> },
+  ): Promise<ConnectTenant | null> {
+    const generation = this.installationGeneration;
+    try {
+      const tenant = await this.innerFindByInstallationId(appKey, installationId);
+      // Misses are not cached, for the same reasons as in `find`. Nothing changed while this lookup
+      // ran (every write and invalidation bumps the generation), so the tenant it read may be cached
+      // too, unless a write of it is still under way.
+      if (tenant !== null && generation === this.installationGeneration && !this.bypassing) {
+        this.installations.set(key, tenant.clientKey);
+        const tenantKey = cacheKey(appKey, tenant.clientKey);
+        if (!this.writes.has(tenantKey) && !this.lookups.has(tenantKey)) this.cache.set(tenantKey, tenant);
+      }
+      return tenant;
+    } finally {
+      if (this.installationLookups.get(key) === lookup) this.installationLookups.delete(key);
+    }
+  }
+
+  private innerFindByInstallationId(appKey: string, installationId: string): Promise<ConnectTenant | null> {
+    if (typeof this.inner.findByInstallationId !== 'function') {
+      return Promise.reject(
+        ConnectError.create('config/invalid', 'The tenant store behind CachingTenantStore does not implement findByInstallationId(), which linking Forge installations to Connect tenants needs.'),
+      );
+    }
+    return this.inner.findByInstallationId(appKey, installationId);
+  }
+
+  private forgetInstallations(): void {
+    this.installations.clear();
+    this.installationLookups.clear();
+    this.installationGeneration += 1;
+  }
+
   private forget(key: string): void {
+    this.forgetInstallations();
     this.cache.delete(key);
     const lookup = this.lookups.get(key);
     if (lookup !== undefined) {

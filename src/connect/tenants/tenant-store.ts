@@ -20,6 +20,17 @@ export interface TenantStore {
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null>;
 
   /**
+   * The tenant of `appKey` whose latest `installed` callback carried this Forge `installationId`
+   * (`ari:cloud:ecosystem::installation/<uuid>`), or `null`. Each signed install replaces the stored
+   * installationId, so a re-install that names a new one moves the link and the old id finds nothing.
+   * Should two tenants name the same installationId, an installed one wins over an uninstalled one, then
+   * the most recent install. Inactive tenants are returned, like `find`.
+   *
+   * Optional so stores written before Forge keep working for Connect; `ConnectForgeLink` needs it.
+   */
+  findByInstallationId?(appKey: string, installationId: string): Promise<ConnectTenant | null>;
+
+  /**
    * Inserts or updates the tenant, then runs
    * `work` in the same transaction; if `work` rejects, nothing is written. A new tenant, or one that
    * was uninstalled, comes back enabled; a re-install of a disabled tenant (a descriptor upgrade, a

@@ -29,6 +29,7 @@ export const TENANT_COLUMN_LIMITS = {
 @Entity({ name: 'connect_tenant' })
 @Unique('connect_tenant_app_key_client_key_key', ['appKey', 'clientKey'])
 @Check('connect_tenant_product_type_check', `"product_type" IN ('jira', 'confluence')`)
+@Index('connect_tenant_app_key_installation_id_idx', ['appKey', 'installationId'])
 export class ConnectTenantEntity {
   /** bigint identity; `pg` returns int8 as a string. */
   @PrimaryGeneratedColumn('identity', {

@@ -354,6 +354,67 @@ describe('TypeOrmTenantStore', () => {
     for (let i = 1; i < order.length; i += 1) expect(order[i].previousSecret).toBe(order[i - 1].secret);
   }, 30_000);
 
+  describe('findByInstallationId', () => {
+    const forgeInstallation = (): string => `ari:cloud:ecosystem::installation/${randomUUID()}`;
+
+    it('finds the tenant of a Forge installation, for its app only; unknown ids find nothing', async () => {
+      const input = installation();
+      const { tenant } = await store.install(input, noWork);
+      expect(await store.findByInstallationId(input.appKey, input.installationId as string)).toEqual(tenant);
+      expect(await store.findByInstallationId('com.example.other', input.installationId as string)).toBeNull();
+      expect(await store.findByInstallationId(input.appKey, forgeInstallation())).toBeNull();
+      // The same Forge installation seen by a second app on the site maps to that app's own tenant.
+      const other = installation({ appKey: 'com.example.other', clientKey: input.clientKey, installationId: input.installationId });
+      const { tenant: otherTenant } = await store.install(other, noWork);
+      expect(await store.findByInstallationId('com.example.other', input.installationId as string)).toEqual(otherTenant);
+      expect((await store.findByInstallationId(input.appKey, input.installationId as string))?.appKey).toBe(input.appKey);
+    });
+
+    it('a re-install with a new installationId moves the link: the latest signed install wins', async () => {
+      const first = installation();
+      await store.install(first, noWork);
+      const moved = { ...first, installationId: forgeInstallation() };
+      await store.install(moved, noWork);
+      expect(await store.findByInstallationId(first.appKey, first.installationId as string)).toBeNull();
+      expect((await store.findByInstallationId(first.appKey, moved.installationId))?.clientKey).toBe(first.clientKey);
+      // A later install without one drops the link too.
+      await store.install({ ...moved, installationId: null }, noWork);
+      expect(await store.findByInstallationId(first.appKey, moved.installationId)).toBeNull();
+    });
+
+    it('returns an uninstalled tenant (callers check isTenantActive), but prefers an installed one, then the latest install', async () => {
+      const shared = forgeInstallation();
+      const a = installation({ installationId: shared });
+      const b = installation({ installationId: shared });
+      await store.install(a, noWork);
+      await store.update(a.appKey, a.clientKey, { kind: 'uninstalled' }, noWork);
+      expect((await store.findByInstallationId(a.appKey, shared))?.uninstalledAt).toBeInstanceOf(Date);
+
+      await store.install(b, noWork);
+      expect((await store.findByInstallationId(a.appKey, shared))?.clientKey).toBe(b.clientKey);
+      // a is installed again later than b: it is the latest signed install of that installation.
+      await store.install(a, noWork);
+      expect((await store.findByInstallationId(a.appKey, shared))?.clientKey).toBe(a.clientKey);
+      // Uninstalling a hands the installation back to b, which is still installed.
+      await store.update(a.appKey, a.clientKey, { kind: 'uninstalled' }, noWork);
+      expect((await store.findByInstallationId(a.appKey, shared))?.clientKey).toBe(b.clientKey);
+    });
+
+    it('uses the (app_key, installation_id) index', async () => {
+      const input = installation();
+      await store.install(input, noWork);
+      const plan: { 'QUERY PLAN': string }[] = await dataSource.transaction(async (manager) => {
+        await manager.query('SET LOCAL enable_seqscan = off');
+        return manager.query(
+          `EXPLAIN SELECT * FROM connect_tenant WHERE "app_key" = $1 AND "installation_id" = $2
+           ORDER BY ("uninstalled_at" IS NULL) DESC, "installed_at" DESC, "id" DESC LIMIT 1`,
+          [input.appKey, input.installationId],
+        );
+      });
+      expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('connect_tenant_app_key_installation_id_idx');
+    });
+  });
+
   it('ping answers', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
@@ -364,6 +425,7 @@ describe('TypeOrmTenantStore', () => {
     );
     const unconnected = new TypeOrmTenantStore(never, testCipher);
     await expectStoreUnavailable(unconnected.find('a', 'b'));
+    await expectStoreUnavailable(unconnected.findByInstallationId('a', 'ari:cloud:ecosystem::installation/x'));
     await expectStoreUnavailable(unconnected.ping());
     await expectStoreUnavailable(unconnected.install(installation(), noWork));
     await expectStoreUnavailable(unconnected.update('a', 'b', { kind: 'enabled' }, noWork));

@@ -155,6 +155,23 @@ export class TypeOrmTenantStore implements TenantStore {
     return rows[0] === undefined ? null : toTenant(rows[0], this.cipher);
   }
 
+  async findByInstallationId(appKey: string, installationId: string): Promise<ConnectTenant | null> {
+    let rows: TenantRow[];
+    try {
+      // Served by the (app_key, installation_id) index; the ORDER BY only ever sorts the few rows that
+      // share one installation id.
+      rows = await this.dataSource.query(
+        `SELECT ${COLUMNS} FROM ${this.table} WHERE "app_key" = $1 AND "installation_id" = $2
+         ORDER BY ("uninstalled_at" IS NULL) DESC, "installed_at" DESC, "id" DESC
+         LIMIT 1`,
+        [appKey, installationId],
+      );
+    } catch (error) {
+      throw storeUnavailable(error);
+    }
+    return rows[0] === undefined ? null : toTenant(rows[0], this.cipher);
+  }
+
   async install<T>(
     installation: TenantInstallation,
     work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,

@@ -4,6 +4,7 @@ import { queryStringHash } from '../auth/jwt/canonical-request.js';
 import type { ConnectProduct } from '../config/connect-product.js';
 import { LIFECYCLE_PATHS, type LifecycleEventName } from '../config/resolved-connect-app.js';
 import { FakeAuthorizationServer } from './fake-authorization-server.js';
+import type { FakeForgeApi } from './fake-forge-api.js';
 import { FakeProductApi, type FakeProductApiOptions } from './fake-product-api.js';
 import { httpCall, type HttpCallResponse } from './http-call.js';
 import { createInstallKeyPair, type InstallKeyPair } from './install-key-pair.js';
@@ -42,6 +43,11 @@ export interface FakeSite {
 /** A site with a real local REST API ({@link FakeConnectHost.startSite}); its `baseUrl` is the API's URL. */
 export interface FakeApiSite extends FakeSite {
   api: FakeProductApi;
+  /**
+   * The API under the Forge `apiBaseUrl` (`api.forge`): `site.forge.issueTokens({ installationId: site.installationId })`
+   * gives the system and user tokens a Forge Remote call would carry.
+   */
+  forge: FakeForgeApi;
 }
 
 export interface FakeConnectHostOptions {
@@ -168,7 +174,7 @@ export class FakeConnectHost {
     const { site: overrides, ...apiOptions } = options;
     const api = await FakeProductApi.start({ ...apiOptions, product, authorizationServer: this.authorizationServer });
     this.apis.set(api.baseUrl, api);
-    return { ...this.newSite(product, overrides), baseUrl: api.baseUrl, api };
+    return { ...this.newSite(product, overrides), baseUrl: api.baseUrl, api, forge: api.forge };
   }
 
   /** The REST API of a site started with {@link startSite} (also found for copies such as `rotateSecret(site)`). */

@@ -5,6 +5,7 @@ import { canonicalRequest, queryStringHash } from '../auth/jwt/canonical-request
 import { CONTEXT_QSH } from '../auth/jwt/connect-jwt-claims.js';
 import type { ConnectProduct } from '../config/connect-product.js';
 import { FakeAuthorizationServer, retryAfterValue } from './fake-authorization-server.js';
+import { FakeForgeApi, isForgeRefusal } from './fake-forge-api.js';
 import { BodyTooLargeError, closeServer, nowSeconds, readBody, redactedHeaders, sendJson, splitTarget, startLoopbackServer } from './fake-http.js';
 
 /** A Jira project served by `GET /rest/api/3/project/search`. */
@@ -89,7 +90,9 @@ export type FakeApiRefusalReason =
   | 'invalid-qsh'
   | 'unknown-access-token'
   | 'expired-access-token'
-  | 'wrong-site';
+  | 'wrong-site'
+  | 'unknown-forge-token'
+  | 'revoked-forge-token';
 
 /** A refused request, kept so tests can assert why. */
 export interface FakeApiRefusal {
@@ -125,6 +128,8 @@ export interface FakeApiRequest {
   refusal?: FakeApiRefusalReason;
   /** Set when the answer came from `failNext`. */
   injected?: boolean;
+  /** For an accepted call under the Forge `apiBaseUrl`: whose token it carried, for which installation. */
+  forge?: { principal: 'system' | 'user'; installationId: string };
 }
 
 /** An injected error answer, see {@link FakeProductApi.failNext}. */
@@ -160,6 +165,8 @@ export interface FakeProductApiOptions {
   maxTokenLifetimeSeconds?: number;
   /** Clock leeway for `exp` and `iat`, in seconds. Default 30. */
   leewaySeconds?: number;
+  /** The site's cloud id, in the Forge `apiBaseUrl` (`/ex/<product>/<cloudId>`). Default: a random UUID. */
+  cloudId?: string;
   /** Called with each finished request to the product API (not for extra routes), e.g. to print it. */
   onRequest?: (request: FakeApiRequest, refusal?: FakeApiRefusal) => void;
 }
@@ -201,6 +208,8 @@ export function addonAccountId(appKey: string): string {
  * `ANY /rest/api/3/echo`. Confluence, under `/wiki/rest/api/` and the Data Center prefix
  * `/wiki/rest/token-auth/api/`: `GET user/current`, `GET space`, `GET content/{id}`, `ANY echo`.
  * Errors: 401 `{ message }` (Confluence adds `statusCode`); Jira's other errors use `{ errorMessages, errors }`.
+ * The same endpoints answer under `forge.apiBaseUrl` (`/ex/<product>/<cloudId>`) for Forge OAuth tokens
+ * registered with `forge.issueTokens()`; each such request records `forge.principal`.
  */
 export class FakeProductApi {
   readonly product: ConnectProduct;
@@ -212,6 +221,8 @@ export class FakeProductApi {
   /** `''` for Jira, `/wiki` for Confluence. */
   readonly contextPath: string;
   readonly authorizationServer: FakeAuthorizationServer;
+  /** The same API under the Forge `apiBaseUrl`, for Forge OAuth tokens (see {@link FakeForgeApi}). */
+  readonly forge: FakeForgeApi;
 
   private readonly installations = new Map<string, FakeApiInstallation>();
   private readonly log: FakeApiRequest[] = [];
@@ -241,6 +252,7 @@ export class FakeProductApi {
     this.contextPath = options.product === 'confluence' ? '/wiki' : '';
     this.baseUrl = this.origin + this.contextPath;
     this.authorizationServer = authorizationServer;
+    this.forge = new FakeForgeApi(this.origin, options.product, options.cloudId);
     this.projects = options.projects ?? DEFAULT_FAKE_PROJECTS;
     this.spaces = options.spaces ?? DEFAULT_FAKE_SPACES;
     this.contents = options.contents ?? DEFAULT_FAKE_CONTENTS;
@@ -390,12 +402,13 @@ export class FakeProductApi {
       return this.sendFailure(res, failure);
     }
 
-    const relative = this.productRelative(path);
+    const forgeCall = this.forge.owns(path);
+    const relative = forgeCall ? this.forge.relativePath(path) : this.productRelative(path);
     if (relative === undefined) return this.sendError(res, 404, `Nothing is served at ${path}; this site's context path is ${this.contextPath || '/'}.`);
 
     let caller: Caller;
     try {
-      caller = await this.authenticate(req, method, rawUrl, query);
+      caller = forgeCall ? this.authenticateForge(req, entry) : await this.authenticate(req, method, rawUrl, query);
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
       entry.refusal = error.reason;
@@ -647,6 +660,14 @@ export class FakeProductApi {
       throw new Refusal('invalid-qsh', `The JWT qsh does not match the request; the site hashed ${JSON.stringify(canonical)}.`, canonical);
     }
     return { auth: 'jwt', appKey: installation.appKey, accountId: addonAccountId(installation.appKey), accountType: 'app' };
+  }
+
+  /** Under the Forge apiBaseUrl only Forge tokens count (never app JWTs or Connect user tokens). */
+  private authenticateForge(req: IncomingMessage, entry: FakeApiRequest): Caller {
+    const result = this.forge.authenticate(req.headers.authorization);
+    if (isForgeRefusal(result)) throw new Refusal(result.reason, result.message);
+    entry.forge = { principal: result.principal, installationId: result.installationId };
+    return { auth: 'bearer', appKey: result.appId, accountId: result.accountId, accountType: result.principal === 'system' ? 'app' : 'atlassian' };
   }
 
   private verifyBearer(token: string): Caller {

@@ -17,6 +17,7 @@ describe('simulate command: arguments', () => {
     expect(help).toContain('Usage: atlassian-connect-nest simulate --descriptor <url>');
     expect(help).toContain('/_simulator/token?method=GET&url=/jira/pages/hello');
     expect(help).toContain('CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:<n>');
+    expect(help).toContain('FORGE_JWKS_URL=http://127.0.0.1:<n>/.well-known/jwks.json');
   });
 
   it.each<[string[], string]>([
@@ -28,6 +29,14 @@ describe('simulate command: arguments', () => {
     [['--descriptor', 'http://x/d.json', '--port', '70000'], '--port must be a port number'],
     [['--descriptor', 'http://x/d.json', '--port', '4000', '--keys-port', '4000'], '--keys-port and --port must differ'],
     [['--descriptor', 'http://x/d.json', '--bogus'], "Unknown option '--bogus'"],
+    [['--forge-remote', 'http://x/forge/hello'], '--forge-app-id <id> is required with --forge-remote'],
+    [['--forge-remote', 'not a url', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11'], 'is not an absolute http(s) URL'],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', 'my-app'], '--forge-app-id must be a Forge app id'],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-jwks-port', 'x'], '--forge-jwks-port must be a port number'],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-method', 'TRACE'], '--forge-method must be'],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--keep'], '--keep needs --descriptor'],
+    [['--descriptor', 'http://x/d.json', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11'], 'go with --forge-remote <url>'],
+    [['--descriptor', 'http://x/d.json', '--keys-port', '4000', '--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-jwks-port', '4000'], '--forge-jwks-port must differ'],
   ])('refuses %j with exit code 2', async (argv, message) => {
     const io = captureIo();
     expect(await simulate(argv, io)).toBe(2);

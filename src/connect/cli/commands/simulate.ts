@@ -1,10 +1,14 @@
 import { parseArgs } from 'node:util';
 import { isConnectProduct } from '../../config/connect-product.js';
+import { isForgeAppId } from '../../forge/forge-app-id.js';
+import { ForgeRemoteSimulation } from '../../simulator/forge-remote.js';
 import { Simulation, SIMULATOR_TOKEN_PATH, type SimulationOptions } from '../../simulator/simulation.js';
 import { formatTable } from '../../simulator/table.js';
-import type { CliCommand } from '../cli-io.js';
+import type { ForgeRemoteReport, ForgeRemoteSimulationOptions } from '../../simulator/forge-remote.js';
+import type { CliCommand, CliIo } from '../cli-io.js';
 
 export const SIMULATE_HELP = `Usage: atlassian-connect-nest simulate --descriptor <url> [options]
+       atlassian-connect-nest simulate --forge-remote <url> --forge-app-id <id> [options]
 
 Acts as a Jira or Confluence Cloud site on 127.0.0.1 against your running app: fetches and checks the
 descriptor like the product, performs a signed install (RS256 with a kid, aud = the descriptor's
@@ -36,6 +40,15 @@ Options:
                          qsh is computed with the baseUrl path stripped). Add &qsh=context for a context
                          token, &sub=<accountId>, &expiresIn=<seconds> (default 180), &format=json for the
                          canonical request and qsh
+  --forge-remote <url>   act as Forge calling this Forge Remote endpoint (a @ForgeAuth() route): serves a
+                         JWKS with a fresh RSA key, invokes the URL with a valid Forge Invocation Token and
+                         the x-forge-oauth-system/-user headers (expects 2xx), then with no token, a token
+                         for another app (wrong aud) and an expired token (each must be refused with 401).
+                         Alone or after the Connect steps of --descriptor
+  --forge-app-id <id>    the Forge app id the app is configured with (forge.appId; required with --forge-remote)
+  --forge-jwks-port <n>  port of the Forge JWKS server (default: a free one). Start the app beforehand with
+                         FORGE_JWKS_URL=http://127.0.0.1:<n>/.well-known/jwks.json so it trusts this simulator
+  --forge-method <m>     HTTP method of the Forge invocations (default POST)
   -h, --help             this text
 
 What the simulated site calls:
@@ -65,6 +78,10 @@ export const simulate: CliCommand = async (argv, io) => {
         rotate: { type: 'boolean' },
         uninstall: { type: 'boolean' },
         keep: { type: 'boolean' },
+        'forge-remote': { type: 'string' },
+        'forge-app-id': { type: 'string' },
+        'forge-jwks-port': { type: 'string' },
+        'forge-method': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -83,6 +100,27 @@ export const simulate: CliCommand = async (argv, io) => {
     return 2;
   };
   const descriptorUrl = values.descriptor as string | undefined;
+  const forgeRemote = values['forge-remote'] as string | undefined;
+  const forgeAppId = values['forge-app-id'] as string | undefined;
+  if (forgeRemote !== undefined) {
+    if (!isHttpUrl(forgeRemote)) return usage(`--forge-remote ${JSON.stringify(forgeRemote)} is not an absolute http(s) URL.`);
+    if (forgeAppId === undefined) return usage('--forge-app-id <id> is required with --forge-remote (the forge.appId the app is configured with).');
+    if (!isForgeAppId(forgeAppId)) return usage(`--forge-app-id must be a Forge app id (a lower-case UUID), not ${JSON.stringify(forgeAppId)}.`);
+  } else if (forgeAppId !== undefined || values['forge-jwks-port'] !== undefined || values['forge-method'] !== undefined) {
+    return usage('--forge-app-id, --forge-jwks-port and --forge-method go with --forge-remote <url>.');
+  }
+  const forgeJwksPort = parsePort(values['forge-jwks-port'] as string | undefined);
+  if (forgeJwksPort === null) return usage('--forge-jwks-port must be a port number (0-65535).');
+  const forgeMethod = values['forge-method'] as string | undefined;
+  if (forgeMethod !== undefined && !/^(GET|POST|PUT|PATCH|DELETE)$/i.test(forgeMethod)) return usage('--forge-method must be GET, POST, PUT, PATCH or DELETE.');
+  const forge =
+    forgeRemote === undefined
+      ? undefined
+      : { url: forgeRemote, appId: forgeAppId!, ...(forgeJwksPort !== undefined && { jwksPort: forgeJwksPort }), ...(forgeMethod !== undefined && { method: forgeMethod }) };
+  if (!descriptorUrl && forge !== undefined) {
+    if (values.keep) return usage('--keep needs --descriptor.');
+    return simulateForgeRemote(forge, typeof values['account-id'] === 'string' ? values['account-id'] : undefined, io);
+  }
   if (!descriptorUrl) return usage('--descriptor <url> is required (e.g. http://localhost:3000/jira/atlassian-connect.json).');
   try {
     const url = new URL(descriptorUrl);
@@ -97,6 +135,9 @@ export const simulate: CliCommand = async (argv, io) => {
   if (keysPort === null) return usage('--keys-port must be a port number (0-65535).');
   if (port === null) return usage('--port must be a port number (0-65535).');
   if (keysPort !== undefined && keysPort !== 0 && keysPort === port) return usage('--keys-port and --port must differ.');
+  if (forgeJwksPort !== undefined && forgeJwksPort !== 0 && (forgeJwksPort === keysPort || forgeJwksPort === port)) {
+    return usage('--forge-jwks-port must differ from --keys-port and --port.');
+  }
 
   const options: SimulationOptions = {
     descriptorUrl,
@@ -128,6 +169,11 @@ export const simulate: CliCommand = async (argv, io) => {
       }
       throw error;
     }
+    if (forge !== undefined) {
+      const forgeReport = await runForgeRemote(forge, options.accountId, io);
+      if (forgeReport === undefined) return 2;
+      report = { ...report, ok: report.ok && forgeReport.ok, rows: [...report.rows, ...forgeReport.rows], hints: [...report.hints, ...forgeReport.hints] };
+    }
     io.out('');
     for (const line of formatTable(report.rows)) io.out(line);
     for (const hint of report.hints) io.out(`\nHint: ${hint}`);
@@ -153,6 +199,45 @@ export const simulate: CliCommand = async (argv, io) => {
     await simulation.close();
   }
 };
+
+/** `simulate --forge-remote` without `--descriptor`: only the Forge steps, in the same table. */
+async function simulateForgeRemote(options: ForgeRemoteSimulationOptions, accountId: string | undefined, io: CliIo): Promise<number> {
+  const report = await runForgeRemote(options, accountId, io);
+  if (report === undefined) return 2;
+  io.out('');
+  for (const line of formatTable(report.rows)) io.out(line);
+  for (const hint of report.hints) io.out(`\nHint: ${hint}`);
+  const failed = report.rows.filter((r) => !r.ok).length;
+  io.out(`\n${failed === 0 ? 'PASS' : 'FAIL'}: ${report.rows.length} step${report.rows.length === 1 ? '' : 's'}, ${failed} failed.`);
+  return report.ok ? 0 : 1;
+}
+
+/** Starts the Forge JWKS, says which FORGE_JWKS_URL the app needs, invokes the endpoint; undefined when the JWKS could not start. */
+async function runForgeRemote(options: ForgeRemoteSimulationOptions, accountId: string | undefined, io: CliIo): Promise<ForgeRemoteReport | undefined> {
+  let simulation: ForgeRemoteSimulation;
+  try {
+    simulation = await ForgeRemoteSimulation.start({ ...options, ...(accountId !== undefined && { accountId }) });
+  } catch (error) {
+    io.err(`simulate: could not start the Forge JWKS server${options.jwksPort ? ` on port ${options.jwksPort}` : ''}: ${listenProblem(error)}`);
+    return undefined;
+  }
+  try {
+    io.out(`Forge JWKS served at ${simulation.jwksUrl} (the app must run with FORGE_JWKS_URL=${simulation.jwksUrl}).`);
+    io.out(`Forge Remote endpoint: ${options.url} (Forge app id ${options.appId}).`);
+    return await simulation.run();
+  } finally {
+    await simulation.close();
+  }
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
 
 /** undefined when absent, null when invalid. */
 function parsePort(value: string | undefined): number | undefined | null {

@@ -1,0 +1,90 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { ConnectAppRegistry } from '../config/connect-app-registry.js';
+import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
+import type { ConnectModuleOptions } from '../config/connect-options.js';
+import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
+import { ConnectError } from '../errors/connect-error.js';
+import { requestFacts } from '../http/http-request-facts.js';
+import { assertHeaderCount, DEFAULT_MAX_REQUEST_HEADERS } from '../http/request-limits.js';
+import { FORGE_AUTH_OPTIONS, type ForgeAuthOptions } from './forge-auth.decorator.js';
+import { createForgeInvocationContext, type ForgeOAuthTokens } from './forge-invocation-context.js';
+import { FORGE_CONTEXT, type RequestWithForgeContext } from './forge-request.js';
+import { bearerTokenOf } from './forge-token-claims.js';
+import { ForgeTokenVerifier } from './forge-token-verifier.js';
+
+/** Header of the app's own OAuth token on a Forge Remote call. */
+export const FORGE_OAUTH_SYSTEM_HEADER = 'x-forge-oauth-system';
+/** Header of the calling user's OAuth token on a Forge Remote call. */
+export const FORGE_OAUTH_USER_HEADER = 'x-forge-oauth-user';
+
+/** Longest OAuth token accepted in an `x-forge-oauth-*` header. */
+const MAX_OAUTH_TOKEN_LENGTH = 8192;
+
+/**
+ * The guard behind `@ForgeAuth()`. Its steps are protected methods so an app can subclass it. Failures
+ * are thrown as `ConnectError` and answered by `ConnectExceptionFilter` as typed 401/503 responses
+ * (`WWW-Authenticate: Bearer`). Reads the request only through adapter-neutral facts and headers.
+ */
+@Injectable()
+export class ForgeAuthGuard implements CanActivate {
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly adapterHost: HttpAdapterHost,
+    protected readonly registry: ConnectAppRegistry,
+    protected readonly verifier: ForgeTokenVerifier,
+    @Inject(CONNECT_MODULE_OPTIONS) protected readonly options: ConnectModuleOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const options = this.optionsOf(context);
+    const request = context.switchToHttp().getRequest<RequestWithForgeContext & { headers?: Record<string, string | string[] | undefined> }>();
+    const pinned = this.pinnedAppOf(options);
+    try {
+      assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
+      const facts = requestFacts(this.adapterHost.httpAdapter, request);
+      const token = bearerTokenOf(facts.authorization);
+      const verified = await this.verifier.verify(token, pinned);
+      const { claims, ...fields } = verified;
+      request[FORGE_CONTEXT] = createForgeInvocationContext({ ...fields, claims }, this.tokensOf(request.headers ?? {}));
+    } catch (error) {
+      if (error instanceof ConnectError) error.realm = pinned?.key ?? 'forge';
+      throw error;
+    }
+    return true;
+  }
+
+  protected optionsOf(context: ExecutionContext): ForgeAuthOptions {
+    return this.reflector.getAllAndOverride<ForgeAuthOptions>(FORGE_AUTH_OPTIONS, [context.getHandler(), context.getClass()]) ?? {};
+  }
+
+  /** The app a route is pinned to with `@ForgeAuth({ app })`; a misconfigured pin is a server error. */
+  protected pinnedAppOf(options: ForgeAuthOptions): ResolvedConnectApp | undefined {
+    if (options.app === undefined) return undefined;
+    const app = this.registry.get(options.app);
+    if (app === undefined || app.forgeAppId === undefined) {
+      throw ConnectError.create(
+        'config/invalid',
+        app === undefined
+          ? `@ForgeAuth names app ${JSON.stringify(options.app)}, which is not configured.`
+          : `@ForgeAuth names app ${JSON.stringify(options.app)}, which has no forge.appId; add it to the app's options.`,
+      );
+    }
+    return app;
+  }
+
+  /** The `x-forge-oauth-*` tokens; a repeated or oversized header is refused, never guessed at. */
+  protected tokensOf(headers: Record<string, string | string[] | undefined>): ForgeOAuthTokens {
+    return { systemToken: oauthToken(headers, FORGE_OAUTH_SYSTEM_HEADER), userToken: oauthToken(headers, FORGE_OAUTH_USER_HEADER) };
+  }
+}
+
+function oauthToken(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  if (value === undefined || value === '') return undefined;
+  if (Array.isArray(value)) throw ConnectError.create('forge/invalid-token', `The request carries more than one ${name} header.`);
+  if (value.length > MAX_OAUTH_TOKEN_LENGTH || /\s/.test(value.trim()) || value.trim() === '') {
+    throw ConnectError.create('forge/invalid-token', `The ${name} header does not hold a single OAuth token.`);
+  }
+  return value.trim();
+}

@@ -1,0 +1,148 @@
+import { ConnectError } from '../errors/connect-error.js';
+import { forgeAppIdOfAri, isForgeAppId } from './forge-app-id.js';
+import { assertForgeClaims, bearerTokenOf, decodeUnverifiedFit, forgeAppIdOfAudience, MAX_FORGE_TOKEN_LENGTH } from './forge-token-claims.js';
+
+const APP_ID = '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11';
+const NOW = 1_800_000_000;
+const OPTIONS = { leewaySeconds: 30, maxLifetimeSeconds: 3600, now: NOW };
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConnectError) return error.code;
+    throw error;
+  }
+  return undefined;
+}
+
+function claims(over: Record<string, unknown> = {}, app: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    iss: 'forge/invocation-token',
+    aud: `ari:cloud:ecosystem::app/${APP_ID}`,
+    iat: NOW,
+    nbf: NOW,
+    exp: NOW + 300,
+    principal: '5b10ac8d82e05b22cc7d4ef5',
+    context: { cloudId: 'c' },
+    app: {
+      id: `ari:cloud:ecosystem::app/${APP_ID}`,
+      installationId: 'ari:cloud:ecosystem::installation/1e2d3c4b-0000-4000-8000-000000000001',
+      apiBaseUrl: 'https://api.atlassian.com/ex/jira/c/',
+      environment: { type: 'PRODUCTION', id: 'env-1' },
+      module: { type: 'xen:macro', key: 'm' },
+      ...app,
+    },
+    ...over,
+  };
+}
+
+function part(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+describe('Forge app ids', () => {
+  it('accepts lower-case UUIDs only, and reads them from app ARIs', () => {
+    expect(isForgeAppId(APP_ID)).toBe(true);
+    expect(isForgeAppId(APP_ID.toUpperCase())).toBe(false);
+    expect(isForgeAppId(`${APP_ID}/x`)).toBe(false);
+    expect(forgeAppIdOfAri(`ari:cloud:ecosystem::app/${APP_ID}`)).toBe(APP_ID);
+    expect(forgeAppIdOfAri(`ari:cloud:ecosystem::app/${APP_ID}/../x`)).toBeUndefined();
+    expect(forgeAppIdOfAri(APP_ID)).toBeUndefined();
+  });
+});
+
+describe('bearerTokenOf', () => {
+  const token = `${part({ alg: 'RS256' })}.${part({})}.sig`;
+  it('takes the token of a Bearer header, case-insensitively', () => {
+    expect(bearerTokenOf(`Bearer ${token}`)).toBe(token);
+    expect(bearerTokenOf(`bearer ${token}`)).toBe(token);
+  });
+  it.each<[string | string[] | undefined, string]>([
+    [undefined, 'forge/missing-token'],
+    ['Bearer', 'forge/missing-token'],
+    [`JWT ${token}`, 'forge/missing-token'],
+    [[`Bearer ${token}`, `Bearer ${token}`], 'forge/invalid-token'],
+    ['Bearer a.b', 'forge/invalid-token'],
+    [`Bearer ${token}.`, 'forge/invalid-token'],
+    [`Bearer ${'a'.repeat(MAX_FORGE_TOKEN_LENGTH)}.b.c`, 'forge/invalid-token'],
+  ])('refuses %j', (header, code) => {
+    expect(codeOf(() => bearerTokenOf(header))).toBe(code);
+  });
+});
+
+describe('decodeUnverifiedFit', () => {
+  it('checks the alg before anything else, and needs a plain kid', () => {
+    expect(codeOf(() => decodeUnverifiedFit(`${part({ alg: 'HS256', kid: 'k' })}.${part({})}.s`))).toBe('forge/unsupported-alg');
+    expect(codeOf(() => decodeUnverifiedFit(`${part({ alg: 'none' })}.${part({})}.s`))).toBe('forge/unsupported-alg');
+    expect(codeOf(() => decodeUnverifiedFit(`${part({ alg: 'RS256' })}.${part({})}.s`))).toBe('forge/invalid-token');
+    expect(codeOf(() => decodeUnverifiedFit(`${part({ alg: 'RS256', kid: '../../x y' })}.${part({})}.s`))).toBe('forge/invalid-token');
+    expect(codeOf(() => decodeUnverifiedFit(`${part({ alg: 'RS256', kid: 'k'.repeat(129) })}.${part({})}.s`))).toBe('forge/invalid-token');
+    expect(codeOf(() => decodeUnverifiedFit('e30.@@@.s'))).toBe('forge/invalid-token');
+    expect(decodeUnverifiedFit(`${part({ alg: 'RS256', kid: 'abc-1' })}.${part({ a: 1 })}.s`).claims).toEqual({ a: 1 });
+  });
+});
+
+describe('forgeAppIdOfAudience', () => {
+  const configured = (id: string) => id === APP_ID;
+  it('picks the configured app of a single Forge app ARI', () => {
+    expect(forgeAppIdOfAudience(`ari:cloud:ecosystem::app/${APP_ID}`, configured)).toBe(APP_ID);
+    expect(forgeAppIdOfAudience([`ari:cloud:ecosystem::app/${APP_ID}`], configured)).toBe(APP_ID);
+  });
+  it.each<[unknown, string]>([
+    [undefined, 'forge/invalid-aud'],
+    ['https://app.example.com', 'forge/invalid-aud'],
+    [APP_ID, 'forge/invalid-aud'],
+    [[], 'forge/invalid-aud'],
+    [[`ari:cloud:ecosystem::app/${APP_ID}`, 'ari:cloud:ecosystem::app/ffffffff-1111-4222-8333-444444444444'], 'forge/invalid-aud'],
+    ['ari:cloud:ecosystem::app/ffffffff-1111-4222-8333-444444444444', 'forge/unknown-app'],
+  ])('refuses aud %j', (aud, code) => {
+    expect(codeOf(() => forgeAppIdOfAudience(aud, configured))).toBe(code);
+  });
+});
+
+describe('assertForgeClaims', () => {
+  it('returns what a handler reads', () => {
+    expect(assertForgeClaims(claims(), APP_ID, OPTIONS)).toEqual({
+      appId: APP_ID,
+      installationId: 'ari:cloud:ecosystem::installation/1e2d3c4b-0000-4000-8000-000000000001',
+      apiBaseUrl: 'https://api.atlassian.com/ex/jira/c',
+      environment: { type: 'PRODUCTION', id: 'env-1' },
+      module: { type: 'xen:macro', key: 'm' },
+      context: { cloudId: 'c' },
+      accountId: '5b10ac8d82e05b22cc7d4ef5',
+    });
+  });
+
+  it('allows an app-initiated call: no principal, no module, no context', () => {
+    const result = assertForgeClaims(claims({ principal: undefined, context: undefined }, { module: undefined }), APP_ID, OPTIONS);
+    expect(result).toMatchObject({ accountId: undefined, module: undefined, context: {} });
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
+    ['no exp', { exp: undefined }, {}, 'forge/invalid-token'],
+    ['iat in the future beyond leeway', { iat: NOW + 31 }, {}, 'forge/not-yet-valid'],
+    ['a lifetime over the bound', { exp: NOW + 3601 }, {}, 'forge/invalid-token'],
+    ['no app claim', { app: undefined }, {}, 'forge/invalid-token'],
+    ['app.id of another app', {}, { id: 'ari:cloud:ecosystem::app/ffffffff-1111-4222-8333-444444444444' }, 'forge/invalid-aud'],
+    ['no installationId', {}, { installationId: undefined }, 'forge/invalid-token'],
+    ['an installationId that is not an installation ARI', {}, { installationId: 'abc' }, 'forge/invalid-token'],
+    ['no apiBaseUrl', {}, { apiBaseUrl: undefined }, 'forge/invalid-token'],
+    ['an http apiBaseUrl', {}, { apiBaseUrl: 'http://api.atlassian.com/ex/jira/c' }, 'forge/invalid-token'],
+    ['a loopback http apiBaseUrl in production', {}, { apiBaseUrl: 'http://127.0.0.1:8080/ex' }, 'forge/invalid-token'],
+    ['an apiBaseUrl with credentials', {}, { apiBaseUrl: 'https://u:p@api.atlassian.com/ex' }, 'forge/invalid-token'],
+    ['an apiBaseUrl with a query', {}, { apiBaseUrl: 'https://api.atlassian.com/ex?x=1' }, 'forge/invalid-token'],
+    ['a principal that is not a string', { principal: 42 }, {}, 'forge/invalid-token'],
+    ['a context that is not an object', { context: 'x' }, {}, 'forge/invalid-token'],
+  ])('refuses %s', (_, over, app, code) => {
+    expect(codeOf(() => assertForgeClaims(claims(over, app), APP_ID, OPTIONS))).toBe(code);
+  });
+
+  it('accepts a loopback http apiBaseUrl only when allowed (a local fake JWKS)', () => {
+    const local = claims({}, { apiBaseUrl: 'http://127.0.0.1:8080/ex' });
+    expect(assertForgeClaims(local, APP_ID, { ...OPTIONS, allowLoopbackApiBaseUrl: true }).apiBaseUrl).toBe('http://127.0.0.1:8080/ex');
+    expect(codeOf(() => assertForgeClaims(claims({}, { apiBaseUrl: 'http://evil.example/ex' }), APP_ID, { ...OPTIONS, allowLoopbackApiBaseUrl: true }))).toBe(
+      'forge/invalid-token',
+    );
+  });
+});

@@ -1,0 +1,200 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { SignJWT, type JWTPayload } from 'jose';
+import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri } from '../forge/forge-app-id.js';
+import { FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER } from '../forge/forge-auth.guard.js';
+import { FORGE_INSTALLATION_ARI_PREFIX } from '../forge/forge-token-claims.js';
+import { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';
+import { ForgeJwksServer } from './fake-forge-jwks-server.js';
+import { httpCall, type HttpCallResponse } from './http-call.js';
+
+export interface FakeForgeHostOptions {
+  /** Port of the JWKS server on 127.0.0.1. Default: a free one. */
+  jwksPort?: number;
+  /** The Forge app id tokens are minted for when a call names none. */
+  appId?: string;
+}
+
+/** What goes into a minted Forge Invocation Token. Every field has a sensible default. */
+export interface MintInvocationTokenOptions {
+  /** The Forge app id (`aud` = `ari:cloud:ecosystem::app/<appId>`, `app.id`). Default: the host's `appId`. */
+  appId?: string;
+  /** `app.installationId`. Default: the host's installation id (one per host). */
+  installationId?: string;
+  /** `app.apiBaseUrl`. Default `https://api.atlassian.com/ex/jira/<cloudId>`. */
+  apiBaseUrl?: string;
+  /** `principal`: the user's account id; `null` for an app-initiated call (no principal). Default a sample id. */
+  principal?: string | null;
+  /** `context` claim. Default `{ cloudId, moduleKey }`. */
+  context?: Record<string, unknown>;
+  /** `app.module`. Default `{ type: 'xen:macro', key: 'hello-remote' }`; `null` for none. */
+  module?: { type?: string; key?: string } | null;
+  /** `app.environment`. Default `{ type: 'DEVELOPMENT', id: <a stable id> }`. */
+  environment?: { type?: string; id?: string };
+  /** Seconds from now until `exp` (negative: already expired). Default 300. */
+  expiresIn?: number;
+  /** Seconds from now of `nbf` (positive: not valid yet). Default 0. */
+  notBefore?: number;
+  /** Seconds from now of `iat`. Default 0. */
+  issuedAt?: number;
+  /** Overrides the `kid` header (e.g. a kid the JWKS does not list). Default: the signing key's. */
+  kid?: string;
+  /** Signs with this key instead of the host's current one (its kid is used unless `kid` is given). */
+  keyPair?: ForgeKeyPair;
+  /** `iss`. Default `forge/invocation-token`. */
+  iss?: string;
+  /** `aud`, as is. Default: the ARI of `appId`. */
+  aud?: string | string[];
+  /** `RS256` (default), `HS256` (with `hmacSecret`) or `none`: the last two must always be refused. */
+  alg?: 'RS256' | 'HS256' | 'none';
+  /** The secret of an HS256 token. Default a fixed test string. */
+  hmacSecret?: string;
+  /** Further claims, merged last; `undefined` values remove a claim. */
+  claims?: JWTPayload;
+}
+
+/** A Forge Remote call as Forge makes it. */
+export interface ForgeInvokeOptions {
+  /** Default POST (what events and scheduled triggers use). */
+  method?: string;
+  /** Appended to the URL given to `invoke`. Default ''. */
+  path?: string;
+  /** Sent as JSON. Default `{}` for methods with a body. */
+  body?: unknown;
+  /** The FIT to send as is; default one minted from `token`. `null` sends no Authorization header. */
+  fit?: string | null;
+  /** How the FIT is minted (when `fit` is not given). */
+  token?: MintInvocationTokenOptions;
+  /** Sent as `x-forge-oauth-system`. */
+  systemToken?: string;
+  /** Sent as `x-forge-oauth-user`. */
+  userToken?: string;
+  /** Further headers. */
+  headers?: Record<string, string>;
+  /** Overrides the Host header. */
+  host?: string;
+}
+
+/** The sample user of minted tokens. */
+export const SAMPLE_FORGE_ACCOUNT_ID = '5b10ac8d82e05b22cc7d4ef5';
+
+/**
+ * A stand-in for Forge calling a Forge Remote endpoint: a real JWKS server on 127.0.0.1 with a real RSA
+ * key pair, FIT minting (with every way to get one wrong), key rotation, and `invoke()` which sends the
+ * request the way Forge does (`Authorization: Bearer <FIT>` plus the `x-forge-oauth-*` tokens).
+ *
+ * @example
+ * ```ts
+ * const forge = await FakeForgeHost.start({ appId });      // give the app forge.jwksUrl = forge.jwksUrl
+ * const res = await forge.invoke(`${appUrl}/forge/remote/hello`, { systemToken: 'sys', userToken: 'usr' });
+ * expect(res.status).toBe(200);
+ * ```
+ */
+export class FakeForgeHost {
+  /** The installation id minted tokens carry by default. */
+  readonly installationId = `${FORGE_INSTALLATION_ARI_PREFIX}${randomUUID()}`;
+  /** The environment id minted tokens carry by default. */
+  readonly environmentId = `ari:cloud:ecosystem::environment/${randomUUID()}`;
+  readonly cloudId = randomUUID();
+  private key: ForgeKeyPair;
+
+  private constructor(
+    /** The JWKS server: fetch counts and fault controls. */
+    readonly jwks: ForgeJwksServer,
+    key: ForgeKeyPair,
+    readonly appId: string | undefined,
+  ) {
+    this.key = key;
+  }
+
+  static async start(options: FakeForgeHostOptions = {}): Promise<FakeForgeHost> {
+    const key = await createForgeKeyPair();
+    const jwks = await ForgeJwksServer.start({ port: options.jwksPort ?? 0 });
+    jwks.addKey(key.publicJwk);
+    return new FakeForgeHost(jwks, key, options.appId);
+  }
+
+  /** What the app must use as `forge.jwksUrl`. */
+  get jwksUrl(): string {
+    return this.jwks.url;
+  }
+
+  /** The key tokens are signed with now. */
+  get signingKey(): ForgeKeyPair {
+    return this.key;
+  }
+
+  /**
+   * Rotates the signing key: a new key pair with a new kid is published in the JWKS and signs from now
+   * on. The old key stays listed unless `retire` is set.
+   */
+  async rotateKey(options: { retire?: boolean } = {}): Promise<ForgeKeyPair> {
+    const next = await createForgeKeyPair();
+    if (options.retire) this.jwks.removeKey(this.key.kid);
+    this.jwks.addKey(next.publicJwk);
+    this.key = next;
+    return next;
+  }
+
+  /** Mints a Forge Invocation Token (see {@link MintInvocationTokenOptions} for the defaults). */
+  async mintInvocationToken(options: MintInvocationTokenOptions = {}): Promise<string> {
+    const appId = options.appId ?? this.appId;
+    if (appId === undefined) throw new Error('mintInvocationToken needs an appId (or FakeForgeHost.start({ appId })).');
+    const now = Math.floor(Date.now() / 1000);
+    const module = options.module === null ? undefined : { type: 'xen:macro', key: 'hello-remote', ...options.module };
+    const payload: JWTPayload = {
+      iss: options.iss ?? FORGE_INVOCATION_TOKEN_ISSUER,
+      aud: options.aud ?? forgeAppAri(appId),
+      iat: now + (options.issuedAt ?? 0),
+      nbf: now + (options.notBefore ?? 0),
+      exp: now + (options.expiresIn ?? 300),
+      jti: randomUUID(),
+      app: {
+        id: forgeAppAri(appId),
+        installationId: options.installationId ?? this.installationId,
+        apiBaseUrl: options.apiBaseUrl ?? `https://api.atlassian.com/ex/jira/${this.cloudId}`,
+        environment: { type: 'DEVELOPMENT', id: this.environmentId, ...options.environment },
+        ...(module !== undefined && { module }),
+      },
+      context: options.context ?? { cloudId: this.cloudId, moduleKey: module?.key },
+      ...(options.principal !== null && { principal: options.principal ?? SAMPLE_FORGE_ACCOUNT_ID }),
+      ...options.claims,
+    };
+    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+
+    const alg = options.alg ?? 'RS256';
+    const keyPair = options.keyPair ?? this.key;
+    const kid = options.kid ?? keyPair.kid;
+    if (alg === 'RS256') return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(keyPair.privateKey);
+    const head = base64url(JSON.stringify({ alg, kid, typ: 'JWT' }));
+    const body = base64url(JSON.stringify(payload));
+    if (alg === 'none') return `${head}.${body}.`;
+    const signature = createHmac('sha256', options.hmacSecret ?? 'not-a-forge-key').update(`${head}.${body}`).digest('base64url');
+    return `${head}.${body}.${signature}`;
+  }
+
+  /** Calls a Forge Remote endpoint at `url` (+ `path`) as Forge would. */
+  async invoke(url: string, options: ForgeInvokeOptions = {}): Promise<HttpCallResponse> {
+    const method = (options.method ?? 'POST').toUpperCase();
+    const fit = options.fit === undefined ? await this.mintInvocationToken(options.token) : options.fit;
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+    if (fit !== null) headers.authorization = `Bearer ${fit}`;
+    if (options.systemToken !== undefined) headers[FORGE_OAUTH_SYSTEM_HEADER] = options.systemToken;
+    if (options.userToken !== undefined) headers[FORGE_OAUTH_USER_HEADER] = options.userToken;
+    const hasBody = method !== 'GET' && method !== 'HEAD' && method !== 'DELETE';
+    return httpCall({
+      method,
+      url: `${url}${options.path ?? ''}`,
+      headers,
+      ...(options.host !== undefined && { host: options.host }),
+      ...(hasBody && { body: options.body ?? {} }),
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.jwks.close();
+  }
+}
+
+function base64url(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64url');
+}

@@ -2,11 +2,15 @@
  * The framework's HTTP edge on both Nest adapters in one run, whatever CONNECT_TEST_ADAPTER says: the
  * real example app on Express, then on Fastify, answering the same requests the same way.
  */
-import type { FakeSite } from 'atlassian-connect-nest/testing';
+import type { IncomingMessage } from 'node:http';
+import { ForbiddenException, Module } from '@nestjs/common';
+import { ConnectModule } from 'atlassian-connect-nest';
+import { httpCall, type FakeSite } from 'atlassian-connect-nest/testing';
 import { qshOf } from './support/connect-test-app.js';
 import { startExample, type RunningExample } from './support/example-app.js';
-import { adapterOf, type TestHttpAdapter } from './support/http-adapter.js';
+import { adapterOf, createTestApp, type TestHttpAdapter } from './support/http-adapter.js';
 import { expectConnectError } from './support/lifecycle-kit.js';
+import { startTestDatabase } from './support/test-database-options.js';
 
 const JIRA = 'com.example.connect-nest.jira';
 const WHOAMI = '/jira/api/whoami';
@@ -107,5 +111,38 @@ describe.each<TestHttpAdapter>(['express', 'fastify'])('on %s', (adapter) => {
     const other = await call('POST', WHOAMI, { headers: JSON_HEADERS, body: '{' });
     expect(other.status).toBe(400);
     expect((other.body as { type?: unknown }).type).toBeUndefined();
+  });
+});
+
+describe.each<TestHttpAdapter>(['express', 'fastify'])('on %s, failures before a lifecycle handler other than the body', (adapter) => {
+  it("keep Nest's own error handling", async () => {
+    const db = await startTestDatabase();
+    @Module({
+      imports: [
+        ConnectModule.forRoot({
+          apps: [{ product: 'jira', key: 'com.test.adapters', baseUrl: 'https://adapters.example.test/jira', descriptor: { name: 'Adapters' } }],
+          database: db.database,
+        }),
+      ],
+    })
+    class PlainModule {}
+    const app = await createTestApp(PlainModule, { logger: false }, adapter);
+    try {
+      // A plain middleware failing the request: on Fastify this reaches the lifecycle route's own error handler.
+      app.use((request: IncomingMessage, _response: unknown, next: (error?: unknown) => void) => {
+        next(request.headers['x-block'] === undefined ? undefined : new ForbiddenException('blocked'));
+      });
+      await app.listen(0, '127.0.0.1');
+      const { port } = app.getHttpServer().address() as { port: number };
+      const send = (headers: Record<string, string>, body: string) =>
+        httpCall({ method: 'POST', url: `http://127.0.0.1:${port}/jira/installed`, host: 'adapters.example.test', headers: { 'content-type': 'application/json', ...headers }, body });
+      const blocked = await send({ 'x-block': '1' }, '{}');
+      expect({ status: blocked.status, body: blocked.body }).toEqual({ status: 403, body: { statusCode: 403, message: 'blocked', error: 'Forbidden' } });
+      // the body errors of the same route are still the typed ones
+      expectConnectError(await send({}, '{'), 400, 'lifecycle/invalid-payload', 'com.test.adapters');
+    } finally {
+      await app.close();
+      await db.stop();
+    }
   });
 });

@@ -6,6 +6,7 @@
 import { jest } from '@jest/globals';
 import { startTestDatabase } from 'atlassian-connect-nest/testing';
 import { freePort, requireBuilt, startChild, type ChildApp } from './support/child-app.js';
+import { testAdapterName } from './support/http-adapter.js';
 
 jest.setTimeout(60_000);
 
@@ -36,6 +37,9 @@ describe('graceful shutdown on SIGTERM', () => {
       { port },
     );
     const ready = Date.now();
+    // the adapter the suite runs on reached the child (HTTP_ADAPTER); stdout may trail the health check
+    for (const until = Date.now() + 5_000; !child.output().includes('slow app listening') && Date.now() < until; ) await new Promise((wait) => setTimeout(wait, 10));
+    expect(child.output()).toContain(`slow app listening on ${port} (${testAdapterName()})`);
 
     const response = fetch(`${child.url}/slow`).then(async (answer) => ({ status: answer.status, body: await answer.text() }));
     const deadline = Date.now() + 5_000;

@@ -51,4 +51,4 @@ process.once('exit', (code) => {
   console.log(`exiting with ${code}; database pool ${dataSource.isInitialized ? 'STILL OPEN' : 'closed'}`);
 });
 await app.listen(port, '127.0.0.1');
-console.log(`slow app listening on ${port}`);
+console.log(`slow app listening on ${port} (${app.getHttpAdapter().getType()})`);

@@ -19,7 +19,7 @@ import {
   isLoopback,
   TokenBucketLimiter,
 } from './request-limits.js';
-import { postLifecycleRoutes } from './lifecycle-body-errors.js';
+import { postLifecycleRoutes, type RouteHandler } from './lifecycle-body-errors.js';
 import { sendConnectError } from './send-connect-error.js';
 
 type Handler = (app: ResolvedConnectApp, request: unknown, response: unknown) => Promise<void>;
@@ -64,7 +64,7 @@ export class ConnectRoutes implements OnModuleInit {
         add('POST', app.basePath + path, app, (a, req, res) => this.serveLifecycle(adapter, event, a, req, res));
       }
     }
-    const lifecycleRoutes: { path: string; handler: (request: unknown, response: unknown) => Promise<void> }[] = [];
+    const lifecycleRoutes: { path: string; handler: RouteHandler }[] = [];
     for (const route of routes.values()) {
       const dispatch = (request: unknown, response: unknown) => this.dispatch(adapter, route.apps, route.handler, request, response);
       if (route.method === 'GET') adapter.get(route.path, dispatch);

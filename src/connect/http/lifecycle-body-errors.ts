@@ -10,7 +10,7 @@ import { sendConnectError } from './send-connect-error.js';
  */
 export const LIFECYCLE_BODY_LIMIT_BYTES = 100 * 1024;
 
-type RouteHandler = (request: unknown, response: unknown) => Promise<void>;
+export type RouteHandler = (request: unknown, response: unknown) => Promise<void>;
 type ErrorHandler = (error: unknown, request: unknown, reply: unknown) => unknown;
 
 /** The part of a Fastify instance used here (the framework does not depend on fastify's types). */

@@ -50,6 +50,17 @@ describe('request facts', () => {
     expect(isHttpsRequest({ headers: { 'x-forwarded-proto': 'https' } })).toBe(false);
     expect([isLoopback('127.0.0.1'), isLoopback('::ffff:127.0.0.1'), isLoopback('::1'), isLoopback('10.0.0.1')]).toEqual([true, true, true, false]);
   });
+
+  it('reads a Fastify request, which keeps the Node request in `raw`', () => {
+    const raw = { rawHeaders: ['host', 'a', 'x', '1', 'x', '2'], socket: { remoteAddress: '10.0.0.9', encrypted: true } };
+    const fastifyRequest = { headers: { host: 'a', x: '1, 2' }, raw };
+    expect(headerCount(fastifyRequest)).toBe(3);
+    expect(clientAddress(fastifyRequest)).toBe('10.0.0.9');
+    expect(isHttpsRequest(fastifyRequest)).toBe(true);
+    // its own ip and protocol (which honour trustProxy) come first
+    expect(clientAddress({ ...fastifyRequest, ip: '192.0.2.1' })).toBe('192.0.2.1');
+    expect(isHttpsRequest({ ...fastifyRequest, protocol: 'http' })).toBe(false);
+  });
 });
 
 describe('jsonDepthExceeds', () => {

@@ -19,7 +19,7 @@ export interface ConnectAuthOptions {
    * response gets `Content-Security-Policy: frame-ancestors <tenant baseUrl/displayUrl origins>` and,
    * when the request came over https, `Strict-Transport-Security`. Behind a TLS-terminating proxy,
    * https is detected from `X-Forwarded-Proto` only when the HTTP adapter trusts the proxy
-   * (`app.set('trust proxy', …)` on Express). `@ConnectPage()` is the shorthand.
+   * (`app.set('trust proxy', …)` on Express, `new FastifyAdapter({ trustProxy })` on Fastify). `@ConnectPage()` is the shorthand.
    */
   page?: boolean;
 }

@@ -39,6 +39,9 @@ describe('authenticated requests in steady state', () => {
   it('counts the lookup of a tenant that is not cached (the counter sees the store)', async () => {
     const store = ex.app.get<TenantStore>(TENANT_STORE, { strict: false });
     expect(store).toBeInstanceOf(CachingTenantStore);
+    // Every change reaches this instance (embedded engine: the only writer; PostgreSQL: LISTEN/NOTIFY), so
+    // cached tenants live 5 min, not the 10 s used while changes elsewhere could go unheard.
+    expect((store as CachingTenantStore).currentTtlMs).toBe(300_000);
     (store as CachingTenantStore).invalidate(ex.jira.key, jiraSite.clientKey);
     const token = await ex.host.tokenFor(ex.jira, jiraSite, 'GET', '/jira/api/whoami');
     counter.statements.length = 0;

@@ -98,7 +98,16 @@ export interface ConnectModuleOptions {
   /** Tenant storage settings for the default PostgreSQL store. */
   database?: ConnectDatabaseOptions;
   /** Bounds of the in-process tenant cache (default 10,000 entries, 10 s). */
-  tenantCache?: { maxEntries?: number; ttlMs?: number };
+  tenantCache?: {
+    maxEntries?: number;
+    /** Time to live of a cached tenant while changes made by other instances could go unheard (default 10 s). */
+    ttlMs?: number;
+    /**
+     * Time to live while every change is heard: the LISTEN/NOTIFY change feed is connected, or the
+     * embedded engine (one process, the only writer). Default 5 min, or `ttlMs` when that is set.
+     */
+    observedTtlMs?: number;
+  };
   /** Path of the health route (default `/health`); `false` to not register one. */
   healthPath?: string | false;
   /** Replace the PostgreSQL tenant store (the database is then not opened). */

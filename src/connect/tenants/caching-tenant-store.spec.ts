@@ -198,6 +198,27 @@ describe('CachingTenantStore over a real TypeOrmTenantStore', () => {
     expect(counting.finds).toBe(2);
   });
 
+  it('keeps entries for observedTtlMs while changes are observed, and forgets everything when they no longer are', async () => {
+    let now = 1_000;
+    const store = new CachingTenantStore(counting, { maxEntries: 10, ttlMs: 500, observedTtlMs: 60_000, now: () => now });
+    expect(store.currentTtlMs).toBe(500);
+    store.setChangesObserved(true);
+    expect(store.currentTtlMs).toBe(60_000);
+    const input = installation();
+    await real.install(input, noWork);
+    await store.find(input.appKey, input.clientKey);
+    now += 59_999;
+    await store.find(input.appKey, input.clientKey);
+    expect(counting.finds).toBe(1);
+    store.setChangesObserved(false);
+    expect(store.currentTtlMs).toBe(500);
+    await store.find(input.appKey, input.clientKey);
+    expect(counting.finds).toBe(2); // dropped when the feed went away
+    now += 500;
+    await store.find(input.appKey, input.clientKey);
+    expect(counting.finds).toBe(3); // and back to the short time to live
+  });
+
   it('invalidate and clear forget entries', async () => {
     const [a, b] = [installation(), installation()];
     await real.install(a, noWork);

@@ -11,6 +11,12 @@ export interface CachingTenantStoreOptions {
    * at once; writes made by other instances show up here after at most this long.
    */
   readonly ttlMs: number;
+  /**
+   * The time to live while every change is known to this instance (`setChangesObserved(true)`): a
+   * LISTEN/NOTIFY change feed is connected, or this process is the only writer (embedded engine).
+   * Default `ttlMs`. The entry then only guards against a missed notification.
+   */
+  readonly observedTtlMs?: number;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -59,12 +65,17 @@ export class CachingTenantStore implements TenantStore {
   /** Bumped whenever the installation mappings are forgotten, so a lookup in flight does not cache. */
   private installationGeneration = 0;
   private bypassing = false;
+  private readonly ttlMs: number;
+  private readonly observedTtlMs: number;
 
   constructor(
     private readonly inner: TenantStore,
     options: CachingTenantStoreOptions,
   ) {
     if (!(options.ttlMs > 0)) throw new RangeError('ttlMs must be positive');
+    if (options.observedTtlMs !== undefined && !(options.observedTtlMs > 0)) throw new RangeError('observedTtlMs must be positive');
+    this.ttlMs = options.ttlMs;
+    this.observedTtlMs = options.observedTtlMs ?? options.ttlMs;
     this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now);
     this.installations = new LruCache(options.maxEntries, options.ttlMs, options.now);
   }
@@ -142,6 +153,23 @@ export class CachingTenantStore implements TenantStore {
   setBypass(on: boolean): void {
     if (on) this.clear();
     this.bypassing = on;
+  }
+
+  /**
+   * Tells the store whether every change to the tenant table reaches it (a change feed is listening, or
+   * this process is the only writer): entries cached from now on live `observedTtlMs` instead of
+   * `ttlMs`. Turning it off also forgets every tenant, since a change may have been missed.
+   */
+  setChangesObserved(on: boolean): void {
+    if (!on) this.clear();
+    const ttl = on ? this.observedTtlMs : this.ttlMs;
+    this.cache.ttlMs = ttl;
+    this.installations.ttlMs = ttl;
+  }
+
+  /** The time to live of entries cached now (see `setChangesObserved`). */
+  get currentTtlMs(): number {
+    return this.cache.ttlMs;
   }
 
   /** Whether lookups currently bypass the cache (see `setBypass`). */
@@ -249,6 +277,7 @@ export class CachingTenantStore implements TenantStore {
   }
 }
 
+/** Length-prefixed, so no two (appKey, clientKey) pairs share a key; cheaper than JSON on the hot path. */
 function cacheKey(appKey: string, clientKey: string): string {
-  return JSON.stringify([appKey, clientKey]);
+  return `${appKey.length}:${appKey}${clientKey}`;
 }

@@ -28,13 +28,27 @@ const dataSourceToken = getDataSourceToken(CONNECT_DATA_SOURCE);
       provide: TENANT_STORE,
       inject: [CONNECT_MODULE_OPTIONS, dataSourceToken],
       useFactory: (options: ConnectModuleOptions, dataSource: DataSource | null): TenantStore =>
-        options.tenantStore ??
-        new CachingTenantStore(new TypeOrmTenantStore(dataSource as DataSource), {
-          maxEntries: options.tenantCache?.maxEntries ?? 10_000,
-          ttlMs: options.tenantCache?.ttlMs ?? 10_000,
-        }),
+        options.tenantStore ?? cachingStore(options, dataSource as DataSource),
     },
   ],
   exports: [TENANT_STORE, dataSourceToken],
 })
 export class ConnectTenantsModule {}
+
+/** Default time to live of a cached tenant when changes made elsewhere could go unheard. */
+export const DEFAULT_TENANT_CACHE_TTL_MS = 10_000;
+/** Default time to live while every change is heard (change feed connected, or the embedded engine). */
+export const DEFAULT_TENANT_CACHE_OBSERVED_TTL_MS = 300_000;
+
+function cachingStore(options: ConnectModuleOptions, dataSource: DataSource): CachingTenantStore {
+  const ttlMs = options.tenantCache?.ttlMs ?? DEFAULT_TENANT_CACHE_TTL_MS;
+  const store = new CachingTenantStore(new TypeOrmTenantStore(dataSource), {
+    maxEntries: options.tenantCache?.maxEntries ?? 10_000,
+    ttlMs,
+    observedTtlMs: options.tenantCache?.observedTtlMs ?? options.tenantCache?.ttlMs ?? DEFAULT_TENANT_CACHE_OBSERVED_TTL_MS,
+  });
+  // The embedded engine started here has a single session in this process: every write goes through
+  // this store. With a URL, TenantChangeListener decides once it knows whether it can listen.
+  if (!options.database?.url) store.setChangesObserved(true);
+  return store;
+}

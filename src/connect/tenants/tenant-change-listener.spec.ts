@@ -100,13 +100,16 @@ if (!databaseUrl) {
 
   it('drops a changed tenant from the cache at once, ignores other schemas, and bypasses the cache while disconnected', async () => {
     const inner = countingStore();
-    const cache = new CachingTenantStore(inner, { maxEntries: 100, ttlMs: 60_000 });
+    const cache = new CachingTenantStore(inner, { maxEntries: 100, ttlMs: 60_000, observedTtlMs: 600_000 });
+    expect(cache.currentTtlMs).toBe(60_000);
     const listener = listenerFor(db, source, cache);
     await listener.onApplicationBootstrap();
     try {
       expect(listener.enabled).toBe(true);
       expect(listener.connected).toBe(true);
       expect(cache.bypassed).toBe(false);
+      // Every change is heard now: entries may live the long time to live.
+      expect(cache.currentTtlMs).toBe(600_000);
 
       const clientKey = randomUUID();
       await cache.find(APP, clientKey);
@@ -154,6 +157,7 @@ if (!databaseUrl) {
       await lost;
       expect(cache.bypassed).toBe(true);
       expect(cache.size).toBe(0);
+      expect(cache.currentTtlMs).toBe(60_000);
       const lookups = inner.lookups;
       await cache.find(APP, clientKey);
       await cache.find(APP, clientKey);
@@ -164,6 +168,7 @@ if (!databaseUrl) {
       const reconnectMs = Date.now() - killedAt;
       expect(listener.backendPid).not.toBe(pid);
       expect(cache.bypassed).toBe(false);
+      expect(cache.currentTtlMs).toBe(600_000);
       await cache.find(APP, clientKey);
       expect(cache.size).toBe(1);
       await insert(source, clientKey);
@@ -187,6 +192,7 @@ if (!databaseUrl) {
     await listener.onApplicationBootstrap();
     expect(listener.connected).toBe(false);
     expect(cache.bypassed).toBe(true);
+    expect(cache.currentTtlMs).toBe(60_000);
     await cache.find(APP, 'x');
     await cache.find(APP, 'x');
     expect(inner.lookups).toBe(2);

@@ -98,6 +98,7 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
       // A URL that leads to an EmbeddedPostgres (PGlite): one session for the whole engine, so a
       // second, permanent connection would starve the pool; and only this process uses it anyway.
       this.embedded = true;
+      this.cache.setChangesObserved(true);
       return;
     }
     // Until the first LISTEN is in place, changes made elsewhere would go unheard: read through.
@@ -181,6 +182,7 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
     // Whatever was read while nobody listened may be stale: start from an empty cache.
     this.cache?.clear();
     this.cache?.setBypass(false);
+    this.cache?.setChangesObserved(true);
     this.heartbeatTimer = setInterval(() => {
       client.query('SELECT 1').catch((error: unknown) => onLost(error));
     }, this.timing.heartbeatMs);
@@ -200,6 +202,7 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
     clearInterval(this.heartbeatTimer);
     if (this.closed) return;
     this.cache?.setBypass(true);
+    this.cache?.setChangesObserved(false);
     this.logger.warn(`Lost the tenant change listener connection (${describeError(error)}); the tenant cache is bypassed until it is back.`);
     this.emit('disconnected');
     this.scheduleReconnect();

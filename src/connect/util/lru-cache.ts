@@ -7,7 +7,8 @@ export class LruCache<K, V> {
 
   constructor(
     readonly maxEntries: number,
-    private readonly ttlMs = Number.POSITIVE_INFINITY,
+    /** Time to live of entries set from now on (changing it leaves existing entries as they are). */
+    public ttlMs = Number.POSITIVE_INFINITY,
     private readonly now: () => number = Date.now,
   ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');

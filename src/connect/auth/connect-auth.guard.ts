@@ -20,6 +20,8 @@ import { extractToken } from './jwt/token-extractor.js';
  */
 @Injectable()
 export class ConnectAuthGuard implements CanActivate {
+  private readonly optionsCache = new WeakMap<object, WeakMap<object, ConnectAuthOptions>>();
+
   constructor(
     protected readonly reflector: Reflector,
     protected readonly adapterHost: HttpAdapterHost,
@@ -59,11 +61,25 @@ export class ConnectAuthGuard implements CanActivate {
   }
 
   protected optionsOf(context: ExecutionContext): ConnectAuthOptions {
-    return this.reflector.getAllAndOverride<ConnectAuthOptions>(CONNECT_AUTH_OPTIONS, [context.getHandler(), context.getClass()]) ?? { qsh: 'request' };
+    // Metadata never changes after bootstrap: read it once per (controller class, handler). The class is
+    // part of the key because one handler can be inherited by several controllers.
+    const type = context.getClass();
+    const handler = context.getHandler();
+    let perHandler = this.optionsCache.get(type);
+    if (perHandler === undefined) {
+      perHandler = new WeakMap();
+      this.optionsCache.set(type, perHandler);
+    }
+    let options = perHandler.get(handler);
+    if (options === undefined) {
+      options = this.reflector.getAllAndOverride<ConnectAuthOptions>(CONNECT_AUTH_OPTIONS, [handler, type]) ?? { qsh: 'request' };
+      perHandler.set(handler, options);
+    }
+    return options;
   }
 
   protected appOf(options: ConnectAuthOptions, facts: HttpRequestFacts): ResolvedConnectApp {
-    const app = options.app !== undefined ? this.registry.get(options.app) : this.registry.resolve(facts.hostname, facts.rawUrl);
+    const app = options.app !== undefined ? this.registry.get(options.app) : this.registry.resolve(() => facts.hostname, facts.rawUrl);
     if (app === undefined) {
       throw ConnectError.create(
         'jwt/unknown-app',

@@ -24,8 +24,11 @@ export class ConnectAppRegistry {
     return this.byForgeAppId.get(appId);
   }
 
-  /** The app owning a request, given its host name and raw path (query allowed, it is ignored). */
-  resolve(hostname: string | undefined, rawUrl: string): ResolvedConnectApp | undefined {
+  /**
+   * The app owning a request, given its host name and raw path (query allowed, it is ignored). The host
+   * name may be given as a function: it is then called only when several apps share the path.
+   */
+  resolve(hostname: string | undefined | (() => string | undefined), rawUrl: string): ResolvedConnectApp | undefined {
     const path = pathOf(rawUrl);
     let best: ResolvedConnectApp[] = [];
     let bestLength = -1;
@@ -39,7 +42,7 @@ export class ConnectAppRegistry {
       }
     }
     if (best.length <= 1) return best[0];
-    const host = hostname?.toLowerCase();
+    const host = (typeof hostname === 'function' ? hostname() : hostname)?.toLowerCase();
     const onHost = best.filter((app) => app.hostname === host);
     return onHost.length === 1 ? onHost[0] : undefined;
   }

@@ -18,10 +18,16 @@ type RequestLike = { headers?: Record<string, string | string[] | undefined> };
  */
 export function requestFacts(adapter: AbstractHttpAdapter, request: unknown): HttpRequestFacts {
   const headers = (request as RequestLike).headers ?? {};
+  let hostname: string | undefined | null = null;
   return {
     method: String(adapter.getRequestMethod(request)).toUpperCase(),
     rawUrl: String(adapter.getRequestUrl(request)),
-    hostname: hostnameOf(adapter.getRequestHostname(request)),
+    // Read only when asked: it is needed only when apps share a path, and Express computes it per call
+    // (Host header, trust-proxy rules), which is measurable on every authenticated request.
+    get hostname() {
+      if (hostname === null) hostname = hostnameOf(adapter.getRequestHostname(request));
+      return hostname;
+    },
     authorization: headers.authorization,
   };
 }

@@ -32,6 +32,18 @@ describe('parseCompactJwt', () => {
     expect(jwt.signature).toBe(token.slice(token.lastIndexOf('.') + 1));
   });
 
+  it('decodes a repeated header once into a frozen object, and still decodes every distinct header right past the memory bound', async () => {
+    const token = await sign({ iss: 'a' });
+    const first = parseCompactJwt(token).header;
+    expect(parseCompactJwt(token).header).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      const header = { alg: 'HS256', typ: 'JWT', n: i };
+      expect(parseCompactJwt(await sign({ iss: 'a' }, header)).header).toEqual(header);
+    }
+    expect(codeOf(() => parseCompactJwt(`${b64('{"alg":')}.${b64({})}.sig`))).toBe('jwt/malformed');
+  });
+
   it.each([
     ['no dots', 'abc'],
     ['two parts', `${b64({ alg: 'HS256' })}.${b64({})}`],

@@ -31,7 +31,23 @@ export function parseCompactJwt(token: string): CompactJwt {
   if (claimsPart === '' || !BASE64URL.test(headerPart) || !BASE64URL.test(claimsPart) || !BASE64URL.test(signature)) {
     throw ConnectError.create('jwt/malformed', 'The JWT is not three base64url parts separated by dots.');
   }
-  return { header: decodePart(headerPart, 'header'), claims: decodePart(claimsPart, 'claims'), signingInput: token.slice(0, second), signature };
+  return { header: decodeHeader(headerPart), claims: decodePart(claimsPart, 'claims'), signingInput: token.slice(0, second), signature };
+}
+
+/** Distinct headers remembered: the products send the same one or two headers on every request. */
+const MAX_REMEMBERED_HEADERS = 32;
+const rememberedHeaders = new Map<string, Readonly<Record<string, unknown>>>();
+
+/** The decoded header, frozen; a header seen before is not decoded again (bounded, oldest dropped). */
+function decodeHeader(part: string): Readonly<Record<string, unknown>> {
+  const known = rememberedHeaders.get(part);
+  if (known !== undefined) return known;
+  const header = Object.freeze(decodePart(part, 'header'));
+  if (part.length <= 256) {
+    if (rememberedHeaders.size >= MAX_REMEMBERED_HEADERS) rememberedHeaders.delete(rememberedHeaders.keys().next().value as string);
+    rememberedHeaders.set(part, header);
+  }
+  return header;
 }
 
 function decodePart(part: string, what: string): Record<string, unknown> {

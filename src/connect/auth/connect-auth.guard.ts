@@ -10,7 +10,7 @@ import { assertHeaderCount, DEFAULT_MAX_REQUEST_HEADERS, isHttpsRequest } from '
 import { pageSecurityHeaders } from './page-security-headers.js';
 import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.decorator.js';
 import { CONNECT_CONTEXT, type RequestWithConnectContext } from './connect-request.js';
-import { ConnectTokenVerifier, type ConnectRequestContext } from './jwt/connect-token-verifier.js';
+import { ConnectTokenVerifier, type ConnectRequestContext, type IncomingRequest } from './jwt/connect-token-verifier.js';
 import { extractToken } from './jwt/token-extractor.js';
 
 /**
@@ -30,26 +30,42 @@ export class ConnectAuthGuard implements CanActivate {
     @Inject(CONNECT_MODULE_OPTIONS) protected readonly options: ConnectModuleOptions,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Synchronous when the tenant is in memory (the steady state): no promise is created for the
+   * common case; otherwise it waits for the tenant store.
+   */
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const options = this.optionsOf(context);
     const request = context.switchToHttp().getRequest<RequestWithConnectContext>();
     const facts = requestFacts(this.adapterHost.httpAdapter, request);
     const app = this.appOf(options, facts);
+    let incoming: IncomingRequest;
+    const verifyOptions = { allowContextQsh: options.qsh === 'context', allowInactiveTenant: false };
     try {
       assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
-      const token = extractToken(facts.authorization, facts.rawUrl);
-      const verified = await this.verifier.verify(
-        app,
-        { method: facts.method, rawUrl: facts.rawUrl, token },
-        { allowContextQsh: options.qsh === 'context', allowInactiveTenant: false },
-      );
-      request[CONNECT_CONTEXT] = verified;
-      if (options.page === true) this.setPageHeaders(context, verified.tenant, request);
+      incoming = { method: facts.method, rawUrl: facts.rawUrl, token: extractToken(facts.authorization, facts.rawUrl) };
+      const cached = this.verifier.verifyCached(app, incoming, verifyOptions);
+      if (cached !== undefined) return this.accept(context, options, request, cached);
     } catch (error) {
-      if (error instanceof ConnectError) error.realm = app.key;
-      throw error;
+      throw this.tagged(error, app);
     }
+    return this.verifier.verify(app, incoming, verifyOptions).then(
+      (verified) => this.accept(context, options, request, verified),
+      (error: unknown) => {
+        throw this.tagged(error, app);
+      },
+    );
+  }
+
+  private accept(context: ExecutionContext, options: ConnectAuthOptions, request: RequestWithConnectContext, verified: ConnectRequestContext): true {
+    request[CONNECT_CONTEXT] = verified;
+    if (options.page === true) this.setPageHeaders(context, verified.tenant, request);
     return true;
+  }
+
+  private tagged(error: unknown, app: ResolvedConnectApp): unknown {
+    if (error instanceof ConnectError) error.realm = app.key;
+    return error;
   }
 
   /** Sets the framing policy (and HSTS over https) of a `page: true` route on the response. */

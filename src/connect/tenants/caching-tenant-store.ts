@@ -85,6 +85,11 @@ export class CachingTenantStore implements TenantStore {
     return this.cache.size;
   }
 
+  /** The cached tenant, without I/O; `undefined` when not cached (or while bypassing). */
+  peek(appKey: string, clientKey: string): ConnectTenant | undefined {
+    return this.bypassing ? undefined : this.cache.get(cacheKey(appKey, clientKey));
+  }
+
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null> {
     if (this.bypassing) return this.inner.find(appKey, clientKey);
     const key = cacheKey(appKey, clientKey);

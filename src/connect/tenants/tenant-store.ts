@@ -18,6 +18,11 @@ export interface TenantWriteContext {
 export interface TenantStore {
   /** The tenant, or `null` when (appKey, clientKey) was never installed. Inactive tenants are returned. */
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null>;
+  /**
+   * Optional: the tenant when this store can give it without any I/O (a cache hit), else `undefined`.
+   * Lets authentication finish synchronously in steady state; `find` is used otherwise.
+   */
+  peek?(appKey: string, clientKey: string): ConnectTenant | undefined;
 
   /**
    * The tenant of `appKey` whose latest `installed` callback carried this Forge `installationId`

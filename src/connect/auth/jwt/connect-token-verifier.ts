@@ -7,7 +7,7 @@ import { ConnectError } from '../../errors/connect-error.js';
 import { isTenantActive, type ConnectTenant } from '../../tenants/tenant.js';
 import { TENANT_STORE, type TenantStore } from '../../tenants/tenant-store.js';
 import { canonicalRequest } from './canonical-request.js';
-import { assertHs256Header, assertTimeClaims, parseCompactJwt, verifyHs256Signature } from './compact-jwt.js';
+import { assertHs256Header, assertTimeClaims, parseCompactJwt, verifyHs256Signature, type CompactJwt } from './compact-jwt.js';
 import { assertConnectClaims, CONTEXT_QSH, type ConnectJwtClaims } from './connect-jwt-claims.js';
 
 /** What a verified request tells the handler. */
@@ -56,14 +56,41 @@ export class ConnectTokenVerifier {
   }
 
   async verify(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): Promise<ConnectRequestContext> {
-    // Decoded once; nothing in it is trusted before the signature check below.
-    const jwt = parseCompactJwt(request.token);
+    const { jwt, iss } = this.decode(request.token);
+    const tenant = this.tenants.peek?.(app.key, iss) ?? (await this.tenants.find(app.key, iss));
+    return this.verifyFor(app, tenant, jwt, request, options);
+  }
+
+  /**
+   * `verify` without waiting, for the steady state: the verified context when the tenant store has the
+   * tenant in memory (`TenantStore.peek`), `undefined` when it would have to be looked up (call
+   * `verify` then). Throws the same `ConnectError`s as `verify`.
+   */
+  verifyCached(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): ConnectRequestContext | undefined {
+    if (this.tenants.peek === undefined) return undefined;
+    const { jwt, iss } = this.decode(request.token);
+    const tenant = this.tenants.peek(app.key, iss);
+    return tenant === undefined ? undefined : this.verifyFor(app, tenant, jwt, request, options);
+  }
+
+  /** Decoded once; nothing in it is trusted before the signature check in `verifyFor`. */
+  private decode(token: string): { jwt: CompactJwt; iss: string } {
+    const jwt = parseCompactJwt(token);
     assertHs256Header(jwt.header);
     const iss = jwt.claims.iss;
     if (typeof iss !== 'string' || iss === '') {
       throw ConnectError.create('jwt/malformed', 'The JWT has no issuer (iss).');
     }
-    const tenant = await this.tenants.find(app.key, iss);
+    return { jwt, iss };
+  }
+
+  private verifyFor(
+    app: ResolvedConnectApp,
+    tenant: ConnectTenant | null,
+    jwt: CompactJwt,
+    request: IncomingRequest,
+    options: HsVerifyOptions,
+  ): ConnectRequestContext {
     if (tenant === null) {
       throw ConnectError.create('jwt/unknown-iss', `No installation of ${app.key} has the clientKey named by the token.`, { app: app.key });
     }

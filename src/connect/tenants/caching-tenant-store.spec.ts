@@ -164,13 +164,15 @@ describe('CachingTenantStore over a real TypeOrmTenantStore', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('keeps at most maxEntries tenants, dropping the least recently used', async () => {
-    const bounded = new CachingTenantStore(counting, { maxEntries: 2, ttlMs: 60_000 });
+  it('keeps at most maxEntries tenants, dropping the least recently used (recency counted to the second)', async () => {
+    let now = 0;
+    const bounded = new CachingTenantStore(counting, { maxEntries: 2, ttlMs: 60_000, now: () => now });
     const [a, b, c] = [installation(), installation(), installation()];
     for (const input of [a, b, c]) await real.install(input, noWork);
 
     await bounded.find(a.appKey, a.clientKey);
     await bounded.find(b.appKey, b.clientKey);
+    now = 1_000;
     await bounded.find(a.appKey, a.clientKey); // a is now the most recent
     await bounded.find(c.appKey, c.clientKey); // evicts b
     expect(bounded.size).toBe(2);

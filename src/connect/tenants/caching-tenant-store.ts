@@ -3,6 +3,9 @@ import { LruCache } from '../util/lru-cache.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
 import type { TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
 
+/** See `LruCache`'s `touchIntervalMs`: eviction order of tenants is LRU to within a second. */
+const TENANT_TOUCH_INTERVAL_MS = 1_000;
+
 export interface CachingTenantStoreOptions {
   /** Most tenants kept; the least recently used one is dropped first. */
   readonly maxEntries: number;
@@ -76,7 +79,8 @@ export class CachingTenantStore implements TenantStore {
     if (options.observedTtlMs !== undefined && !(options.observedTtlMs > 0)) throw new RangeError('observedTtlMs must be positive');
     this.ttlMs = options.ttlMs;
     this.observedTtlMs = options.observedTtlMs ?? options.ttlMs;
-    this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now);
+    // Recency refreshed at most once a second per tenant: a busy tenant's hits skip the Map reinsert.
+    this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now, TENANT_TOUCH_INTERVAL_MS);
     this.installations = new LruCache(options.maxEntries, options.ttlMs, options.now);
   }
 

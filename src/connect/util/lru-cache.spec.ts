@@ -28,3 +28,21 @@ describe('LruCache', () => {
     expect(() => new LruCache(0)).toThrow(RangeError);
   });
 });
+
+describe('LruCache with a touch interval', () => {
+  it('moves a hit entry to the recent end only once the interval has passed', () => {
+    let now = 0;
+    const cache = new LruCache<string, number>(2, Number.POSITIVE_INFINITY, () => now, 1_000);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    now = 500;
+    expect(cache.get('a')).toBe(1); // too soon to move: 'a' stays the oldest
+    cache.set('c', 3);
+    expect(cache.get('a')).toBeUndefined();
+    now = 2_000;
+    expect(cache.get('b')).toBe(2); // moved: 'c' is now the oldest
+    cache.set('d', 4);
+    expect(cache.get('c')).toBeUndefined();
+    expect(cache.get('b')).toBe(2);
+  });
+});

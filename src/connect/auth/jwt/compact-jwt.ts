@@ -81,7 +81,7 @@ export function assertHs256Header(header: Readonly<Record<string, unknown>>): vo
  * The comparison is over the canonical base64url text, so a signature with altered padding bits (which
  * a lenient decoder would map to the same bytes) is refused too.
  */
-export function verifyHs256Signature(jwt: CompactJwt, key: KeyObject): void {
+export function verifyHs256Signature(jwt: CompactJwt, key: KeyObject | Buffer): void {
   const expected = Buffer.from(createHmac('sha256', key).update(jwt.signingInput, 'latin1').digest('base64url'), 'latin1');
   const given = Buffer.from(jwt.signature, 'latin1');
   if (given.length !== SHA256_SIGNATURE_LENGTH || !timingSafeEqual(given, expected)) {

@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
 import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
@@ -45,7 +45,11 @@ export class ConnectTokenVerifier {
   private readonly logger = new Logger('ConnectAuth');
   private readonly leewaySeconds: number;
   private readonly maxLifetimeSeconds: number;
-  private readonly keys = new WeakMap<ConnectTenant, KeyObject>();
+  /**
+   * The HMAC key of each tenant object the store hands out, encoded once (a raw Buffer: measurably
+   * cheaper per request for createHmac than a KeyObject). Dropped with the tenant object.
+   */
+  private readonly keys = new WeakMap<ConnectTenant, Buffer>();
 
   constructor(
     @Inject(TENANT_STORE) private readonly tenants: TenantStore,
@@ -118,10 +122,10 @@ export class ConnectTokenVerifier {
     return checkQueryStringHash(this.logger, app, request, claims, allowContext);
   }
 
-  private keyOf(tenant: ConnectTenant): KeyObject {
+  private keyOf(tenant: ConnectTenant): Buffer {
     let key = this.keys.get(tenant);
     if (key === undefined) {
-      key = createSecretKey(Buffer.from(tenant.sharedSecret, 'utf8'));
+      key = Buffer.from(tenant.sharedSecret, 'utf8');
       this.keys.set(tenant, key);
     }
     return key;

@@ -1,0 +1,154 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Keeps `npm run bench` honest without putting load on the machine: the report arithmetic (ratios,
+ * flags, targets, the markers that keep a hand-written analysis) on made-up rows, and one very short
+ * run of the real benchmark (1 s per scenario, one tenant, Express) checking that it measures numbers
+ * and that every request was answered as expected. Throughput targets are checked by the benchmark,
+ * never here.
+ */
+
+const ROOT = resolve(process.cwd());
+
+// bench/ is plain ESM JavaScript (run by node without a build): imported at run time, untyped.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Report = any;
+let report: Report;
+
+beforeAll(async () => {
+  report = await import(pathToFileURL(join(ROOT, 'bench/report.mjs')).href);
+});
+
+function row(overrides: Record<string, unknown>) {
+  return { adapter: 'express', ranAs: 'express', database: 'embedded', tenants: 1, p50: 1, p99: 2, errors: 0, rssMb: 100, ...overrides };
+}
+
+describe('bench report', () => {
+  it('divides each route by the bare route of its own block, round by round', () => {
+    const { ROUTES, withRatios } = report;
+    const rows = [
+      row({ route: ROUTES.bare, rps: 1000, rounds: [1000, 2000, 500] }),
+      // Round for round 90 %, 45 % and 180 % of bare: the median of the paired ratios is 90 %, whatever
+      // the medians of the rows' own req/s would say.
+      row({ route: ROUTES.whoami, rps: 900, rounds: [900, 900, 900] }),
+      row({ route: ROUTES.bare, rps: 500, adapter: 'fastify', ranAs: 'fastify' }),
+      row({ route: ROUTES.whoami, rps: 400, adapter: 'fastify', ranAs: 'fastify' }),
+      row({ route: ROUTES.sweep, rps: 100 }),
+    ];
+    const rated = withRatios(rows);
+    expect(rated[0].ratio).toBeUndefined();
+    expect(rated[1].ratio).toBeCloseTo(0.9);
+    expect(rated[3].ratio).toBeCloseTo(0.8);
+    expect(rated[4].ratio).toBeUndefined();
+  });
+
+  it('summarizes rounds: median req/s, exact percentiles, errors summed', () => {
+    const { summarize, percentile } = report;
+    const part = (total: number, seconds: number, latencies: number[], errors = 0) => ({ total, seconds, latencies, errors });
+    const outcome = summarize([part(100, 1, [1, 2, 3]), part(300, 1, [4, 5], 2), part(400, 2, [6, 7, 8, 9, 10])]);
+    expect(outcome.rounds).toEqual([100, 300, 200]);
+    expect(outcome.rps).toBe(200);
+    expect(outcome.p50).toBe(5);
+    expect(outcome.p99).toBe(10);
+    expect(outcome.errors).toBe(2);
+    expect(percentile([0.25, 0.75], 0.5)).toBe(0.25);
+  });
+
+  it('has no ratio without a clean bare run, and flags rows with errors in the table', () => {
+    const { ROUTES, formatTable, bareRps } = report;
+    const rows = [
+      row({ route: ROUTES.bare, rps: 1000 }),
+      row({ route: ROUTES.whoami, rps: 950, errors: 2 }),
+      row({ route: ROUTES.bare, rps: 1000, errors: 1, tenants: 10 }),
+      row({ route: ROUTES.whoami, rps: 950, tenants: 10, cpuUs: 123.4 }),
+    ];
+    expect(bareRps(rows.slice(2))).toBeUndefined();
+    const table: string = formatTable(rows);
+    expect(table.split('\n')).toHaveLength(6);
+    expect(table).toContain('| express | embedded | 1 | @ConnectAuth() | 950 | 1.00 | 2.00 | 95.0 % ⚠ | **2 ⚠** | 100 | — |');
+    expect(table).toContain('| express | embedded | 10 | @ConnectAuth() | 950 | 1.00 | 2.00 | — | 0 | 100 | 123 |');
+  });
+
+  it('checks the targets: ratio ≥ 90 %, tenant counts within 10 %, RSS levelling off; errors never pass', () => {
+    const { ROUTES, evaluateTargets } = report;
+    const block = (tenants: number, whoami: number, rssTrail: number[], errors = 0) => [
+      row({ route: ROUTES.bare, rps: 1000, tenants }),
+      row({ route: ROUTES.whoami, rps: whoami, tenants, errors }),
+      row({ route: ROUTES.sweep, rps: 10, tenants, rssTrail, sweptTenants: rssTrail.length * 10_000 }),
+    ];
+    const met = evaluateTargets([...block(1, 950, [90]), ...block(10_000, 940, [120]), ...block(100_000, 930, [200, 260, 270, 275])]);
+    expect(met.lines.join('\n')).toMatch(/100,000 tenants: @ConnectAuth\(\) at 93\.0 % of bare ≥ 90 %: \*\*met\*\*/);
+    expect(met.lines.join('\n')).toMatch(/200 → 260 → 270 → 275 MB; 260 MB after 20,000 tenants, 275 MB after all, \+5\.8 % .*\*\*met\*\*/);
+    expect(met.allMet).toBe(true);
+
+    const slow = evaluateTargets([...block(1, 950, [90]), ...block(100_000, 800, [200, 260, 270, 275])]);
+    expect(slow.allMet).toBe(false);
+    expect(slow.lines.join('\n')).toMatch(/-15\.8 % relative \(within ±10 %\): \*\*not met\*\*/);
+
+    expect(evaluateTargets(block(1, 990, [90], 1)).allMet).toBe(false);
+    const growing = evaluateTargets([...block(1, 950, [90]), ...block(100_000, 950, [200, 240, 280, 320])]);
+    expect(growing.lines.join('\n')).toMatch(/\+33\.3 % .*\*\*not met\*\*/);
+    // Too small a sweep cannot show a bound: not checked is not met.
+    const unchecked = evaluateTargets([...block(1, 950, [90]), ...block(20_000, 950, [200, 210])]);
+    expect(unchecked.lines.join('\n')).toMatch(/RSS bound: not checked/);
+    expect(unchecked.allMet).toBe(false);
+  });
+
+  it('rewrites only what lies between its markers', () => {
+    const { spliceGenerated, BEGIN_MARKER, END_MARKER } = report;
+    const first = spliceGenerated(undefined, 'table one');
+    expect(first).toContain(`${BEGIN_MARKER}\ntable one\n${END_MARKER}`);
+    const edited = `# Benchmarks\n\n## Analysis\n\nWritten by hand.\n\n${first.slice(first.indexOf(BEGIN_MARKER))}\n## After\n\nAlso by hand.\n`;
+    const second = spliceGenerated(edited, 'table two');
+    expect(second).toContain('Written by hand.');
+    expect(second).toContain('Also by hand.');
+    expect(second).toContain('table two');
+    expect(second).not.toContain('table one');
+  });
+});
+
+describe('npm run bench (one short run)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('measures every route against the real app and writes the table between the markers', async () => {
+    const output = join(dir, 'benchmarks.md');
+    writeFileSync(output, '# Benchmarks\n\nHand-written analysis stays.\n');
+    const child = spawn(process.execPath, ['bench/run.mjs'], {
+      cwd: ROOT,
+      // DATABASE_URL passes through: on the PostgreSQL pass the bench runs there (in its own schema).
+      env: { ...process.env, BENCH_DURATION: '1', BENCH_WARMUP: '0', BENCH_TENANTS: '1', BENCH_ADAPTERS: 'express', BENCH_OUTPUT: output },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const code = await new Promise<number | null>((done) => child.once('exit', done));
+    expect({ code, log: code === 0 ? '' : log }).toEqual({ code: 0, log: '' });
+
+    const written = readFileSync(output, 'utf8');
+    expect(written).toContain('Hand-written analysis stays.');
+    const { ROUTES } = report;
+    for (const route of Object.values(ROUTES) as string[]) {
+      const line = written.split('\n').find((text) => text.startsWith(`| express | `) && text.includes(`| ${route}`));
+      expect(line).toBeDefined();
+      // adapter | database | tenants | route | req/s | p50 | p99 | ratio | errors | RSS | CPU µs/req
+      const cells = line!.split('|').slice(1, -1).map((cell) => cell.trim());
+      expect(Number(cells[4].replace(/,/g, ''))).toBeGreaterThan(0);
+      expect(Number(cells[6])).toBeGreaterThan(0);
+      expect(cells[8]).toBe('0');
+      if (process.platform === 'linux') expect(Number(cells[10].replace(/,/g, ''))).toBeGreaterThan(0);
+    }
+    expect(written).toMatch(/@ConnectAuth\(\) at \d+\.\d % of bare/);
+    expect(written).toContain('### Machine');
+  }, 120_000);
+});

@@ -1,11 +1,15 @@
-import { createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import fc from 'fast-check';
 import { jwtVerify, SignJWT } from 'jose';
 import { ConnectError } from '../../errors/connect-error.js';
-import { assertHs256Header, assertTimeClaims, parseCompactJwt, verifyHs256Signature } from './compact-jwt.js';
+import { assertHs256Header, assertTimeClaims, hmacSha256Base64url, hs256Key, parseCompactJwt, verifyHs256Signature } from './compact-jwt.js';
 
-const key = createSecretKey(Buffer.from('a shared secret of reasonable length, 32+ bytes'));
-const otherKey = createSecretKey(Buffer.from('another shared secret, also long enough to use'));
+const secret = Buffer.from('a shared secret of reasonable length, 32+ bytes');
+const otherSecret = Buffer.from('another shared secret, also long enough to use');
+const key = createSecretKey(secret);
+const otherKey = createSecretKey(otherSecret);
+const hsKey = hs256Key(secret);
+const otherHsKey = hs256Key(otherSecret);
 const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 
 async function sign(claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'HS256', typ: 'JWT' }, signingKey = key): Promise<string> {
@@ -79,10 +83,10 @@ describe('assertHs256Header', () => {
 describe('verifyHs256Signature', () => {
   it('accepts the signature made with the key and refuses another key, a truncated and an empty signature', async () => {
     const token = await sign({ iss: 'client' });
-    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token), key))).toBe('ok');
-    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token), otherKey))).toBe('jwt/invalid-signature');
-    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token.slice(0, -1)), key))).toBe('jwt/invalid-signature');
-    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token.slice(0, token.lastIndexOf('.') + 1)), key))).toBe('jwt/invalid-signature');
+    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token), hsKey))).toBe('ok');
+    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token), otherHsKey))).toBe('jwt/invalid-signature');
+    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token.slice(0, -1)), hsKey))).toBe('jwt/invalid-signature');
+    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(token.slice(0, token.lastIndexOf('.') + 1)), hsKey))).toBe('jwt/invalid-signature');
   });
 
   it('refuses a signature whose last character differs only in padding bits (same bytes when decoded leniently)', async () => {
@@ -92,7 +96,7 @@ describe('verifyHs256Signature', () => {
     const twin = alphabet[(last & ~3) | ((last + 1) & 3)];
     const tampered = token.slice(0, -1) + twin;
     expect(Buffer.from(tampered.split('.')[2], 'base64url')).toEqual(Buffer.from(token.split('.')[2], 'base64url'));
-    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(tampered), key))).toBe('jwt/invalid-signature');
+    expect(codeOf(() => verifyHs256Signature(parseCompactJwt(tampered), hsKey))).toBe('jwt/invalid-signature');
   });
 
   it('agrees with jose on arbitrary claims, keys and tampering', async () => {
@@ -117,7 +121,7 @@ describe('verifyHs256Signature', () => {
           try {
             const jwt = parseCompactJwt(candidate);
             assertHs256Header(jwt.header);
-            verifyHs256Signature(jwt, verifyingKey);
+            verifyHs256Signature(jwt, useOtherKey ? otherHsKey : hsKey);
           } catch (error) {
             expect(error).toBeInstanceOf(ConnectError);
             oursAccepts = false;
@@ -127,6 +131,22 @@ describe('verifyHs256Signature', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('hmacSha256Base64url', () => {
+  it('equals createHmac for arbitrary keys (empty, short, exactly a block, longer than a block) and latin1 texts', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.string({ unit: 'binary-ascii', maxLength: 600 }), (keyBytes, text) => {
+        const keyBuffer = Buffer.from(keyBytes);
+        expect(hmacSha256Base64url(hs256Key(keyBuffer), text)).toBe(createHmac('sha256', keyBuffer).update(text, 'latin1').digest('base64url'));
+      }),
+      { numRuns: 300 },
+    );
+    for (const length of [0, 1, 63, 64, 65, 128]) {
+      const keyBuffer = Buffer.alloc(length, 7);
+      expect(hmacSha256Base64url(hs256Key(keyBuffer), 'abc')).toBe(createHmac('sha256', keyBuffer).update('abc', 'latin1').digest('base64url'));
+    }
   });
 });
 

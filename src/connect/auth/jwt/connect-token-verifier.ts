@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
 import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
@@ -7,7 +7,7 @@ import { ConnectError } from '../../errors/connect-error.js';
 import { isTenantActive, type ConnectTenant } from '../../tenants/tenant.js';
 import { TENANT_STORE, type TenantStore } from '../../tenants/tenant-store.js';
 import { canonicalRequest } from './canonical-request.js';
-import { assertHs256Header, assertTimeClaims, parseCompactJwt, verifyHs256Signature, type CompactJwt } from './compact-jwt.js';
+import { assertHs256Header, assertTimeClaims, hs256Key, parseCompactJwt, verifyHs256Signature, type CompactJwt, type Hs256Key } from './compact-jwt.js';
 import { assertConnectClaims, CONTEXT_QSH, type ConnectJwtClaims } from './connect-jwt-claims.js';
 
 /** What a verified request tells the handler. */
@@ -46,10 +46,10 @@ export class ConnectTokenVerifier {
   private readonly leewaySeconds: number;
   private readonly maxLifetimeSeconds: number;
   /**
-   * The HMAC key of each tenant object the store hands out, encoded once (a raw Buffer: measurably
-   * cheaper per request for createHmac than a KeyObject). Dropped with the tenant object.
+   * The HMAC key of each tenant object the store hands out, prepared once. Dropped with the tenant
+   * object.
    */
-  private readonly keys = new WeakMap<ConnectTenant, Buffer>();
+  private readonly keys = new WeakMap<ConnectTenant, Hs256Key>();
 
   constructor(
     @Inject(TENANT_STORE) private readonly tenants: TenantStore,
@@ -122,10 +122,10 @@ export class ConnectTokenVerifier {
     return checkQueryStringHash(this.logger, app, request, claims, allowContext);
   }
 
-  private keyOf(tenant: ConnectTenant): Buffer {
+  private keyOf(tenant: ConnectTenant): Hs256Key {
     let key = this.keys.get(tenant);
     if (key === undefined) {
-      key = Buffer.from(tenant.sharedSecret, 'utf8');
+      key = hs256Key(Buffer.from(tenant.sharedSecret, 'utf8'));
       this.keys.set(tenant, key);
     }
     return key;
@@ -154,7 +154,7 @@ export function checkQueryStringHash(
     throw ConnectError.create('jwt/invalid-qsh', 'The JWT carries no query string hash (qsh).');
   }
   const canonical = canonicalRequest(request.method, request.rawUrl, app.baseUrl);
-  const expected = createHash('sha256').update(canonical, 'utf8').digest('hex');
+  const expected = hash('sha256', canonical, 'hex');
   const given = Buffer.from(qsh, 'utf8');
   const wanted = Buffer.from(expected, 'utf8');
   if (given.length !== wanted.length || !timingSafeEqual(given, wanted)) {

@@ -9,8 +9,8 @@ import { requestFacts, type HttpRequestFacts } from '../http/http-request-facts.
 import { assertHeaderCount, DEFAULT_MAX_REQUEST_HEADERS, isHttpsRequest } from '../http/request-limits.js';
 import { pageSecurityHeaders } from './page-security-headers.js';
 import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.decorator.js';
-import { CONNECT_CONTEXT, type RequestWithConnectContext } from './connect-request.js';
-import { ConnectTokenVerifier, type ConnectRequestContext, type IncomingRequest } from './jwt/connect-token-verifier.js';
+import { CONNECT_CONTEXT, httpRequestOf, type RequestWithConnectContext } from './connect-request.js';
+import { ConnectTokenVerifier, type ConnectRequestContext, type HsVerifyOptions, type IncomingRequest } from './jwt/connect-token-verifier.js';
 import { extractToken } from './jwt/token-extractor.js';
 
 /**
@@ -18,9 +18,16 @@ import { extractToken } from './jwt/token-extractor.js';
  * (for example to find the app differently). Failures are thrown as `ConnectError` and answered by
  * `ConnectExceptionFilter` as typed 401/503 responses.
  */
+/** What the guard needs of a route, worked out on its first request. */
+interface RouteAuth {
+  readonly options: ConnectAuthOptions;
+  readonly verify: HsVerifyOptions;
+}
+
 @Injectable()
 export class ConnectAuthGuard implements CanActivate {
-  private readonly optionsCache = new WeakMap<object, WeakMap<object, ConnectAuthOptions>>();
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();
+  private readonly maxRequestHeaders: number;
 
   constructor(
     protected readonly reflector: Reflector,
@@ -28,22 +35,27 @@ export class ConnectAuthGuard implements CanActivate {
     protected readonly registry: ConnectAppRegistry,
     protected readonly verifier: ConnectTokenVerifier,
     @Inject(CONNECT_MODULE_OPTIONS) protected readonly options: ConnectModuleOptions,
-  ) {}
+  ) {
+    this.maxRequestHeaders = options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS;
+  }
 
   /**
-   * Synchronous when the tenant is in memory (the steady state): no promise is created for the
-   * common case; otherwise it waits for the tenant store.
+   * Synchronous when the request was verified before (the steady state for a reused token) or the
+   * tenant is in memory: no promise is created then; otherwise it waits for the tenant store.
    */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const options = this.optionsOf(context);
-    const request = context.switchToHttp().getRequest<RequestWithConnectContext>();
+    const route = this.routeOf(context);
+    const options = route.options;
+    const request = httpRequestOf<RequestWithConnectContext>(context);
     const facts = requestFacts(this.adapterHost.httpAdapter, request);
     const app = this.appOf(options, facts);
+    const verifyOptions = route.verify;
     let incoming: IncomingRequest;
-    const verifyOptions = { allowContextQsh: options.qsh === 'context', allowInactiveTenant: false };
     try {
-      assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
-      incoming = { method: facts.method, rawUrl: facts.rawUrl, token: extractToken(facts.authorization, facts.rawUrl) };
+      assertHeaderCount(request, this.maxRequestHeaders);
+      const recalled = this.verifier.recall(app, facts, verifyOptions.allowContextQsh);
+      if (recalled !== undefined) return this.accept(context, options, request, recalled);
+      incoming = { method: facts.method, rawUrl: facts.rawUrl, token: extractToken(facts.authorization, facts.rawUrl), authorization: facts.authorization };
       const cached = this.verifier.verifyCached(app, incoming, verifyOptions);
       if (cached !== undefined) return this.accept(context, options, request, cached);
     } catch (error) {
@@ -76,22 +88,28 @@ export class ConnectAuthGuard implements CanActivate {
     }
   }
 
+  /** The route's `@ConnectAuth()` options. Read once per (controller class, handler), then remembered. */
   protected optionsOf(context: ExecutionContext): ConnectAuthOptions {
-    // Metadata never changes after bootstrap: read it once per (controller class, handler). The class is
-    // part of the key because one handler can be inherited by several controllers.
+    return this.reflector.getAllAndOverride<ConnectAuthOptions>(CONNECT_AUTH_OPTIONS, [context.getHandler(), context.getClass()]) ?? { qsh: 'request' };
+  }
+
+  private routeOf(context: ExecutionContext): RouteAuth {
+    // Metadata never changes after bootstrap. The class is part of the key because one handler can be
+    // inherited by several controllers.
     const type = context.getClass();
     const handler = context.getHandler();
-    let perHandler = this.optionsCache.get(type);
+    let perHandler = this.routes.get(type);
     if (perHandler === undefined) {
       perHandler = new WeakMap();
-      this.optionsCache.set(type, perHandler);
+      this.routes.set(type, perHandler);
     }
-    let options = perHandler.get(handler);
-    if (options === undefined) {
-      options = this.reflector.getAllAndOverride<ConnectAuthOptions>(CONNECT_AUTH_OPTIONS, [handler, type]) ?? { qsh: 'request' };
-      perHandler.set(handler, options);
+    let route = perHandler.get(handler);
+    if (route === undefined) {
+      const options = this.optionsOf(context);
+      route = { options, verify: Object.freeze({ allowContextQsh: options.qsh === 'context', allowInactiveTenant: false, remember: true }) };
+      perHandler.set(handler, route);
     }
-    return options;
+    return route;
   }
 
   protected appOf(options: ConnectAuthOptions, facts: HttpRequestFacts): ResolvedConnectApp {

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ConnectError } from '../errors/connect-error.js';
 import type { ConnectTenant as TenantRecord } from '../tenants/tenant.js';
-import { connectContextOf } from './connect-request.js';
+import { connectContextOf, httpRequestOf } from './connect-request.js';
 
 /**
  * Gives a `@ConnectAuth()` handler the verified context: app, tenant, clientKey, accountId and claims.
@@ -14,7 +14,7 @@ import { connectContextOf } from './connect-request.js';
  * ```
  */
 export const ConnectContext = createParamDecorator((property: string | undefined, context: ExecutionContext) => {
-  const verified = connectContextOf(context.switchToHttp().getRequest());
+  const verified = connectContextOf(httpRequestOf(context));
   if (verified === undefined) {
     throw ConnectError.create('config/invalid', '@ConnectContext() is used on a route without @ConnectAuth().');
   }
@@ -30,7 +30,7 @@ export const ConnectContext = createParamDecorator((property: string | undefined
  * ```
  */
 export const ConnectTenant = createParamDecorator((_: unknown, context: ExecutionContext) => {
-  const verified = connectContextOf(context.switchToHttp().getRequest());
+  const verified = connectContextOf(httpRequestOf(context));
   if (verified === undefined) {
     throw ConnectError.create('config/invalid', '@ConnectTenant() is used on a route without @ConnectAuth().');
   }

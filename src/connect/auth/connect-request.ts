@@ -8,3 +8,11 @@ export type RequestWithConnectContext = { [CONNECT_CONTEXT]?: ConnectRequestCont
 export function connectContextOf(request: unknown): ConnectRequestContext | undefined {
   return (request as RequestWithConnectContext)[CONNECT_CONTEXT];
 }
+
+/**
+ * The request of an HTTP execution context: what `switchToHttp().getRequest()` returns, without the
+ * three closures `switchToHttp()` creates on every call.
+ */
+export function httpRequestOf<T = unknown>(context: { getArgByIndex<A = unknown>(index: number): A }): T {
+  return context.getArgByIndex<T>(0);
+}

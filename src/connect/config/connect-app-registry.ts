@@ -54,7 +54,9 @@ export class ConnectAppRegistry {
 }
 
 function pathOf(rawUrl: string): string {
-  const end = rawUrl.search(/[?#]/);
+  const query = rawUrl.indexOf('?');
+  const fragment = rawUrl.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
   return end === -1 ? rawUrl : rawUrl.slice(0, end);
 }
 

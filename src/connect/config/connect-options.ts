@@ -108,6 +108,21 @@ export interface ConnectModuleOptions {
      */
     observedTtlMs?: number;
   };
+  /**
+   * Requests already verified, remembered so the same request is not verified again (default on,
+   * 10,000 entries; `false` to verify every request in full). The key is the app, the route's qsh
+   * mode, the method, the raw URL and the Authorization header, byte for byte; a hit is used only
+   * while the token has not expired and the tenant cache still holds the very tenant record it was
+   * verified against (any re-install, rotation, disable or uninstall means a full verification).
+   * Only successes are remembered. Requires a tenant store with `peek` (the default one has it).
+   */
+  verifiedRequestCache?:
+    | false
+    | {
+        maxEntries?: number;
+        /** Longer method + URL + Authorization header are always verified in full (default 4,096 characters). */
+        maxKeyLength?: number;
+      };
   /** Path of the health route (default `/health`); `false` to not register one. */
   healthPath?: string | false;
   /** Replace the PostgreSQL tenant store (the database is then not opened). */

@@ -1,6 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ConnectError } from '../errors/connect-error.js';
 import type { ForgeInvocationContext } from './forge-invocation-context.js';
+import { httpRequestOf } from '../auth/connect-request.js';
 import { forgeContextOf } from './forge-request.js';
 
 /**
@@ -15,7 +16,7 @@ import { forgeContextOf } from './forge-request.js';
  * ```
  */
 export const ForgeContext = createParamDecorator((property: keyof ForgeInvocationContext | undefined, context: ExecutionContext) => {
-  const verified = forgeContextOf(context.switchToHttp().getRequest());
+  const verified = forgeContextOf(httpRequestOf(context));
   if (verified === undefined) {
     throw ConnectError.create('config/invalid', '@ForgeContext() is used on a route without @ForgeAuth().');
   }

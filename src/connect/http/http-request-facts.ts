@@ -17,19 +17,38 @@ type RequestLike = { headers?: Record<string, string | string[] | undefined> };
  * the host name is taken from the Host header (or the forwarded one when the adapter trusts a proxy).
  */
 export function requestFacts(adapter: AbstractHttpAdapter, request: unknown): HttpRequestFacts {
-  const headers = (request as RequestLike).headers ?? {};
-  let hostname: string | undefined | null = null;
-  return {
-    method: String(adapter.getRequestMethod(request)).toUpperCase(),
-    rawUrl: String(adapter.getRequestUrl(request)),
-    // Read only when asked: it is needed only when apps share a path, and Express computes it per call
-    // (Host header, trust-proxy rules), which is measurable on every authenticated request.
-    get hostname() {
-      if (hostname === null) hostname = hostnameOf(adapter.getRequestHostname(request));
-      return hostname;
-    },
-    authorization: headers.authorization,
-  };
+  return new AdapterRequestFacts(adapter, request);
+}
+
+/** One object of one shape per request, the host name read only when asked. */
+class AdapterRequestFacts implements HttpRequestFacts {
+  readonly method: string;
+  readonly rawUrl: string;
+  readonly authorization: string | string[] | undefined;
+  private host: string | undefined | null = null;
+
+  constructor(
+    private readonly adapter: AbstractHttpAdapter,
+    private readonly request: unknown,
+  ) {
+    const method: unknown = adapter.getRequestMethod(request);
+    this.method = typeof method === 'string' ? upperCaseMethod(method) : String(method).toUpperCase();
+    const url: unknown = adapter.getRequestUrl(request);
+    this.rawUrl = typeof url === 'string' ? url : String(url);
+    this.authorization = (request as RequestLike).headers?.authorization;
+  }
+
+  // Read only when asked: it is needed only when apps share a path, and Express computes it per call
+  // (Host header, trust-proxy rules), which is measurable on every authenticated request.
+  get hostname(): string | undefined {
+    if (this.host === null) this.host = hostnameOf(this.adapter.getRequestHostname(this.request));
+    return this.host;
+  }
+}
+
+/** Node's parsers hand over upper-case methods already; only others are converted. */
+function upperCaseMethod(method: string): string {
+  return method === 'GET' || method === 'POST' || method === 'PUT' || method === 'DELETE' ? method : method.toUpperCase();
 }
 
 function hostnameOf(value: unknown): string | undefined {

@@ -80,7 +80,7 @@ export class CachingTenantStore implements TenantStore {
     this.ttlMs = options.ttlMs;
     this.observedTtlMs = options.observedTtlMs ?? options.ttlMs;
     // Recency refreshed at most once a second per tenant: a busy tenant's hits skip the Map reinsert.
-    this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now, TENANT_TOUCH_INTERVAL_MS);
+    this.cache = new LruCache(options.maxEntries, options.ttlMs, options.now, TENANT_TOUCH_INTERVAL_MS, true);
     this.installations = new LruCache(options.maxEntries, options.ttlMs, options.now);
   }
 
@@ -92,6 +92,11 @@ export class CachingTenantStore implements TenantStore {
   /** The cached tenant, without I/O; `undefined` when not cached (or while bypassing). */
   peek(appKey: string, clientKey: string): ConnectTenant | undefined {
     return this.bypassing ? undefined : this.cache.get(cacheKey(appKey, clientKey));
+  }
+
+  /** Whether `tenant` is the very record `peek` would return for it now (no key to build). */
+  isCurrent(tenant: ConnectTenant): boolean {
+    return !this.bypassing && this.cache.holds(tenant);
   }
 
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null> {

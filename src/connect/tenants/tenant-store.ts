@@ -25,6 +25,13 @@ export interface TenantStore {
   peek?(appKey: string, clientKey: string): ConnectTenant | undefined;
 
   /**
+   * Whether `tenant` is the very object `peek` would return for its app and clientKey right now: a
+   * cheaper check than `peek` for a caller that already holds a record (the verified-request cache).
+   * Optional; `peek` is used without it.
+   */
+  isCurrent?(tenant: ConnectTenant): boolean;
+
+  /**
    * The tenant of `appKey` whose latest `installed` callback carried this Forge `installationId`
    * (`ari:cloud:ecosystem::installation/<uuid>`), or `null`. Each signed install replaces the stored
    * installationId, so a re-install that names a new one moves the link and the old id finds nothing.

@@ -46,3 +46,61 @@ describe('LruCache with a touch interval', () => {
     expect(cache.get('b')).toBe(2);
   });
 });
+
+describe('LruCache.holds (values tracked by identity)', () => {
+  const record = (name: string) => ({ name });
+
+  it('is true exactly while get(key) would return that very object', () => {
+    let now = 0;
+    const cache = new LruCache<string, { name: string }>(2, 100, () => now, 0, true);
+    const a = record('a');
+    const b = record('b');
+    cache.set('a', a);
+    expect(cache.holds(a)).toBe(true);
+    expect(cache.holds(record('a'))).toBe(false); // an equal object is not the same record
+
+    const replacement = record('a2');
+    cache.set('a', replacement);
+    expect(cache.holds(a)).toBe(false);
+    expect(cache.holds(replacement)).toBe(true);
+
+    cache.delete('a');
+    expect(cache.holds(replacement)).toBe(false);
+
+    cache.set('b', b);
+    now = 100;
+    expect(cache.holds(b)).toBe(false); // expired, and dropped
+    expect(cache.size).toBe(0);
+  });
+
+  it('forgets evicted and cleared values, and follows a value set again under its key', () => {
+    const cache = new LruCache<string, { name: string }>(2, Number.POSITIVE_INFINITY, Date.now, 0, true);
+    const [a, b, c] = [record('a'), record('b'), record('c')];
+    cache.set('a', a);
+    cache.set('b', b);
+    cache.set('c', c); // evicts a
+    expect([cache.holds(a), cache.holds(b), cache.holds(c)]).toEqual([false, true, true]);
+    cache.set('b', b); // same object again: still held
+    expect(cache.holds(b)).toBe(true);
+    cache.clear();
+    expect([cache.holds(b), cache.holds(c)]).toEqual([false, false]);
+  });
+
+  it('counts as a hit for recency', () => {
+    const cache = new LruCache<string, { name: string }>(2, Number.POSITIVE_INFINITY, Date.now, 0, true);
+    const [a, b] = [record('a'), record('b')];
+    cache.set('a', a);
+    cache.set('b', b);
+    expect(cache.holds(a)).toBe(true); // a is now the most recent
+    cache.set('c', record('c'));
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.holds(a)).toBe(true);
+  });
+
+  it('is always false without value tracking', () => {
+    const cache = new LruCache<string, { name: string }>(2);
+    const a = record('a');
+    cache.set('a', a);
+    expect(cache.holds(a)).toBe(false);
+  });
+});

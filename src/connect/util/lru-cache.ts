@@ -2,8 +2,19 @@
  * A bounded least-recently-used map with an optional time to live. Small on purpose: a Map keeps
  * insertion order, so the first key is always the least recently used one.
  */
+/** One cached value; `live` turns false once the cache no longer holds it under `key`. */
+interface Entry<K, V> {
+  readonly key: K;
+  readonly value: V;
+  readonly expiresAt: number;
+  touchedAt: number;
+  live: boolean;
+}
+
 export class LruCache<K, V> {
-  private readonly entries = new Map<K, { value: V; expiresAt: number; touchedAt: number }>();
+  private readonly entries = new Map<K, Entry<K, V>>();
+  /** Value (object) → its entry, for `holds`; only when constructed with `trackValues`. */
+  private readonly byValue: WeakMap<object, Entry<K, V>> | undefined;
 
   constructor(
     readonly maxEntries: number,
@@ -16,8 +27,11 @@ export class LruCache<K, V> {
      * within this many milliseconds.
      */
     private readonly touchIntervalMs = 0,
+    /** Remember which entry holds each (object) value, so `holds(value)` needs no key. */
+    trackValues = false,
   ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    this.byValue = trackValues ? new WeakMap() : undefined;
   }
 
   get size(): number {
@@ -26,35 +40,55 @@ export class LruCache<K, V> {
 
   get(key: K): V | undefined {
     const entry = this.entries.get(key);
-    if (entry === undefined) return undefined;
+    return entry === undefined ? undefined : this.hit(entry);
+  }
+
+  /**
+   * Whether `value` (an object, with `trackValues`) is what `get` would return for its key right now,
+   * found by the object's identity instead of by its key; counts as a hit for recency.
+   */
+  holds(value: V): boolean {
+    const entry = this.byValue?.get(value as object);
+    return entry !== undefined && entry.live && this.hit(entry) !== undefined;
+  }
+
+  set(key: K, value: V): void {
+    this.drop(key);
+    const now = this.now();
+    const entry: Entry<K, V> = { key, value, expiresAt: now + this.ttlMs, touchedAt: now, live: true };
+    this.entries.set(key, entry);
+    if (this.byValue !== undefined && typeof value === 'object' && value !== null) this.byValue.set(value, entry);
+    if (this.entries.size > this.maxEntries) this.drop(this.entries.keys().next().value as K);
+  }
+
+  delete(key: K): boolean {
+    return this.drop(key);
+  }
+
+  clear(): void {
+    for (const entry of this.entries.values()) entry.live = false;
+    this.entries.clear();
+  }
+
+  /** The entry's value when it has not expired (refreshing its recency when due), else drops it. */
+  private hit(entry: Entry<K, V>): V | undefined {
     const now = this.now();
     if (entry.expiresAt <= now) {
-      this.entries.delete(key);
+      this.drop(entry.key);
       return undefined;
     }
     if (this.touchIntervalMs === 0 || now - entry.touchedAt >= this.touchIntervalMs) {
       entry.touchedAt = now;
-      this.entries.delete(key);
-      this.entries.set(key, entry);
+      this.entries.delete(entry.key);
+      this.entries.set(entry.key, entry);
     }
     return entry.value;
   }
 
-  set(key: K, value: V): void {
-    this.entries.delete(key);
-    const now = this.now();
-    this.entries.set(key, { value, expiresAt: now + this.ttlMs, touchedAt: now });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as K;
-      this.entries.delete(oldest);
-    }
-  }
-
-  delete(key: K): boolean {
+  private drop(key: K): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    entry.live = false;
     return this.entries.delete(key);
-  }
-
-  clear(): void {
-    this.entries.clear();
   }
 }

@@ -9,6 +9,13 @@ import { TENANT_STORE, type TenantStore } from '../../tenants/tenant-store.js';
 import { canonicalRequest } from './canonical-request.js';
 import { assertHs256Header, assertTimeClaims, hs256Key, parseCompactJwt, verifyHs256Signature, type CompactJwt, type Hs256Key } from './compact-jwt.js';
 import { assertConnectClaims, CONTEXT_QSH, type ConnectJwtClaims } from './connect-jwt-claims.js';
+import {
+  DEFAULT_VERIFIED_REQUEST_CACHE_ENTRIES,
+  DEFAULT_VERIFIED_REQUEST_MAX_KEY_LENGTH,
+  VerifiedRequestCache,
+  type IncomingRequestParts,
+  type VerifiedRequestCacheStats,
+} from './verified-request-cache.js';
 
 /** What a verified request tells the handler. */
 export interface ConnectRequestContext {
@@ -27,6 +34,8 @@ export interface IncomingRequest {
   /** The raw request URL (path and query) exactly as received. */
   readonly rawUrl: string;
   readonly token: string;
+  /** The raw Authorization header (`undefined` when absent), for `HsVerifyOptions.remember`. */
+  readonly authorization?: string | string[];
 }
 
 export interface HsVerifyOptions {
@@ -34,6 +43,11 @@ export interface HsVerifyOptions {
   readonly allowContextQsh: boolean;
   /** Accept uninstalled or disabled tenants (only for the `enabled`/`disabled` callbacks). */
   readonly allowInactiveTenant: boolean;
+  /**
+   * Remember a success, so that the same request is answered by `recall` next time (needs
+   * `IncomingRequest.authorization`; never used for inactive tenants' callbacks).
+   */
+  readonly remember?: boolean;
 }
 
 /**
@@ -50,6 +64,8 @@ export class ConnectTokenVerifier {
    * object.
    */
   private readonly keys = new WeakMap<ConnectTenant, Hs256Key>();
+  /** Requests verified before (see `recall`); `undefined` when switched off or the store cannot `peek`. */
+  private readonly remembered: VerifiedRequestCache<ConnectRequestContext> | undefined;
 
   constructor(
     @Inject(TENANT_STORE) private readonly tenants: TenantStore,
@@ -57,6 +73,49 @@ export class ConnectTokenVerifier {
   ) {
     this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
     this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    const cache = options.verifiedRequestCache;
+    // A hit is trusted only while the store hands out the very tenant record the token was checked
+    // against, which needs `peek`; a store without it gets no cache rather than a weaker one.
+    const maxEntries = (cache || undefined)?.maxEntries ?? DEFAULT_VERIFIED_REQUEST_CACHE_ENTRIES;
+    const maxKeyLength = (cache || undefined)?.maxKeyLength ?? DEFAULT_VERIFIED_REQUEST_MAX_KEY_LENGTH;
+    for (const [name, value] of [['maxEntries', maxEntries], ['maxKeyLength', maxKeyLength]] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw ConnectError.create('config/invalid', `verifiedRequestCache.${name} must be a positive integer, not ${JSON.stringify(value)}.`);
+      }
+    }
+    this.remembered = cache === false || tenants.peek === undefined ? undefined : new VerifiedRequestCache(maxEntries, maxKeyLength);
+  }
+
+  /**
+   * The context of this very request verified before (see `VerifiedRequestCache` for what "this very
+   * request" means), when nothing it depended on has changed: the token has not expired (with the
+   * leeway) and the tenant store still holds the same tenant record, still active. Anything else is
+   * `undefined`, and the caller verifies in full (which gives the right error). A hit costs no
+   * decoding, no HMAC and no hashing.
+   */
+  recall(app: ResolvedConnectApp, request: IncomingRequestParts, allowContextQsh: boolean): ConnectRequestContext | undefined {
+    const cache = this.remembered;
+    if (cache === undefined) return undefined;
+    const entry = cache.find(app, allowContextQsh, request);
+    if (entry !== undefined) {
+      const verified = entry.verified;
+      if (entry.acceptedUntil > Date.now() / 1000) {
+        const tenant = verified.tenant;
+        const current = this.tenants.isCurrent !== undefined ? this.tenants.isCurrent(tenant) : this.tenants.peek?.(app.key, verified.clientKey) === tenant;
+        if (current && isTenantActive(tenant)) {
+          cache.countHit();
+          return verified;
+        }
+      }
+      cache.forget(entry);
+    }
+    cache.countMiss();
+    return undefined;
+  }
+
+  /** Size and hit counts of the verified-request cache (`undefined` when it is off). */
+  verifiedRequestCacheStats(): VerifiedRequestCacheStats | undefined {
+    return this.remembered?.stats();
   }
 
   async verify(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): Promise<ConnectRequestContext> {
@@ -107,7 +166,7 @@ export class ConnectTokenVerifier {
       throw ConnectError.create('jwt/tenant-inactive', `The app is ${state} on this site.`, { app: app.key, clientKey: tenant.clientKey });
     }
     const contextToken = this.checkQsh(app, request, claims, options.allowContextQsh);
-    return Object.freeze({
+    const verified: ConnectRequestContext = Object.freeze({
       app,
       tenant,
       clientKey: tenant.clientKey,
@@ -115,6 +174,11 @@ export class ConnectTokenVerifier {
       claims: Object.freeze(claims),
       contextToken,
     });
+    const authorization = request.authorization;
+    if (options.remember === true && !options.allowInactiveTenant && typeof authorization !== 'object') {
+      this.remembered?.remember(app, { method: request.method, rawUrl: request.rawUrl, authorization }, contextToken, verified, claims.exp + this.leewaySeconds);
+    }
+    return verified;
   }
 
   /** Returns whether the token was a context token; throws `jwt/invalid-qsh` on mismatch. */

@@ -11,14 +11,16 @@ import { pathToFileURL } from 'node:url';
 import { detectAdapter, killAllSync, ROOT, startApp } from './app-process.mjs';
 import { describeMachine, formatMachine } from './machine.mjs';
 import { evaluateTargets, formatNumber, formatTable, ROUTES, spliceGenerated, summarize } from './report.mjs';
-import { connectLikeQuery, fastAuthorizations, preflight, prefill, retarget, runOnce, signedInstallRequest, signedRequests } from './scenarios.mjs';
+import { connectLikeQuery, fastAuthorizations, preflight, prefill, retarget, rotatingAuthorizations, runOnce, signedInstallRequest, signedRequests } from './scenarios.mjs';
 import { countTenants, dropSchema, JIRA_APP_KEY, openTenantDatabase, seededTenant, seedTenants } from './seed.mjs';
 
 /** The framework's default tenant cache bound (`tenantCache.maxEntries`, src/connect/tenants/connect-tenants.module.ts). */
 const TENANT_CACHE_CAP = 10_000;
 /** Token lifetime: well inside the framework's 3600 s cap (`maxTokenLifetimeSeconds`); tokens are signed per block. */
 const TOKEN_LIFETIME_S = 1_800;
-/** The whole run may not take longer (a full default run takes about 7 minutes). */
+/** Highest req/s the "new token per request" scenario is given distinct tokens for (it says so when it ran out). */
+const FRESH_RATE_CEILING = 25_000;
+/** The whole run may not take longer (a full default run takes about 10 minutes). */
 const HARD_LIMIT_MIN = 45;
 
 function list(value, fallback) {
@@ -43,7 +45,7 @@ export function settingsFromEnv(env = process.env) {
   for (const adapter of adapters) if (!['express', 'fastify'].includes(adapter)) throw new Error(`BENCH_ADAPTERS: unknown adapter ${adapter}`);
   return {
     /** Seconds measured per scenario. */
-    duration: positive('BENCH_DURATION', env.BENCH_DURATION, 5),
+    duration: positive('BENCH_DURATION', env.BENCH_DURATION, 10),
     /** The seconds of each GET route are split into this many rounds (see `ratioTo` in report.mjs). */
     rounds: positive('BENCH_ROUNDS', env.BENCH_ROUNDS, 10),
     /** Seconds of warm-up per route before the measurements (0 for none). */
@@ -208,8 +210,22 @@ async function runBlock({ app, block, settings, connect, testing, host, keyPair,
   const queryPath = `/jira/api/whoami?${connectLikeQuery(1024)}`;
   // The GET routes, measured in rounds. The bare route gets the whoami requests, Authorization header
   // and all: same bytes in, same size out.
+  // A new token on every request (the tenants of the pool taking turns, each token for another user),
+  // enough for the whole measurement at up to FRESH_RATE_CEILING req/s; its baseline is the bare route
+  // sent the same way, since autocannon then builds every request anew (which costs the load
+  // generator, not the app).
+  const freshTokens = fastAuthorizations(connect, {
+    tenants: pool,
+    path: '/jira/api/whoami',
+    appBaseUrl,
+    expiresIn: TOKEN_LIFETIME_S,
+    count: Math.ceil(FRESH_RATE_CEILING * (settings.warmup + settings.duration)),
+  });
+  const fresh = rotatingAuthorizations('/jira/api/whoami', freshTokens);
   const scenarios = [
     { route: ROUTES.bare, requests: retarget(whoamiRequests, '/jira/bench/bare'), expected: 200 },
+    { route: ROUTES.bareBuilt, requests: rotatingAuthorizations('/jira/bench/bare', freshTokens).requests, expected: 200 },
+    { route: ROUTES.fresh, requests: fresh.requests, expected: 200, clientKey: true, exhausted: () => fresh.wrapped },
     // What the adapter alone pays for the 1 KB query string (parsing it), without authentication.
     { route: ROUTES.bareQuery1k, requests: retarget(whoamiRequests, `/jira/bench/bare?${connectLikeQuery(1024)}`), expected: 200 },
     { route: ROUTES.whoami, requests: whoamiRequests, expected: 200, clientKey: true },
@@ -238,7 +254,8 @@ async function runBlock({ app, block, settings, connect, testing, host, keyPair,
   const live = [];
   for (const scenario of [...scenarios, install]) {
     try {
-      await preflight(url, scenario.requests[0], scenario.expected, (text) => {
+      const first = scenario.requests[0];
+      await preflight(url, first.setupRequest ? first.setupRequest({ ...first }) : first, scenario.expected, (text) => {
         if (scenario.clientKey && JSON.parse(text).clientKey !== pool[0].clientKey) throw new Error(`wrong tenant in ${text}`);
       });
       // Warm-up errors count too: they are answers the route got wrong.
@@ -265,7 +282,8 @@ async function runBlock({ app, block, settings, connect, testing, host, keyPair,
     for (const scenario of measured) {
       const outcome = summarize(parts.get(scenario));
       outcome.errors += scenario.warmupErrors;
-      record(scenario.route, outcome, { rssMb: rss.get(scenario) });
+      const note = scenario.exhausted?.() ? { note: `ran out of new tokens: some were sent twice, raise FRESH_RATE_CEILING` } : {};
+      record(scenario.route, outcome, { rssMb: rss.get(scenario), ...note });
     }
   } catch (error) {
     for (const scenario of measured) record(scenario.route, failed(error));
@@ -297,25 +315,13 @@ async function sweep({ app, block, settings, connect, runSeed, real, appBaseUrl,
   const ordered = [...tenants.slice(offset), ...tenants.slice(0, offset)];
   const path = '/jira/api/whoami';
   const authorizations = fastAuthorizations(connect, { tenants: ordered, path, appBaseUrl, expiresIn: TOKEN_LIFETIME_S });
-  let next = 0;
   const amount = Math.max(distinct, settings.connections * 100);
-  const rotating = [
-    {
-      method: 'GET',
-      path,
-      setupRequest: (request) => {
-        const authorization = authorizations[next % authorizations.length];
-        next += 1;
-        return { ...request, headers: { authorization } };
-      },
-    },
-  ];
+  // The first tenant is checked by the preflight (and then cached): the sweep starts with the second.
+  const rotating = rotatingAuthorizations(path, authorizations, distinct > 1 ? 1 : 0).requests;
   try {
-    // The first tenant of the sweep, checked once (it is then cached: the sweep starts with the second).
     await preflight(url, { method: 'GET', path, headers: { authorization: authorizations[0] } }, 200, (text) => {
       if (JSON.parse(text).clientKey !== ordered[0].clientKey) throw new Error(`wrong tenant in ${text}`);
     });
-    next = distinct > 1 ? 1 : 0;
     // In chunks of the cache's cap, with the app's RSS after each: a bounded cache levels off.
     const parts = [];
     const rssTrail = [];
@@ -363,7 +369,8 @@ function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
     '',
     `- **bare (no guard)**: \`GET /jira/bench/bare\` in the same app (src/common/bench.controller.ts), same response shape and size as whoami, sent the very same requests (Authorization header included).`,
     `- **Rounds**: after ${settings.warmup} s of warm-up per route, the GET routes are measured in ${Math.max(1, Math.round(settings.rounds))} rounds of ${formatNumber(settings.duration / Math.max(1, Math.round(settings.rounds)), 1)} s each (every route once per round, back to back, the order rotating). req/s is the median over the rounds; the **ratio to bare** is the median over the rounds of the route's req/s divided by the bare route's req/s *of the same round*, so load from elsewhere on a shared machine largely cancels out. The spread of the bare route's rounds is given as the noise of the block. p50/p99 are over every response of all rounds (exact times, not autocannon's whole-millisecond histogram).`,
-    `- **@ConnectAuth()**: \`GET /jira/api/whoami\` with an HS256 token whose qsh is bound to the request; requests rotate over ${formatNumber(settings.pool)} distinct tenants (all of them when fewer), so the tenant cache serves many entries.`,
+    `- **@ConnectAuth()**: \`GET /jira/api/whoami\` with an HS256 token whose qsh is bound to the request; requests rotate over ${formatNumber(settings.pool)} distinct tenants (all of them when fewer), so the tenant cache serves many entries. Each connection sends the same tokens over and over, as a front end reuses its token until it nears expiry: after its first use a token's request is recalled from the verified-request cache (\`verifiedRequestCache\`), with no decoding or hashing.`,
+    `- **@ConnectAuth(), new token each request**: whoami where no request repeats an earlier token (the pool's tenants take turns, every token for another user, \`sub\`), so nothing can be recalled from the verified-request cache and each token is decoded, its HMAC and qsh computed: what a route costs when every caller brings a new token. autocannon builds each of these requests anew (\`setupRequest\`), which costs the load generator, so its ratio is to **bare, request built each time**: the bare route sent the same tokens the same way.`,
     `- **context qsh**: \`GET /jira/api/context/whoami\` with context tokens (\`qsh: "context-qsh"\`), same tenants.`,
     `- **+ 1 KB query**: whoami with a 1,024-character Jira-like query string; the qsh is computed over it. **bare + 1 KB query** sends the same query string to the bare route: what the adapter alone spends on it (parsing the query), so the part that is authentication is the difference between the two rows.`,
     `- **signed install (RS256)**: re-installs of the tenant installed through the fake host (\`POST /jira/installed\`, 204 expected), the install key cached after the first fetch; each one is a database write (and a log line of the example app). Measured in one ${settings.duration} s run; its ratio to the bare GET is given for completeness only.`,

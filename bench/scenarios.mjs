@@ -56,16 +56,49 @@ export async function signedRequests(testing, { tenants, path, appBaseUrl, qsh, 
  * token `signConnectToken` makes (`iss`, `iat`, `exp`, `qsh` over the request), with one HMAC per token
  * instead of a jose key import and signature each. The preflight request checks the app accepts them.
  */
-export function fastAuthorizations(connect, { tenants, method = 'GET', path, appBaseUrl, expiresIn }) {
+export function fastAuthorizations(connect, { tenants, method = 'GET', path, appBaseUrl, expiresIn, count }) {
   const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const header = encode({ alg: 'HS256', typ: 'JWT' });
   const qsh = connect.queryStringHash(method, path, appBaseUrl);
   const iat = Math.floor(Date.now() / 1000);
-  return tenants.map((tenant) => {
-    const input = `${header}.${encode({ iss: tenant.clientKey, iat, exp: iat + expiresIn, qsh })}`;
-    const signature = createHmac('sha256', tenant.sharedSecret).update(input).digest('base64url');
-    return `JWT ${input}.${signature}`;
+  const sign = (tenant, claims) => {
+    const input = `${header}.${encode(claims)}`;
+    return `JWT ${input}.${createHmac('sha256', tenant.sharedSecret).update(input).digest('base64url')}`;
+  };
+  if (count === undefined) return tenants.map((tenant) => sign(tenant, { iss: tenant.clientKey, iat, exp: iat + expiresIn, qsh }));
+  // `count` tokens, the tenants taking turns, each for another user (sub): no two alike.
+  return Array.from({ length: count }, (_, i) => {
+    const tenant = tenants[i % tenants.length];
+    return sign(tenant, { iss: tenant.clientKey, sub: `bench-user-${i}`, iat, exp: iat + expiresIn, qsh });
   });
+}
+
+/**
+ * One request definition that autocannon rebuilds for every request (`setupRequest`), each time with
+ * the next of `authorizations`, starting at `start`. `handedOut` counts them; `wrapped` says whether
+ * the list ran out and started over (so some went out twice).
+ */
+export function rotatingAuthorizations(path, authorizations, start = 0) {
+  let next = start;
+  return {
+    requests: [
+      {
+        method: 'GET',
+        path,
+        setupRequest: (request) => {
+          const authorization = authorizations[next % authorizations.length];
+          next += 1;
+          return { ...request, headers: { authorization } };
+        },
+      },
+    ],
+    get handedOut() {
+      return next - start;
+    },
+    get wrapped() {
+      return next - start > authorizations.length;
+    },
+  };
 }
 
 /** The same requests sent to another path (same headers, so the bytes on the wire match in size). */

@@ -46,6 +46,21 @@ describe('bench report', () => {
     expect(rated[4].ratio).toBeUndefined();
   });
 
+  it('divides the new-token route by the bare route sent the same way (built per request), not by the plain bare route', () => {
+    const { ROUTES, withRatios, evaluateTargets } = report;
+    const rows = [
+      row({ route: ROUTES.bare, rps: 1000, rounds: [1000, 1000, 1000] }),
+      row({ route: ROUTES.whoami, rps: 950, rounds: [950, 950, 950] }),
+      row({ route: ROUTES.bareBuilt, rps: 800, rounds: [800, 800, 800], cpuUs: 40 }),
+      row({ route: ROUTES.fresh, rps: 400, rounds: [400, 400, 400], cpuUs: 80 }),
+    ];
+    const rated = withRatios(rows);
+    expect(rated[2].ratio).toBeCloseTo(0.8);
+    expect(rated[3].ratio).toBeCloseTo(0.5);
+    const { lines } = evaluateTargets(rows);
+    expect(lines.join('\n')).toContain('a new token on every request (each verified in full): 50.0 % of the bare route sent the same way; by app CPU per request 40 vs 80 µs = 50.0 %');
+  });
+
   it('summarizes rounds: median req/s, exact percentiles, errors summed', () => {
     const { summarize, percentile } = report;
     const part = (total: number, seconds: number, latencies: number[], errors = 0) => ({ total, seconds, latencies, errors });

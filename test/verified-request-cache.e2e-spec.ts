@@ -31,23 +31,24 @@ describe('verified-request cache (example app)', () => {
   };
   const typeOf = (response: { body: unknown }) => (response.body as { type?: string }).type;
 
-  it('answers a repeated request from the cache, with the same body', async () => {
+  it('answers a request seen twice from the cache, with the same body', async () => {
     const site = await installed();
     const token = await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI, { accountId: 'user-7' });
     const first = await get(WHOAMI, token);
     const before = stats();
-    const second = await get(WHOAMI, token);
-    expect([first.status, second.status]).toEqual([200, 200]);
-    expect(second.body).toEqual(first.body);
-    expect(second.body).toEqual({ clientKey: site.clientKey, accountId: 'user-7', productType: 'jira' });
+    const second = await get(WHOAMI, token); // verified in full again, and now stored
+    expect(stats()).toMatchObject({ hits: before.hits, size: before.size + 1 });
+    const third = await get(WHOAMI, token);
+    expect([first.status, second.status, third.status]).toEqual([200, 200, 200]);
+    expect(third.body).toEqual(first.body);
+    expect(third.body).toEqual({ clientKey: site.clientKey, accountId: 'user-7', productType: 'jira' });
     expect(stats().hits).toBe(before.hits + 1);
   });
 
   it('refuses a remembered token once a signed re-install rotated the secret, and serves the new one', async () => {
     const site = await installed();
     const old = await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI);
-    expect((await get(WHOAMI, old)).status).toBe(200);
-    expect((await get(WHOAMI, old)).status).toBe(200); // remembered now
+    for (let i = 0; i < 3; i++) expect((await get(WHOAMI, old)).status).toBe(200); // stored after the second
     const rotated = ex.host.rotateSecret(site);
     expect((await ex.host.install(ex.jira, rotated)).status).toBe(204);
     const refused = await get(WHOAMI, old);
@@ -58,8 +59,7 @@ describe('verified-request cache (example app)', () => {
   it('refuses a remembered token while the app is disabled, serves it again once enabled, and refuses it after uninstall', async () => {
     const site = await installed();
     const token = await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI);
-    expect((await get(WHOAMI, token)).status).toBe(200);
-    expect((await get(WHOAMI, token)).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await get(WHOAMI, token)).status).toBe(200);
     expect((await ex.host.disable(ex.jira, site)).status).toBe(204);
     const disabled = await get(WHOAMI, token);
     expect({ status: disabled.status, type: typeOf(disabled) }).toEqual({ status: 401, type: 'jwt/tenant-inactive' });
@@ -73,12 +73,12 @@ describe('verified-request cache (example app)', () => {
   it('never recalls a request-bound token for another URL, nor a context token on a request-bound route', async () => {
     const site = await installed();
     const bound = await ex.host.tokenFor(ex.jira, site, 'GET', `${WHOAMI}?a=1`);
-    expect((await get(`${WHOAMI}?a=1`, bound)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await get(`${WHOAMI}?a=1`, bound)).status).toBe(200);
     const elsewhere = await get(`${WHOAMI}?a=2`, bound);
     expect({ status: elsewhere.status, type: typeOf(elsewhere) }).toEqual({ status: 401, type: 'jwt/invalid-qsh' });
 
     const context = await ex.host.tokenFor(ex.jira, site, 'GET', CONTEXT_WHOAMI, { qsh: 'context' });
-    expect((await get(CONTEXT_WHOAMI, context)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await get(CONTEXT_WHOAMI, context)).status).toBe(200);
     const before = stats();
     // A context token is good on any URL of a context route: recalled there too.
     expect((await get(`${CONTEXT_WHOAMI}?page=2`, context)).status).toBe(200);
@@ -94,7 +94,7 @@ describe('verified-request cache (example app)', () => {
   it('never recalls a token of one app on the other app', async () => {
     const site = await installed();
     const token = await ex.host.tokenFor(ex.jira, site, 'GET', CONTEXT_WHOAMI, { qsh: 'context' });
-    expect((await get(CONTEXT_WHOAMI, token)).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await get(CONTEXT_WHOAMI, token)).status).toBe(200);
     const onConfluence = await get('/confluence/api/context/whoami', token, ex.confluence);
     expect({ status: onConfluence.status, type: typeOf(onConfluence) }).toEqual({ status: 401, type: 'jwt/unknown-iss' });
   });

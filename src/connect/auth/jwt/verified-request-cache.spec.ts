@@ -13,7 +13,7 @@ describe('VerifiedRequestCache', () => {
   const confluence = { key: 'confluence' };
 
   it('finds a request-bound entry only for the same app, method, raw URL and Authorization header', () => {
-    const cache = new VerifiedRequestCache<string>(10, 4096);
+    const cache = new VerifiedRequestCache<string>(10, 4096, 'first');
     cache.remember(jira, request(), false, 'verified', 100);
     expect(cache.find(jira, false, request())?.verified).toBe('verified');
     expect(cache.find(jira, true, request())?.verified).toBe('verified'); // request-bound tokens are good on context routes too
@@ -27,7 +27,7 @@ describe('VerifiedRequestCache', () => {
   });
 
   it('never lets two headers that end alike share an entry (the whole header is compared)', () => {
-    const cache = new VerifiedRequestCache<string>(10, 4096);
+    const cache = new VerifiedRequestCache<string>(10, 4096, 'first');
     const signature = token(1).split('.')[2];
     cache.remember(jira, request(), false, 'verified', 100);
     const forged = `JWT eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJhdHRhY2tlciJ9.${signature}`;
@@ -36,7 +36,7 @@ describe('VerifiedRequestCache', () => {
   });
 
   it('finds a context-token entry on any URL of a context route of the same app, unless the URL carries a jwt parameter', () => {
-    const cache = new VerifiedRequestCache<string>(10, 4096);
+    const cache = new VerifiedRequestCache<string>(10, 4096, 'first');
     cache.remember(jira, request({ rawUrl: '/jira/api/context/whoami' }), true, 'context', 100);
     expect(cache.find(jira, true, request({ rawUrl: '/jira/api/context/items?page=2', method: 'POST' }))?.verified).toBe('context');
     expect(cache.find(jira, false, request({ rawUrl: '/jira/api/context/whoami' }))).toBeUndefined(); // route wants request-bound tokens
@@ -45,7 +45,7 @@ describe('VerifiedRequestCache', () => {
   });
 
   it('keys tokens sent in the URL by the URL', () => {
-    const cache = new VerifiedRequestCache<string>(10, 4096);
+    const cache = new VerifiedRequestCache<string>(10, 4096, 'first');
     const page = request({ rawUrl: `/jira/pages/hello?lic=none&jwt=${token(3)}`, authorization: undefined });
     cache.remember(jira, page, false, 'page', 100);
     expect(cache.find(jira, false, page)?.verified).toBe('page');
@@ -54,7 +54,7 @@ describe('VerifiedRequestCache', () => {
   });
 
   it('stays within maxEntries, dropping the oldest, and does not keep requests longer than maxKeyLength', () => {
-    const cache = new VerifiedRequestCache<number>(3, 200);
+    const cache = new VerifiedRequestCache<number>(3, 200, 'first');
     for (let n = 0; n < 10; n++) cache.remember(jira, request({ authorization: `JWT ${token(n)}` }), false, n, 100);
     cache.remember(jira, request({ authorization: undefined, rawUrl: `/jira/pages/x?jwt=${token(11)}` }), false, 11, 100);
     expect(cache.stats().size).toBe(3);
@@ -65,7 +65,7 @@ describe('VerifiedRequestCache', () => {
   });
 
   it('forgets an entry only when it is still the one stored', () => {
-    const cache = new VerifiedRequestCache<string>(10, 4096);
+    const cache = new VerifiedRequestCache<string>(10, 4096, 'first');
     cache.remember(jira, request(), false, 'old', 100);
     const old = cache.find(jira, false, request())!;
     cache.remember(jira, request(), false, 'new', 200);
@@ -73,6 +73,18 @@ describe('VerifiedRequestCache', () => {
     expect(cache.find(jira, false, request())?.verified).toBe('new');
     cache.forget(cache.find(jira, false, request())!);
     expect(cache.stats().size).toBe(0);
+  });
+
+  it('by default stores a request only when it verifies for the second time', () => {
+    const cache = new VerifiedRequestCache<string>(10, 4096);
+    cache.remember(jira, request(), false, 'once', 100);
+    expect(cache.find(jira, false, request())).toBeUndefined();
+    expect(cache.stats().size).toBe(0);
+    cache.remember(jira, request(), false, 'twice', 100);
+    expect(cache.find(jira, false, request())?.verified).toBe('twice');
+    // Many requests seen once each (as with a new token on every request) store next to nothing.
+    for (let n = 100; n < 5100; n++) cache.remember(jira, request({ authorization: `JWT ${token(n)}` }), false, 'fresh', 100);
+    expect(cache.stats().size).toBeLessThan(1 + 5000 * 0.05);
   });
 
   it('refuses bounds that are not positive integers', () => {

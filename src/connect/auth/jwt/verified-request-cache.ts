@@ -48,8 +48,13 @@ const HANDLE_LENGTH = 43;
  *
  * The same bytes against the same tenant record give the same answer, except for time and the
  * tenant's state, which the caller checks again on every hit. Only successes are stored, so only a
- * holder of a valid token can add an entry; a full map drops its oldest entry.
+ * holder of a valid token can add an entry, and by default only on its second verification; a full
+ * map drops its oldest entry.
  */
+/** Bits of the filter of requests seen once (128 KiB); it starts over once an eighth of them are set. */
+const SEEN_BITS = 1 << 20;
+const SEEN_RESET_AT = SEEN_BITS >> 3;
+
 export class VerifiedRequestCache<T> {
   /** Entries of tokens sent in the Authorization header, by the header's last characters. */
   private readonly byHeader = new Map<string, VerifiedRequestEntry<T>>();
@@ -57,11 +62,24 @@ export class VerifiedRequestCache<T> {
   private readonly byUrl = new Map<string, VerifiedRequestEntry<T>>();
   private hitCount = 0;
   private missCount = 0;
+  /**
+   * Requests verified once, as single bits (see `remember`); `undefined` when every verified request
+   * is stored at once.
+   */
+  private readonly seen: Uint32Array | undefined;
+  private seenCount = 0;
 
   constructor(
     readonly maxEntries: number,
     readonly maxKeyLength: number,
+    /**
+     * `'second'`: store a request only when it verifies for the second time. Most requests that carry a
+     * new token never come again; storing each of them would keep its strings and context alive until
+     * evicted, which costs the garbage collector more than verifying them did.
+     */
+    admit: 'first' | 'second' = 'second',
   ) {
+    this.seen = admit === 'second' ? new Uint32Array(SEEN_BITS >>> 5) : undefined;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
     if (!Number.isInteger(maxKeyLength) || maxKeyLength < 1) throw new RangeError('maxKeyLength must be a positive integer');
   }
@@ -84,6 +102,7 @@ export class VerifiedRequestCache<T> {
   remember(app: object, request: RememberedRequest, contextToken: boolean, verified: T, acceptedUntil: number): void {
     if (request.rawUrl.length + (request.authorization?.length ?? 0) > this.maxKeyLength) return;
     const handle = handleOf(request);
+    if (!this.seenBefore(handle)) return;
     const { method, rawUrl, authorization } = request;
     const entries = this.mapOf(request);
     entries.delete(handle);
@@ -118,6 +137,33 @@ export class VerifiedRequestCache<T> {
 
   stats(): VerifiedRequestCacheStats {
     return { size: this.byHeader.size + this.byUrl.size, hits: this.hitCount, misses: this.missCount };
+  }
+
+  /**
+   * Whether a request with this handle was verified before, as far as a bit per hash of the handle
+   * can tell, and notes it. No allocation, nothing kept per request: a false "yes" (two handles on
+   * one bit) only stores a request that did verify, which is harmless. The filter starts over once an
+   * eighth of its bits are set, so false answers stay rare.
+   */
+  private seenBefore(handle: string): boolean {
+    const seen = this.seen;
+    if (seen === undefined) return true;
+    let hash = 0x811c9dc5;
+    // A token's signature (the end of a header handle) is uniformly random: a few characters from
+    // the end and the length spread well. A URL handle is hashed from its end too.
+    const length = handle.length;
+    for (let i = Math.max(0, length - 12); i < length; i++) hash = Math.imul(hash ^ handle.charCodeAt(i), 0x01000193);
+    hash = Math.imul(hash ^ length, 0x01000193) >>> 0;
+    const bit = hash & (SEEN_BITS - 1);
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    if ((seen[word]! & mask) !== 0) return true;
+    if (++this.seenCount > SEEN_RESET_AT) {
+      seen.fill(0);
+      this.seenCount = 1;
+    }
+    seen[word]! |= mask;
+    return false;
   }
 
   private mapOf(request: { readonly authorization: unknown }): Map<string, VerifiedRequestEntry<T>> {

@@ -70,15 +70,17 @@ function errorType(run: () => unknown): string | undefined {
 }
 
 describe('ConnectTokenVerifier: recalling verified requests', () => {
-  it('recalls a verified request (counted) and answers the very same context', async () => {
+  it('recalls a request once it verified twice (counted), answering the very same context', async () => {
     const t = tenant();
     const { store, state } = storeWith(t);
     const verifier = new ConnectTokenVerifier(store, {} as ConnectModuleOptions);
     const incoming = await request(t);
     expect(verifier.recall(APP, incoming, false)).toBeUndefined(); // nothing verified yet
+    await verifier.verify(APP, incoming, REQUEST_BOUND);
+    expect(verifier.recall(APP, incoming, false)).toBeUndefined(); // seen once: not stored yet
     const verified = await verifier.verify(APP, incoming, REQUEST_BOUND);
     expect(verifier.recall(APP, { ...incoming }, false)).toBe(verified);
-    expect(verifier.verifiedRequestCacheStats()).toEqual({ size: 1, hits: 1, misses: 1 });
+    expect(verifier.verifiedRequestCacheStats()).toEqual({ size: 1, hits: 1, misses: 2 });
     expect(state.reads).toBe(1);
   });
 
@@ -87,9 +89,12 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
     const { store } = storeWith(t);
     const verifier = new ConnectTokenVerifier(store, {} as ConnectModuleOptions);
     const incoming = await request(t);
-    await verifier.verify(APP, incoming, { ...REQUEST_BOUND, remember: false });
-    await verifier.verify(APP, incoming, { ...REQUEST_BOUND, allowInactiveTenant: true }); // the enabled/disabled callbacks' mode
+    for (let i = 0; i < 2; i++) {
+      await verifier.verify(APP, incoming, { ...REQUEST_BOUND, remember: false });
+      await verifier.verify(APP, incoming, { ...REQUEST_BOUND, allowInactiveTenant: true }); // the enabled/disabled callbacks' mode
+    }
     const tampered = { ...incoming, token: `${incoming.token.slice(0, -2)}AA`, authorization: `JWT ${incoming.token.slice(0, -2)}AA` };
+    await expect(verifier.verify(APP, tampered, REQUEST_BOUND)).rejects.toMatchObject({ code: 'jwt/invalid-signature' });
     await expect(verifier.verify(APP, tampered, REQUEST_BOUND)).rejects.toMatchObject({ code: 'jwt/invalid-signature' });
     expect(verifier.verifiedRequestCacheStats()?.size).toBe(0);
   });
@@ -100,6 +105,7 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
     const verifier = new ConnectTokenVerifier(store, { leewaySeconds: 1 } as ConnectModuleOptions);
     const incoming = await request(t, { expiresIn: 1 });
     const exp = Math.floor(Date.now() / 1000) + 1;
+    await verifier.verify(APP, incoming, REQUEST_BOUND);
     await verifier.verify(APP, incoming, REQUEST_BOUND);
     expect(verifier.recall(APP, incoming, false)).toBeDefined();
     while (Date.now() / 1000 < exp + 1) await new Promise((done) => setTimeout(done, 50));
@@ -114,6 +120,8 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
     const verifier = new ConnectTokenVerifier(store, {} as ConnectModuleOptions);
     const incoming = await request(t);
     await verifier.verify(APP, incoming, REQUEST_BOUND);
+    await verifier.verify(APP, incoming, REQUEST_BOUND);
+    expect(verifier.recall(APP, incoming, false)).toBeDefined();
 
     // Another instance rotated the secret; this one hears of it (invalidate) and reads the new row.
     state.row = tenant({ sharedSecret: 'the-rotated-secret-of-the-site-987654321' });
@@ -129,7 +137,7 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
 
     state.row = tenant();
     store.invalidate(APP.key, t.clientKey);
-    await verifier.verify(APP, incoming, REQUEST_BOUND);
+    await verifier.verify(APP, incoming, REQUEST_BOUND); // seen before: stored again at once
     expect(verifier.recall(APP, incoming, false)).toBeDefined();
     store.clear();
     expect(verifier.recall(APP, incoming, false)).toBeUndefined(); // not in the tenant cache: not trusted
@@ -141,6 +149,7 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
     const verifier = new ConnectTokenVerifier(store, {} as ConnectModuleOptions);
     const incoming = await request(t, { url: '/jira/api/context/whoami', context: true });
     await verifier.verify(APP, incoming, { ...REQUEST_BOUND, allowContextQsh: true });
+    await verifier.verify(APP, incoming, { ...REQUEST_BOUND, allowContextQsh: true });
     expect(verifier.recall(APP, { ...incoming, rawUrl: '/jira/api/context/items?page=2' }, true)).toBeDefined();
     expect(verifier.recall(APP, incoming, false)).toBeUndefined();
     expect(errorType(() => verifier.verifyCached(APP, incoming, REQUEST_BOUND))).toBe('jwt/invalid-qsh');
@@ -150,7 +159,11 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
     const t = tenant();
     const { store } = storeWith(t);
     const verifier = new ConnectTokenVerifier(store, { verifiedRequestCache: { maxEntries: 2 } } as ConnectModuleOptions);
-    for (let i = 0; i < 5; i++) await verifier.verify(APP, await request(t, { url: `/jira/api/whoami?i=${i}` }), REQUEST_BOUND);
+    for (let i = 0; i < 5; i++) {
+      const incoming = await request(t, { url: `/jira/api/whoami?i=${i}` });
+      await verifier.verify(APP, incoming, REQUEST_BOUND);
+      await verifier.verify(APP, incoming, REQUEST_BOUND);
+    }
     expect(verifier.verifiedRequestCacheStats()?.size).toBe(2);
   });
 
@@ -159,11 +172,13 @@ describe('ConnectTokenVerifier: recalling verified requests', () => {
     const off = new ConnectTokenVerifier(storeWith(t).store, { verifiedRequestCache: false } as ConnectModuleOptions);
     const incoming = await request(t);
     await off.verify(APP, incoming, REQUEST_BOUND);
+    await off.verify(APP, incoming, REQUEST_BOUND);
     expect(off.recall(APP, incoming, false)).toBeUndefined();
     expect(off.verifiedRequestCacheStats()).toBeUndefined();
 
     const plain = { find: () => Promise.resolve(t) } as unknown as TenantStore;
     const noPeek = new ConnectTokenVerifier(plain, {} as ConnectModuleOptions);
+    await noPeek.verify(APP, incoming, REQUEST_BOUND);
     await noPeek.verify(APP, incoming, REQUEST_BOUND);
     expect(noPeek.recall(APP, incoming, false)).toBeUndefined();
     expect(noPeek.verifiedRequestCacheStats()).toBeUndefined();

@@ -114,7 +114,8 @@ export interface ConnectModuleOptions {
    * mode, the method, the raw URL and the Authorization header, byte for byte; a hit is used only
    * while the token has not expired and the tenant cache still holds the very tenant record it was
    * verified against (any re-install, rotation, disable or uninstall means a full verification).
-   * Only successes are remembered. Requires a tenant store with `peek` (the default one has it).
+   * Only successes are remembered, each on its second verification (most new tokens never come
+   * again). Requires a tenant store with `peek` (the default one has it).
    */
   verifiedRequestCache?:
     | false

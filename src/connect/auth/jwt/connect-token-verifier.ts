@@ -99,11 +99,13 @@ export class ConnectTokenVerifier {
     const entry = cache.find(app, allowContextQsh, request);
     if (entry !== undefined) {
       const verified = entry.verified;
-      if (entry.acceptedUntil > Date.now() / 1000) {
+      const now = Date.now() / 1000;
+      if (entry.acceptedUntil > now) {
         const tenant = verified.tenant;
         const current = this.tenants.isCurrent !== undefined ? this.tenants.isCurrent(tenant) : this.tenants.peek?.(app.key, verified.clientKey) === tenant;
         if (current && isTenantActive(tenant)) {
           cache.countHit();
+          cache.touch(entry, now);
           return verified;
         }
       }

@@ -26,6 +26,8 @@ export interface VerifiedRequestEntry<T> extends RememberedRequest {
   readonly verified: T;
   /** Seconds since the epoch until which the token is still accepted: `exp` plus the leeway. */
   readonly acceptedUntil: number;
+  /** When a hit last moved the entry to the recent end (seconds since the epoch). */
+  touchedAt: number;
 }
 
 export interface VerifiedRequestCacheStats {
@@ -49,11 +51,14 @@ const HANDLE_LENGTH = 43;
  * The same bytes against the same tenant record give the same answer, except for time and the
  * tenant's state, which the caller checks again on every hit. Only successes are stored, so only a
  * holder of a valid token can add an entry, and by default only on its second verification; a full
- * map drops its oldest entry.
+ * map drops its least recently used entry.
  */
-/** Bits of the filter of requests seen once (128 KiB); it starts over once an eighth of them are set. */
+/**
+ * Bits of the filter of requests seen once (128 KiB). It starts over once a 32nd of them are set, so
+ * at most about 3 % of requests seen only once are taken for repeats (and stored).
+ */
 const SEEN_BITS = 1 << 20;
-const SEEN_RESET_AT = SEEN_BITS >> 3;
+const SEEN_RESET_AT = SEEN_BITS >> 5;
 
 export class VerifiedRequestCache<T> {
   /** Entries of tokens sent in the Authorization header, by the header's last characters. */
@@ -106,12 +111,26 @@ export class VerifiedRequestCache<T> {
     const { method, rawUrl, authorization } = request;
     const entries = this.mapOf(request);
     entries.delete(handle);
-    entries.set(handle, { method, rawUrl, authorization, app, contextToken, verified, acceptedUntil });
+    entries.set(handle, { method, rawUrl, authorization, app, contextToken, verified, acceptedUntil, touchedAt: Date.now() / 1000 });
     if (this.byHeader.size + this.byUrl.size > this.maxEntries) {
       // The oldest entry of the larger map goes: both stay bounded, together at most maxEntries.
       const larger = this.byHeader.size >= this.byUrl.size ? this.byHeader : this.byUrl;
       larger.delete(larger.keys().next().value as string);
     }
+  }
+
+  /**
+   * A hit on `entry` at `nowSeconds`: moves it to the recent end, at most once a second, so a full
+   * map drops requests that stopped coming rather than busy ones (least recently used, to the second).
+   */
+  touch(entry: VerifiedRequestEntry<T>, nowSeconds: number): void {
+    if (nowSeconds - entry.touchedAt < 1) return;
+    entry.touchedAt = nowSeconds;
+    const entries = this.mapOf(entry);
+    const handle = handleOf(entry);
+    if (entries.get(handle) !== entry) return;
+    entries.delete(handle);
+    entries.set(handle, entry);
   }
 
   /** Forgets the entry `find` returned (it went stale). */

@@ -20,7 +20,7 @@ const TENANT_CACHE_CAP = 10_000;
 const TOKEN_LIFETIME_S = 1_800;
 /** Highest req/s the "new token per request" scenario is given distinct tokens for (it says so when it ran out). */
 const FRESH_RATE_CEILING = 25_000;
-/** The whole run may not take longer (a full default run takes about 10 minutes). */
+/** The whole run may not take longer (a full default run takes about 12 minutes). */
 const HARD_LIMIT_MIN = 45;
 
 function list(value, fallback) {

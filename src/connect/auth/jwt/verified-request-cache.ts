@@ -40,6 +40,13 @@ export interface VerifiedRequestCacheStats {
 const HANDLE_LENGTH = 43;
 
 /**
+ * Bits of the filter of requests seen once (128 KiB). It starts over once a 32nd of them are set, so
+ * at most about 3 % of requests seen only once are taken for repeats (and stored).
+ */
+const SEEN_BITS = 1 << 20;
+const SEEN_RESET_AT = SEEN_BITS >> 5;
+
+/**
  * Requests whose token verified, so that the same request need not be verified again. An entry is
  * found by the token's last characters (its signature) or, for a token in the URL, by the URL; it
  * then matches only when the whole Authorization header, the app and the request are what was
@@ -53,13 +60,6 @@ const HANDLE_LENGTH = 43;
  * holder of a valid token can add an entry, and by default only on its second verification; a full
  * map drops its least recently used entry.
  */
-/**
- * Bits of the filter of requests seen once (128 KiB). It starts over once a 32nd of them are set, so
- * at most about 3 % of requests seen only once are taken for repeats (and stored).
- */
-const SEEN_BITS = 1 << 20;
-const SEEN_RESET_AT = SEEN_BITS >> 5;
-
 export class VerifiedRequestCache<T> {
   /** Entries of tokens sent in the Authorization header, by the header's last characters. */
   private readonly byHeader = new Map<string, VerifiedRequestEntry<T>>();
@@ -113,7 +113,7 @@ export class VerifiedRequestCache<T> {
     entries.delete(handle);
     entries.set(handle, { method, rawUrl, authorization, app, contextToken, verified, acceptedUntil, touchedAt: Date.now() / 1000 });
     if (this.byHeader.size + this.byUrl.size > this.maxEntries) {
-      // The oldest entry of the larger map goes: both stay bounded, together at most maxEntries.
+      // The least recently used entry of the larger map goes: together they hold at most maxEntries.
       const larger = this.byHeader.size >= this.byUrl.size ? this.byHeader : this.byUrl;
       larger.delete(larger.keys().next().value as string);
     }

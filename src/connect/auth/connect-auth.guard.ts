@@ -13,17 +13,17 @@ import { CONNECT_CONTEXT, httpRequestOf, type RequestWithConnectContext } from '
 import { ConnectTokenVerifier, type ConnectRequestContext, type HsVerifyOptions, type IncomingRequest } from './jwt/connect-token-verifier.js';
 import { extractToken } from './jwt/token-extractor.js';
 
-/**
- * The guard behind `@ConnectAuth()`. Its steps are protected methods so an app can subclass it
- * (for example to find the app differently). Failures are thrown as `ConnectError` and answered by
- * `ConnectExceptionFilter` as typed 401/503 responses.
- */
 /** What the guard needs of a route, worked out on its first request. */
 interface RouteAuth {
   readonly options: ConnectAuthOptions;
   readonly verify: HsVerifyOptions;
 }
 
+/**
+ * The guard behind `@ConnectAuth()`. Its steps are protected methods so an app can subclass it
+ * (for example to find the app differently). Failures are thrown as `ConnectError` and answered by
+ * `ConnectExceptionFilter` as typed 401/503 responses.
+ */
 @Injectable()
 export class ConnectAuthGuard implements CanActivate {
   private readonly routes = new WeakMap<object, WeakMap<object, RouteAuth>>();

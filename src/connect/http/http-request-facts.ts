@@ -31,10 +31,8 @@ class AdapterRequestFacts implements HttpRequestFacts {
     private readonly adapter: AbstractHttpAdapter,
     private readonly request: unknown,
   ) {
-    const method: unknown = adapter.getRequestMethod(request);
-    this.method = typeof method === 'string' ? upperCaseMethod(method) : String(method).toUpperCase();
-    const url: unknown = adapter.getRequestUrl(request);
-    this.rawUrl = typeof url === 'string' ? url : String(url);
+    this.method = String(adapter.getRequestMethod(request)).toUpperCase();
+    this.rawUrl = String(adapter.getRequestUrl(request));
     this.authorization = (request as RequestLike).headers?.authorization;
   }
 
@@ -44,11 +42,6 @@ class AdapterRequestFacts implements HttpRequestFacts {
     if (this.host === null) this.host = hostnameOf(this.adapter.getRequestHostname(this.request));
     return this.host;
   }
-}
-
-/** Node's parsers hand over upper-case methods already; only others are converted. */
-function upperCaseMethod(method: string): string {
-  return method === 'GET' || method === 'POST' || method === 'PUT' || method === 'DELETE' ? method : method.toUpperCase();
 }
 
 function hostnameOf(value: unknown): string | undefined {

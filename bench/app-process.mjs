@@ -3,6 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const ROOT = resolve(import.meta.dirname, '..');
@@ -73,6 +74,34 @@ export function cpuMs(pid) {
 
 const OUTPUT_KEPT = 64 * 1024;
 
+let probeRequests = 0;
+/**
+ * The app's memory right after a full garbage collection, through the heap probe: `{ heapMb, externalMb,
+ * rssMb }`, where heap is V8's live heap and external what live objects hold outside it (buffers).
+ * `undefined` when the app has no probe or does not answer within `timeoutMs`.
+ */
+export function liveMemory(child, timeoutMs = 30_000) {
+  if (!child.connected) return Promise.resolve(undefined);
+  const id = ++probeRequests;
+  return new Promise((done) => {
+    const finish = (value) => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      done(value);
+    };
+    const onMessage = (message) => {
+      if (message?.type !== 'bench:heap' || message.id !== id) return;
+      const mb = (bytes) => bytes / (1024 * 1024);
+      finish({ heapMb: mb(message.heapUsed), externalMb: mb(message.external), rssMb: mb(message.rss) });
+    };
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    child.on('message', onMessage);
+    child.send({ type: 'bench:heap', id }, (error) => {
+      if (error) finish(undefined);
+    });
+  });
+}
+
 /**
  * Starts the app (with `nodeArgs` for node, e.g. `--cpu-prof`) and waits until `GET /health` answers 200. `env` is added to a minimal environment
  * (PATH, HOME), so the developer's own settings (DATABASE_URL, PORT, …) never leak in unasked.
@@ -80,7 +109,9 @@ const OUTPUT_KEPT = 64 * 1024;
  */
 export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'dist/main.js')], {
+  // The heap probe (bench/heap-probe.mjs) answers `liveMemory()` over the IPC channel.
+  const probeArgs = ['--expose-gc', '--import', pathToFileURL(resolve(ROOT, 'bench/heap-probe.mjs')).href];
+  const child = spawn(process.execPath, [...probeArgs, ...nodeArgs, resolve(ROOT, 'dist/main.js')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -90,8 +121,10 @@ export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
       APP_BASE_URL: `http://127.0.0.1:${port}`,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  // Only the probe's answers come over the channel; it must not keep the bench alive either.
+  child.channel?.unref();
   running.add(child);
   let output = '';
   const keep = (chunk) => {
@@ -118,6 +151,7 @@ export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
     rssMb: () => rssMb(child.pid),
     cpuMs: () => cpuMs(child.pid),
     peakRssMb: () => rssMb(child.pid, 'VmHWM'),
+    liveMemory: (timeoutMs) => liveMemory(child, timeoutMs),
     /** SIGTERM (the app drains and exits 0), SIGKILL after `graceMs`. */
     async stop(graceMs = 15_000) {
       if (exitedWith !== undefined) return exitedWith;

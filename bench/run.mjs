@@ -16,6 +16,8 @@ import { countTenants, dropSchema, JIRA_APP_KEY, openTenantDatabase, seededTenan
 
 /** The framework's default tenant cache bound (`tenantCache.maxEntries`, src/connect/tenants/connect-tenants.module.ts). */
 const TENANT_CACHE_CAP = 10_000;
+/** The sweep sends each tenant's token this many times in a row (see `sweep`). */
+const SWEEP_REPEATS = 2;
 /** Token lifetime: well inside the framework's 3600 s cap (`maxTokenLifetimeSeconds`); tokens are signed per block. */
 const TOKEN_LIFETIME_S = 1_800;
 /** Highest req/s the "new token per request" scenario is given distinct tokens for (it says so when it ran out). */
@@ -55,8 +57,8 @@ export function settingsFromEnv(env = process.env) {
     adapters,
     /** Distinct tenants the authenticated routes rotate over (fewer when the table has fewer). */
     pool: positive('BENCH_POOL', env.BENCH_POOL, 1_000),
-    /** Distinct tenants of the sweep, one new tenant per request (fewer when the table has fewer). */
-    sweep: positive('BENCH_SWEEP', env.BENCH_SWEEP, 40_000),
+    /** Distinct tenants of the sweep, a new one every other request (fewer when the table has fewer). */
+    sweep: positive('BENCH_SWEEP', env.BENCH_SWEEP, 100_000),
     databaseUrl: env.DATABASE_URL || undefined,
     /** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it. */
     appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
@@ -197,11 +199,15 @@ async function main() {
   if (aborted) throw new Error(`The benchmark was aborted: ${aborted.message}`);
 }
 
+function labelOf(block) {
+  return `${block.adapter}/${block.database}/${formatNumber(block.tenants)}`;
+}
+
 /** The scenarios of one adapter/database/tenant-count block, on one running app. */
 async function runBlock({ app, block, settings, connect, testing, host, keyPair, site, runSeed, hostApp }) {
   const { url } = app;
   const appBaseUrl = hostApp.baseUrl;
-  const label = `${block.adapter}/${block.database}/${formatNumber(block.tenants)}`;
+  const label = labelOf(block);
   const real = { clientKey: site.clientKey, sharedSecret: site.sharedSecret };
   const poolSize = Math.min(block.tenants, settings.pool);
   const pool = [real, ...Array.from({ length: poolSize - 1 }, (_, i) => seededTenant(runSeed, i + 1))];
@@ -303,9 +309,11 @@ async function runBlock({ app, block, settings, connect, testing, host, keyPair,
 }
 
 /**
- * Past the cache: every request a tenant not asked for before (up to `settings.sweep` distinct ones),
- * so each is a cache miss (database lookup and decryption), and the cache must drop old entries to stay
- * at its cap. Its RSS afterwards shows whether memory stays bounded.
+ * Past the caches: every tenant one not asked for before (up to `settings.sweep` distinct ones), its
+ * token sent twice in a row. The first request is a tenant cache miss (database lookup and
+ * decryption), the second verifies again and is stored in the verified-request cache (on its second
+ * sight). Both caches must drop old entries to stay at their caps; the app's memory after each chunk
+ * shows whether they do.
  */
 async function sweep({ app, block, settings, connect, runSeed, real, appBaseUrl, record, url }) {
   const distinct = Math.min(block.tenants, settings.sweep);
@@ -315,9 +323,9 @@ async function sweep({ app, block, settings, connect, runSeed, real, appBaseUrl,
   const ordered = [...tenants.slice(offset), ...tenants.slice(0, offset)];
   const path = '/jira/api/whoami';
   const authorizations = fastAuthorizations(connect, { tenants: ordered, path, appBaseUrl, expiresIn: TOKEN_LIFETIME_S });
-  const amount = Math.max(distinct, settings.connections * 100);
+  const amount = Math.max(distinct, settings.connections * 100) * SWEEP_REPEATS;
   // The first tenant is checked by the preflight (and then cached): the sweep starts with the second.
-  const rotating = rotatingAuthorizations(path, authorizations, distinct > 1 ? 1 : 0).requests;
+  const rotating = rotatingAuthorizations(path, authorizations, distinct > 1 ? SWEEP_REPEATS : 0, SWEEP_REPEATS).requests;
   try {
     await preflight(url, { method: 'GET', path, headers: { authorization: authorizations[0] } }, 200, (text) => {
       if (JSON.parse(text).clientKey !== ordered[0].clientKey) throw new Error(`wrong tenant in ${text}`);
@@ -325,16 +333,21 @@ async function sweep({ app, block, settings, connect, runSeed, real, appBaseUrl,
     // In chunks of the cache's cap, with the app's RSS after each: a bounded cache levels off.
     const parts = [];
     const rssTrail = [];
-    for (let done = 0; done < amount; done += TENANT_CACHE_CAP) {
-      const chunk = Math.min(TENANT_CACHE_CAP, amount - done);
+    const liveTrail = [];
+    const perChunk = TENANT_CACHE_CAP * SWEEP_REPEATS;
+    for (let done = 0; done < amount; done += perChunk) {
+      const chunk = Math.min(perChunk, amount - done);
       parts.push(await runOnce({ url, requests: rotating, connections: settings.connections, amount: chunk, expectedStatus: 200, timeoutMs: 300_000, appCpuMs: app.cpuMs }));
       rssTrail.push(app.rssMb());
+      // Then what is still live after a full garbage collection (the heap probe): the bound itself.
+      liveTrail.push(await app.liveMemory());
     }
     const outcome = summarize(parts);
     // Throughput over the whole sweep (its chunks differ in size).
     outcome.rps = outcome.total / parts.reduce((sum, part) => sum + part.seconds, 0);
     const trail = rssTrail.length > 1 ? `; RSS after each ${formatNumber(TENANT_CACHE_CAP)}: ${rssTrail.map((mb) => formatNumber(mb)).join(' → ')} MB` : '';
-    record(ROUTES.sweep, outcome, { sweptTenants: distinct, rssTrail, note: `${formatNumber(distinct)} distinct${trail}` });
+    log(`${labelOf(block)} sweep, live after GC: ${liveTrail.map((live) => (live ? `${formatNumber(live.heapMb)}+${formatNumber(live.externalMb)}/${formatNumber(live.rssMb)}` : '?')).join(' → ')} MB (heap+external/RSS)`);
+    record(ROUTES.sweep, outcome, { sweptTenants: distinct, rssTrail, liveTrail, note: `${formatNumber(distinct)} distinct${trail}` });
   } catch (error) {
     record(ROUTES.sweep, { rps: NaN, p50: NaN, p99: NaN, errors: 1, note: `failed: ${error.message.split('\n')[0].slice(0, 120)}` });
   }
@@ -374,7 +387,7 @@ function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
     `- **context qsh**: \`GET /jira/api/context/whoami\` with context tokens (\`qsh: "context-qsh"\`), same tenants.`,
     `- **+ 1 KB query**: whoami with a 1,024-character Jira-like query string; the qsh is computed over it. **bare + 1 KB query** sends the same query string to the bare route: what the adapter alone spends on it (parsing the query), so the part that is authentication is the difference between the two rows.`,
     `- **signed install (RS256)**: re-installs of the tenant installed through the fake host (\`POST /jira/installed\`, 204 expected), the install key cached after the first fetch; each one is a database write (and a log line of the example app). Measured in one ${settings.duration} s run; its ratio to the bare GET is given for completeness only.`,
-    `- **sweep**: whoami with a tenant not asked for before on every request (up to ${formatNumber(settings.sweep)} distinct tenants, ${formatNumber(settings.sweep / TENANT_CACHE_CAP, 0)} × the tenant cache's cap of ${formatNumber(TENANT_CACHE_CAP)}), so nearly every request is a cache miss (database lookup and decryption) and the cache must keep evicting. It runs in chunks of ${formatNumber(TENANT_CACHE_CAP)} with the app's RSS after each: a bounded cache levels off after the first chunks (V8 first grows its heap to the churn), an unbounded one keeps growing. With fewer tenants than the pool, the sweep's tenants are all cached already. Its load generator builds every request anew, so its req/s is not compared with bare.`,
+    `- **sweep**: whoami for a tenant not asked for before, its token sent twice in a row (up to ${formatNumber(settings.sweep)} distinct tenants, ${formatNumber(settings.sweep / TENANT_CACHE_CAP, 0)} × the cap of ${formatNumber(TENANT_CACHE_CAP)} of the tenant cache and of the verified-request cache). The first request of each pair is a tenant cache miss (database lookup and decryption); the second verifies again and is stored in the verified-request cache, so both caches keep evicting. It runs in chunks of ${formatNumber(TENANT_CACHE_CAP)} tenants; after each, the app's RSS is read, then the heap probe (bench/heap-probe.mjs, loaded into the app with \`--expose-gc --import\`) runs a full garbage collection and reports RSS and the live heap (V8 heap + external memory) right after it. Memory is bounded when what survives a collection stops growing; RSS as the app runs also counts heap V8 has grown into ahead of need. With fewer tenants than the pool, the sweep's tenants are all cached already. Its load generator builds every request anew, so its req/s is not compared with bare.`,
     '- Tenants: the first is a real signed install through the fake host; the others are real rows seeded while the app is stopped (batches of 5,000 rows, one `INSERT … SELECT FROM unnest(…)` each), their shared secrets AES-256-GCM-encrypted with the app\'s key (CONNECT_ENCRYPTION_KEYS). Each block runs on a freshly started app (cold tenant cache); the pool\'s tenants are requested once before measuring.',
     '- Every response must be the expected status (200, or 204 for installs); anything else, connection errors and timeouts count as errors (warm-up included), and such a row is flagged ⚠ and fails its target.',
     '- App RSS: VmRSS of the app process after the route\'s last round (after the run, for installs and the sweep).',

@@ -75,10 +75,11 @@ export function fastAuthorizations(connect, { tenants, method = 'GET', path, app
 
 /**
  * One request definition that autocannon rebuilds for every request (`setupRequest`), each time with
- * the next of `authorizations`, starting at `start`. `handedOut` counts them; `wrapped` says whether
- * the list ran out and started over (so some went out twice).
+ * the next of `authorizations`, starting at `start`, each one sent `times` times in a row. `handedOut`
+ * counts the requests; `wrapped` says whether the list ran out and started over (so some went out
+ * more often).
  */
-export function rotatingAuthorizations(path, authorizations, start = 0) {
+export function rotatingAuthorizations(path, authorizations, start = 0, times = 1) {
   let next = start;
   return {
     requests: [
@@ -86,7 +87,7 @@ export function rotatingAuthorizations(path, authorizations, start = 0) {
         method: 'GET',
         path,
         setupRequest: (request) => {
-          const authorization = authorizations[next % authorizations.length];
+          const authorization = authorizations[Math.floor(next / times) % authorizations.length];
           next += 1;
           return { ...request, headers: { authorization } };
         },
@@ -96,7 +97,7 @@ export function rotatingAuthorizations(path, authorizations, start = 0) {
       return next - start;
     },
     get wrapped() {
-      return next - start > authorizations.length;
+      return next - start > authorizations.length * times;
     },
   };
 }

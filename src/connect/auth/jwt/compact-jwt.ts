@@ -11,7 +11,8 @@ export interface CompactJwt {
   readonly signature: string;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
+/** Three base64url parts separated by dots, the first two non-empty (the signature may be empty). */
+export const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 const SHA256_SIGNATURE_LENGTH = 43; // 32 bytes in unpadded base64url
 
 /**
@@ -20,17 +21,14 @@ const SHA256_SIGNATURE_LENGTH = 43; // 32 bytes in unpadded base64url
  * Anything else is `jwt/malformed`.
  */
 export function parseCompactJwt(token: string): CompactJwt {
-  const first = token.indexOf('.');
-  const second = first === -1 ? -1 : token.indexOf('.', first + 1);
-  if (first <= 0 || second === -1 || token.indexOf('.', second + 1) !== -1) {
+  if (!JWT_SHAPE.test(token)) {
     throw ConnectError.create('jwt/malformed', 'The JWT is not three base64url parts separated by dots.');
   }
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
   const headerPart = token.slice(0, first);
   const claimsPart = token.slice(first + 1, second);
   const signature = token.slice(second + 1);
-  if (claimsPart === '' || !BASE64URL.test(headerPart) || !BASE64URL.test(claimsPart) || !BASE64URL.test(signature)) {
-    throw ConnectError.create('jwt/malformed', 'The JWT is not three base64url parts separated by dots.');
-  }
   return { header: decodeHeader(headerPart), claims: decodePart(claimsPart, 'claims'), signingInput: token.slice(0, second), signature };
 }
 

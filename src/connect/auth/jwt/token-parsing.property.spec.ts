@@ -8,7 +8,7 @@ import type { TenantStore } from '../../tenants/tenant-store.js';
 import { queryStringHash } from './canonical-request.js';
 import { assertConnectClaims, decodeUnverified } from './connect-jwt-claims.js';
 import { ConnectTokenVerifier } from './connect-token-verifier.js';
-import { extractToken, MAX_TOKEN_LENGTH } from './token-extractor.js';
+import { extractToken, extractTokenInFull, MAX_TOKEN_LENGTH } from './token-extractor.js';
 
 const RUNS = { numRuns: 300 };
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -62,6 +62,26 @@ describe('token extraction (properties)', () => {
       }),
       RUNS,
     );
+  });
+
+  it('takes its shortcut for "JWT <token>" only where the general path gives the same token or the same error', () => {
+    const outcome = (run: () => string) => {
+      try {
+        return { token: run() };
+      } catch (error) {
+        return { code: (error as ConnectError).code, message: (error as Error).message };
+      }
+    };
+    const usualHeader = fc.oneof(anyToken, hostileString, fc.constantFrom('', ' x.y.z', 'a.b.c ', 'a.b.c\t', 'a..c', '.b.c', 'a.b', 'a.b.c.d')).map((t) => `JWT ${t}`);
+    const url = fc.oneof(fc.constantFrom('/p', '/p?x=1', '/p?jwt=', '/p?xjwt=1'), hostileString.map((s) => `/p?${s}`), anyToken.map((t) => `/p?jwt=${t}`));
+    fc.assert(
+      fc.property(usualHeader, url, (auth, rawUrl) => {
+        expect(outcome(() => extractToken(auth, rawUrl))).toEqual(outcome(() => extractTokenInFull(auth, rawUrl)));
+      }),
+      RUNS,
+    );
+    const long = `JWT ${'a'.repeat(MAX_TOKEN_LENGTH)}.b.c`;
+    expect(outcome(() => extractToken(long, '/p'))).toEqual(outcome(() => extractTokenInFull(long, '/p')));
   });
 
   it('refuses every token longer than MAX_TOKEN_LENGTH', () => {

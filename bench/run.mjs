@@ -22,7 +22,7 @@ const SWEEP_REPEATS = 2;
 const TOKEN_LIFETIME_S = 1_800;
 /** Highest req/s the "new token per request" scenario is given distinct tokens for (it says so when it ran out). */
 const FRESH_RATE_CEILING = 25_000;
-/** The whole run may not take longer (a full default run takes about 12 minutes). */
+/** The whole run may not take longer (a full default run takes about 15 minutes). */
 const HARD_LIMIT_MIN = 45;
 
 function list(value, fallback) {

@@ -61,6 +61,23 @@ describe('bench report', () => {
     expect(lines.join('\n')).toContain('a new token on every request (each verified in full): 50.0 % of the bare route sent the same way; by app CPU per request 40 vs 80 µs = 50.0 %');
   });
 
+  it('pools the paired rounds of every block of an adapter, for reference next to the per-block verdicts', () => {
+    const { ROUTES, evaluateTargets } = report;
+    const block = (tenants: number, whoami: number[]) => [
+      row({ route: ROUTES.bare, rps: 1000, rounds: [1000, 1000, 1000, 1000], tenants }),
+      row({ route: ROUTES.whoami, rps: 900, rounds: whoami, tenants }),
+    ];
+    // Per block 80 % and 95 % (medians); the eight rounds together: 60, 70, 80, 90 | 90, 95, 95, 100.
+    const { lines } = evaluateTargets([...block(1, [600, 700, 900, 1000]), ...block(100_000, [800, 950, 900, 950])]);
+    const text = lines.join('\n');
+    expect(text).toMatch(/1 tenant: @ConnectAuth\(\) at 80\.0 % of bare ≥ 90 %: \*\*not met\*\*/);
+    expect(text).toMatch(/100,000 tenants: @ConnectAuth\(\) at 92\.5 % of bare ≥ 90 %: \*\*met\*\*/);
+    expect(text).toContain('all 8 paired rounds of these blocks together: median 90.0 % of bare (middle half of the rounds 80.0 % to 95.0 %)');
+    // A block with errors adds no rounds.
+    const dirty = evaluateTargets([...block(1, [600, 700, 900, 1000]), ...block(100_000, [800, 950, 900, 950]).map((r) => ({ ...r, errors: 1 }))]);
+    expect(dirty.lines.join('\n')).toContain('all 4 paired rounds of these blocks together: median 80.0 % of bare');
+  });
+
   it('summarizes rounds: median req/s, exact percentiles, errors summed', () => {
     const { summarize, percentile } = report;
     const part = (total: number, seconds: number, latencies: number[], errors = 0) => ({ total, seconds, latencies, errors });

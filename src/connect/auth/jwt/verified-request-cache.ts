@@ -161,8 +161,8 @@ export class VerifiedRequestCache<T> {
   /**
    * Whether a request with this handle was verified before, as far as a bit per hash of the handle
    * can tell, and notes it. No allocation, nothing kept per request: a false "yes" (two handles on
-   * one bit) only stores a request that did verify, which is harmless. The filter starts over once an
-   * eighth of its bits are set, so false answers stay rare.
+   * one bit) only stores a request that did verify, which is harmless. The filter starts over once a
+   * 32nd of its bits are set (`SEEN_RESET_AT`), so false answers stay under about 3 %.
    */
   private seenBefore(handle: string): boolean {
     const seen = this.seen;

@@ -1,8 +1,5 @@
 // jest runs in ESM mode (NestJS 12 and jose 6 ship ES modules only): see the "test" script.
-const tsJest = [
-  'ts-jest',
-  { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false },
-];
+const tsJest = ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }];
 const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': tsJest },

@@ -218,7 +218,9 @@ export function evaluateTargets(rows, { cacheCap = 10_000 } = {}) {
         const bare = bareRow(group.filter((other) => other.tenants === row.tenants));
         const cpuRatio = bare && row.cpuUs > 0 && bare.cpuUs > 0 ? bare.cpuUs / row.cpuUs : undefined;
         const cpuNote = cpuRatio === undefined ? '' : `; by app CPU per request ${formatNumber(bare.cpuUs)} vs ${formatNumber(row.cpuUs)} µs = ${formatRatio(cpuRatio)}`;
-        lines.push(`- ${title}, ${tenantCount(row.tenants)}: @ConnectAuth() at ${formatRatio(row.ratio)} of bare ≥ 90 %: ${verdict(row.ratio >= AUTH_RATIO_TARGET)}${driftNote}${cpuNote}`);
+        lines.push(
+          `- ${title}, ${tenantCount(row.tenants)}: @ConnectAuth() at ${formatRatio(row.ratio)} of bare ≥ 90 %: ${verdict(row.ratio >= AUTH_RATIO_TARGET)}${driftNote}${cpuNote}`,
+        );
       }
     }
     // Not a target: every paired round of every block of this adapter and database together. One
@@ -236,8 +238,14 @@ export function evaluateTargets(rows, { cacheCap = 10_000 } = {}) {
     // Not a target: the same route when no request repeats an earlier one, so nothing can be recalled
     // and every token is verified in full (decode, HMAC, qsh).
     for (const row of group.filter((other) => other.route === ROUTES.fresh)) {
-      const base = bareRow(group.filter((other) => other.tenants === row.tenants), ROUTES.bareBuilt);
-      const cpu = base && row.cpuUs > 0 && base.cpuUs > 0 ? `; by app CPU per request ${formatNumber(base.cpuUs)} vs ${formatNumber(row.cpuUs)} µs = ${formatRatio(base.cpuUs / row.cpuUs)}` : '';
+      const base = bareRow(
+        group.filter((other) => other.tenants === row.tenants),
+        ROUTES.bareBuilt,
+      );
+      const cpu =
+        base && row.cpuUs > 0 && base.cpuUs > 0
+          ? `; by app CPU per request ${formatNumber(base.cpuUs)} vs ${formatNumber(row.cpuUs)} µs = ${formatRatio(base.cpuUs / row.cpuUs)}`
+          : '';
       lines.push(
         `  - for reference, ${tenantCount(row.tenants)}, a new token on every request (each verified in full): ${isClean(row) && row.ratio !== undefined ? formatRatio(row.ratio) : '—'} of the bare route sent the same way${cpu}`,
       );
@@ -257,7 +265,9 @@ export function evaluateTargets(rows, { cacheCap = 10_000 } = {}) {
       if (middle.length > 0) {
         const base = middle[0];
         const delta = many.ratio / base.ratio - 1;
-        lines.push(`  - for reference, ${formatNumber(base.tenants)} → ${formatNumber(many.tenants)} tenants: ${formatRatio(base.ratio)} → ${formatRatio(many.ratio)} (${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(1)} % relative)`);
+        lines.push(
+          `  - for reference, ${formatNumber(base.tenants)} → ${formatNumber(many.tenants)} tenants: ${formatRatio(base.ratio)} → ${formatRatio(many.ratio)} (${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(1)} % relative)`,
+        );
       }
     } else if (auth.length > 0) {
       allMet = false;
@@ -265,9 +275,7 @@ export function evaluateTargets(rows, { cacheCap = 10_000 } = {}) {
     }
     // Memory: the largest sweep, in chunks of the cache's cap; bounded when its second half (every
     // chunk of it past half the sweep) grows memory by less than the tolerance.
-    const sweep = group
-      .filter((row) => row.route === ROUTES.sweep && isClean(row) && row.rssTrail?.length >= 4)
-      .sort((a, b) => b.sweptTenants - a.sweptTenants)[0];
+    const sweep = group.filter((row) => row.route === ROUTES.sweep && isClean(row) && row.rssTrail?.length >= 4).sort((a, b) => b.sweptTenants - a.sweptTenants)[0];
     if (sweep) {
       const trail = sweep.rssTrail;
       const halfCount = (Math.floor(trail.length / 2) * sweep.sweptTenants) / trail.length;

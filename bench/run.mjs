@@ -26,7 +26,10 @@ const FRESH_RATE_CEILING = 25_000;
 const HARD_LIMIT_MIN = 45;
 
 function list(value, fallback) {
-  const items = (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   return items.length > 0 ? items : fallback;
 }
 
@@ -85,7 +88,9 @@ async function main() {
   const machine = describeMachine();
   const { connect, testing } = await loadDist();
   const database = settings.databaseUrl ? 'postgres' : 'embedded';
-  log(`${settings.adapters.join(', ')} × ${database} × ${settings.tenants.join(', ')} tenants; ${settings.duration} s per route in ${settings.rounds} rounds after ${settings.warmup} s warm-up, ${settings.connections} connections`);
+  log(
+    `${settings.adapters.join(', ')} × ${database} × ${settings.tenants.join(', ')} tenants; ${settings.duration} s per route in ${settings.rounds} rounds after ${settings.warmup} s warm-up, ${settings.connections} connections`,
+  );
 
   const encryptionKey = randomBytes(32).toString('base64');
   const cipher = connect.SecretCipher.fromKeys([encryptionKey]);
@@ -124,9 +129,7 @@ async function main() {
     HTTP_ADAPTER: adapter,
     CONNECT_INSTALL_KEYS_URL: host.installKeysUrl,
     CONNECT_ENCRYPTION_KEYS: encryptionKey,
-    ...(settings.databaseUrl
-      ? { DATABASE_URL: settings.databaseUrl, CONNECT_DATABASE_SCHEMA: schema }
-      : { CONNECT_EMBEDDED_DATA_DIR: embeddedDataDir }),
+    ...(settings.databaseUrl ? { DATABASE_URL: settings.databaseUrl, CONNECT_DATABASE_SCHEMA: schema } : { CONNECT_EMBEDDED_DATA_DIR: embeddedDataDir }),
   });
   const hostApp = (app) => ({ key: JIRA_APP_KEY, product: 'jira', baseUrl: `${app.url}/jira` });
   const site = host.newSite('jira');
@@ -346,7 +349,9 @@ async function sweep({ app, block, settings, connect, runSeed, real, appBaseUrl,
     // Throughput over the whole sweep (its chunks differ in size).
     outcome.rps = outcome.total / parts.reduce((sum, part) => sum + part.seconds, 0);
     const trail = rssTrail.length > 1 ? `; RSS after each ${formatNumber(TENANT_CACHE_CAP)}: ${rssTrail.map((mb) => formatNumber(mb)).join(' → ')} MB` : '';
-    log(`${labelOf(block)} sweep, live after GC: ${liveTrail.map((live) => (live ? `${formatNumber(live.heapMb)}+${formatNumber(live.externalMb)}/${formatNumber(live.rssMb)}` : '?')).join(' → ')} MB (heap+external/RSS)`);
+    log(
+      `${labelOf(block)} sweep, live after GC: ${liveTrail.map((live) => (live ? `${formatNumber(live.heapMb)}+${formatNumber(live.externalMb)}/${formatNumber(live.rssMb)}` : '?')).join(' → ')} MB (heap+external/RSS)`,
+    );
     record(ROUTES.sweep, outcome, { sweptTenants: distinct, rssTrail, liveTrail, note: `${formatNumber(distinct)} distinct${trail}` });
   } catch (error) {
     record(ROUTES.sweep, { rps: NaN, p50: NaN, p99: NaN, errors: 1, note: `failed: ${error.message.split('\n')[0].slice(0, 120)}` });
@@ -388,9 +393,9 @@ function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
     `- **+ 1 KB query**: whoami with a 1,024-character Jira-like query string; the qsh is computed over it. **bare + 1 KB query** sends the same query string to the bare route: what the adapter alone spends on it (parsing the query), so the part that is authentication is the difference between the two rows.`,
     `- **signed install (RS256)**: re-installs of the tenant installed through the fake host (\`POST /jira/installed\`, 204 expected), the install key cached after the first fetch; each one is a database write (and a log line of the example app). Measured in one ${settings.duration} s run; its ratio to the bare GET is given for completeness only.`,
     `- **sweep**: whoami for a tenant not asked for before, its token sent twice in a row (up to ${formatNumber(settings.sweep)} distinct tenants, ${formatNumber(settings.sweep / TENANT_CACHE_CAP, 0)} × the cap of ${formatNumber(TENANT_CACHE_CAP)} of the tenant cache and of the verified-request cache). The first request of each pair is a tenant cache miss (database lookup and decryption); the second verifies again and is stored in the verified-request cache, so both caches keep evicting. It runs in chunks of ${formatNumber(TENANT_CACHE_CAP)} tenants; after each, the app's RSS is read, then the heap probe (bench/heap-probe.mjs, loaded into the app with \`--expose-gc --import\`) runs a full garbage collection and reports RSS and the live heap (V8 heap + external memory) right after it. Memory is bounded when what survives a collection stops growing; RSS as the app runs also counts heap V8 has grown into ahead of need. With fewer tenants than the pool, the sweep's tenants are all cached already. Its load generator builds every request anew, so its req/s is not compared with bare.`,
-    '- Tenants: the first is a real signed install through the fake host; the others are real rows seeded while the app is stopped (batches of 5,000 rows, one `INSERT … SELECT FROM unnest(…)` each), their shared secrets AES-256-GCM-encrypted with the app\'s key (CONNECT_ENCRYPTION_KEYS). Each block runs on a freshly started app (cold tenant cache); the pool\'s tenants are requested once before measuring.',
+    "- Tenants: the first is a real signed install through the fake host; the others are real rows seeded while the app is stopped (batches of 5,000 rows, one `INSERT … SELECT FROM unnest(…)` each), their shared secrets AES-256-GCM-encrypted with the app's key (CONNECT_ENCRYPTION_KEYS). Each block runs on a freshly started app (cold tenant cache); the pool's tenants are requested once before measuring.",
     '- Every response must be the expected status (200, or 204 for installs); anything else, connection errors and timeouts count as errors (warm-up included), and such a row is flagged ⚠ and fails its target.',
-    '- App RSS: VmRSS of the app process after the route\'s last round (after the run, for installs and the sweep).',
+    "- App RSS: VmRSS of the app process after the route's last round (after the run, for installs and the sweep).",
     '- App CPU µs/req: CPU time (user + system, /proc/<pid>/stat) the app process used during the measurements divided by the requests answered. It depends less than req/s on what else runs on the machine (not entirely: contention costs cache misses and context switches), so the bare/auth CPU ratio given with the targets is a second estimate of what authentication costs: the throughput ratio the app would reach if it alone were CPU-bound.',
     '',
     '### Reproduce',

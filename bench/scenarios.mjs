@@ -204,9 +204,12 @@ function runCannon(options, timeoutMs, onResponse) {
       resolve(result);
     });
     if (onResponse) instance.on('response', onResponse);
-    const watchdog = setTimeout(() => {
-      timedOut = true;
-      instance.stop();
-    }, timeoutMs ?? ((options.duration ?? 60) + 30) * 1000);
+    const watchdog = setTimeout(
+      () => {
+        timedOut = true;
+        instance.stop();
+      },
+      timeoutMs ?? ((options.duration ?? 60) + 30) * 1000,
+    );
   });
 }

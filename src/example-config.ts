@@ -58,7 +58,10 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
 
 /** `a, b,,c` → `['a', 'b', 'c']`; nothing → `undefined`. */
 function splitList(value: string | undefined): string[] | undefined {
-  const items = (value ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   return items.length === 0 ? undefined : items;
 }
 

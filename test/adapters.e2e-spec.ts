@@ -135,7 +135,13 @@ describe.each<TestHttpAdapter>(['express', 'fastify'])('on %s, failures before a
       await app.listen(0, '127.0.0.1');
       const { port } = app.getHttpServer().address() as { port: number };
       const send = (headers: Record<string, string>, body: string) =>
-        httpCall({ method: 'POST', url: `http://127.0.0.1:${port}/jira/installed`, host: 'adapters.example.test', headers: { 'content-type': 'application/json', ...headers }, body });
+        httpCall({
+          method: 'POST',
+          url: `http://127.0.0.1:${port}/jira/installed`,
+          host: 'adapters.example.test',
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+        });
       const blocked = await send({ 'x-block': '1' }, '{}');
       expect({ status: blocked.status, body: blocked.body }).toEqual({ status: 403, body: { statusCode: 403, message: 'blocked', error: 'Forbidden' } });
       // the body errors of the same route are still the typed ones

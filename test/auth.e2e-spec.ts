@@ -261,4 +261,3 @@ function now(): number {
 function b64(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
-

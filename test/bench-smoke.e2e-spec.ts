@@ -58,7 +58,9 @@ describe('bench report', () => {
     expect(rated[2].ratio).toBeCloseTo(0.8);
     expect(rated[3].ratio).toBeCloseTo(0.5);
     const { lines } = evaluateTargets(rows);
-    expect(lines.join('\n')).toContain('a new token on every request (each verified in full): 50.0 % of the bare route sent the same way; by app CPU per request 40 vs 80 µs = 50.0 %');
+    expect(lines.join('\n')).toContain(
+      'a new token on every request (each verified in full): 50.0 % of the bare route sent the same way; by app CPU per request 40 vs 80 µs = 50.0 %',
+    );
   });
 
   it('pools the paired rounds of every block of an adapter, for reference next to the per-block verdicts', () => {
@@ -135,7 +137,9 @@ describe('bench report', () => {
       row({ route: ROUTES.sweep, rps: 10, tenants: 100_000, rssTrail: [200, 240, 280, 320], liveTrail, sweptTenants: 40_000 }),
     ];
     const flat = evaluateTargets(sweepWith(live([190, 195, 196, 197], [55, 58, 59, 60])));
-    expect(flat.lines.join('\n')).toMatch(/right after a full garbage collection: RSS 190 → 195 → 196 → 197 MB \(\+1\.0 % over the second half\); live heap \(V8 heap \+ external\) 60 → 63 → 64 → 65 MB \(\+3\.2 % over the second half\); .*\*\*met\*\*/);
+    expect(flat.lines.join('\n')).toMatch(
+      /right after a full garbage collection: RSS 190 → 195 → 196 → 197 MB \(\+1\.0 % over the second half\); live heap \(V8 heap \+ external\) 60 → 63 → 64 → 65 MB \(\+3\.2 % over the second half\); .*\*\*met\*\*/,
+    );
     expect(flat.lines.join('\n')).toMatch(/RSS as the app ran \(before each collection\): 200 → 240 → 280 → 320 MB \(\+33\.3 %/);
     expect(flat.allMet).toBe(true);
     const leaking = evaluateTargets(sweepWith(live([190, 195, 196, 197], [55, 60, 70, 80])));
@@ -193,7 +197,10 @@ describe('npm run bench (one short run)', () => {
       const line = written.split('\n').find((text) => text.startsWith(`| express | `) && text.includes(`| ${route}`));
       expect(line).toBeDefined();
       // adapter | database | tenants | route | req/s | p50 | p99 | ratio | errors | RSS | CPU µs/req
-      const cells = line!.split('|').slice(1, -1).map((cell) => cell.trim());
+      const cells = line!
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
       expect(Number(cells[4].replace(/,/g, ''))).toBeGreaterThan(0);
       expect(Number(cells[6])).toBeGreaterThan(0);
       expect(cells[8]).toBe('0');

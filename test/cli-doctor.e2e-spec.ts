@@ -153,7 +153,7 @@ describe('atlassian-connect-nest doctor (built CLI)', () => {
     expect(run.stdout).toMatch(/^13 checks: 12 passed, 1 warnings, 0 failed$/m);
   });
 
-  it('takes a descriptor URL (Confluence), and tries Atlassian\'s install keys host only as a warning', async () => {
+  it("takes a descriptor URL (Confluence), and tries Atlassian's install keys host only as a warning", async () => {
     const run = await doctor([`${publicBase}/confluence/atlassian-connect.json`, '--timeout', '5000']);
     expect(run.code).toBe(0);
     expect(line(run, 'key')).toMatch(/^PASS  key +com\.example\.connect-nest\.confluence$/);

@@ -106,7 +106,11 @@ describe('atlassian-connect-nest simulate (built CLI against the example app)', 
 
       const context = await httpCall({ method: 'GET', url: `http://127.0.0.1:${sitePort}/_simulator/token?url=/jira/api/context/whoami&qsh=context&sub=someone&format=json` });
       expect(context.body).toMatchObject({ qsh: 'context-qsh', canonicalRequest: null });
-      const contextCall = await httpCall({ method: 'GET', url: `${example.url}/jira/api/context/whoami`, headers: { authorization: `JWT ${(context.body as { token: string }).token}` } });
+      const contextCall = await httpCall({
+        method: 'GET',
+        url: `${example.url}/jira/api/context/whoami`,
+        headers: { authorization: `JWT ${(context.body as { token: string }).token}` },
+      });
       expect(contextCall.body).toMatchObject({ accountId: 'someone' });
 
       // The app's outbound calls to the simulated site are printed as they happen.
@@ -127,7 +131,9 @@ describe('atlassian-connect-nest simulate (built CLI against the example app)', 
     const run = await runCli(['simulate', '--descriptor', `${example.url}/jira/atlassian-connect.json`, '--keys-port', String(otherKeysPort)]);
     expect(run.code).toBe(1);
     expectRow(run, 'installed (signed install, RS256)', 503, /^FAIL: POST \/jira\/installed answered 503 \(jwt\/key-unavailable: .*\); expected 2xx$/);
-    expect(run.stdout).toContain(`Start the app with CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:${otherKeysPort}, or run simulate with --keys-port ${keysPort}, the port the app fetches from.`);
+    expect(run.stdout).toContain(
+      `Start the app with CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:${otherKeysPort}, or run simulate with --keys-port ${keysPort}, the port the app fetches from.`,
+    );
     expect(run.stdout).toContain('FAIL: 2 steps, 1 failed.');
   });
 

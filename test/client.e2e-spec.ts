@@ -64,7 +64,9 @@ describe('ConnectClient', () => {
 
   @Controller()
   class NothingController {
-    @Get('nothing') nothing() { return {}; }
+    @Get('nothing') nothing() {
+      return {};
+    }
   }
 
   beforeAll(async () => {
@@ -109,7 +111,9 @@ describe('ConnectClient', () => {
   });
 
   it('signs a qsh the host accepts on tricky query strings (Jira)', async () => {
-    const body = await client.asApp(jiraTenant).get<{ query: Record<string, unknown> }>('/rest/api/3/echo?b=2&a=1&a=0&x=a+b&y=%2F%20*~', { query: { jql: 'project = "DEMO" AND text ~ "a&b"', empty: '' } });
+    const body = await client
+      .asApp(jiraTenant)
+      .get<{ query: Record<string, unknown> }>('/rest/api/3/echo?b=2&a=1&a=0&x=a+b&y=%2F%20*~', { query: { jql: 'project = "DEMO" AND text ~ "a&b"', empty: '' } });
     expect(body).toBeDefined();
     expect(jira.api.refusals).toEqual([]);
     expect(jira.api.requests.at(-1)?.status).toBe(200);
@@ -153,7 +157,10 @@ describe('ConnectClient', () => {
 
   it('names ACT_AS_USER when the token endpoint refuses', async () => {
     host.authorizationServer.failNext(1, { status: 403 });
-    const error = await client.asUser(jiraTenant, 'acc-refused').get('/rest/api/3/myself').catch((e: unknown) => e);
+    const error = await client
+      .asUser(jiraTenant, 'acc-refused')
+      .get('/rest/api/3/myself')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectClientError);
     expect((error as ConnectClientError).code).toBe('client/user-token');
     expect((error as ConnectClientError).message).toContain('ACT_AS_USER');
@@ -181,14 +188,20 @@ describe('ConnectClient', () => {
     jira.api.failNext(1, { status: 503 });
     expect((await client.asApp(jiraTenant).request({ url: '/rest/api/3/myself' })).retries).toBe(1);
     jira.api.failNext(10, { status: 503 });
-    const error = (await client.asApp(jiraTenant).get('/rest/api/3/myself', { retry: { maxAttempts: 3 } }).catch((e: unknown) => e)) as ConnectClientError;
+    const error = (await client
+      .asApp(jiraTenant)
+      .get('/rest/api/3/myself', { retry: { maxAttempts: 3 } })
+      .catch((e: unknown) => e)) as ConnectClientError;
     expect(error).toBeInstanceOf(ConnectClientError);
     expect({ code: error.code, status: error.status, retries: error.retries, method: error.method }).toEqual({ code: 'client/http-error', status: 503, retries: 2, method: 'GET' });
   });
 
   it('does not retry POST unless the call opts in', async () => {
     jira.api.failNext(1, { status: 429, retryAfter: 0 });
-    const error = (await client.asApp(jiraTenant).post('/rest/api/3/echo', { a: 1 }).catch((e: unknown) => e)) as ConnectClientError;
+    const error = (await client
+      .asApp(jiraTenant)
+      .post('/rest/api/3/echo', { a: 1 })
+      .catch((e: unknown) => e)) as ConnectClientError;
     expect({ status: error.status, retries: error.retries }).toEqual({ status: 429, retries: 0 });
     jira.api.failNext(1, { status: 429, retryAfter: 0 });
     const body = await client.asApp(jiraTenant).post<{ body: unknown }>('/rest/api/3/echo', { a: 1 }, { retry: { retryNonIdempotent: true } });
@@ -217,7 +230,10 @@ describe('ConnectClient', () => {
   });
 
   it('errors carry status and product messages but never a token', async () => {
-    const error = (await client.asApp(confluenceTenant).get('/rest/api/content/does-not-exist').catch((e: unknown) => e)) as ConnectClientError;
+    const error = (await client
+      .asApp(confluenceTenant)
+      .get('/rest/api/content/does-not-exist')
+      .catch((e: unknown) => e)) as ConnectClientError;
     expect(error.status).toBe(404);
     expect(error.productMessages.length).toBeGreaterThan(0);
     const printed = `${error.message} ${String(error)} ${JSON.stringify(error)} ${JSON.stringify(error.toLogJSON())}`;

@@ -189,15 +189,35 @@ describe('ConnectModule options', () => {
       ['a non-http baseUrl', [jira({ baseUrl: 'ftp://bad.example.com/jira' })], /only http\(s\) URLs/],
       ['a baseUrl with a query', [jira({ baseUrl: 'https://bad.example.com/jira?tenant=1' })], /carries no query, fragment or credentials/],
       ['a baseUrl with a fragment', [jira({ baseUrl: 'https://bad.example.com/jira#top' })], /carries no query, fragment or credentials/],
-      ['a baseUrl path with a route parameter (:)', [jira({ baseUrl: 'https://bad.example.com/a:b' })], /has baseUrl https:\/\/bad\.example\.com\/a:b; its path may only use letters, digits/],
+      [
+        'a baseUrl path with a route parameter (:)',
+        [jira({ baseUrl: 'https://bad.example.com/a:b' })],
+        /has baseUrl https:\/\/bad\.example\.com\/a:b; its path may only use letters, digits/,
+      ],
       ['a baseUrl path with a wildcard (*)', [jira({ baseUrl: 'https://bad.example.com/*all' })], /its path may only use letters, digits/],
       ['a baseUrl path with parentheses', [jira({ baseUrl: 'https://bad.example.com/my(app)' })], /its path may only use letters, digits/],
       ['a bad extraBaseUrl', [jira({ extraBaseUrls: ['not a url'] })], /which is not an absolute URL/],
-      ['a descriptor with another key', [jira({ descriptor: { name: 'Bad', key: 'com.other' } })], /descriptor of app "com\.test\.jira" sets key to "com\.other", but the framework serves "com\.test\.jira"/],
+      [
+        'a descriptor with another key',
+        [jira({ descriptor: { name: 'Bad', key: 'com.other' } })],
+        /descriptor of app "com\.test\.jira" sets key to "com\.other", but the framework serves "com\.test\.jira"/,
+      ],
       ['a descriptor key with a trailing slash', [jira({ descriptor: { key: 'com.test.jira/' } })], /sets key to "com\.test\.jira\/"/],
-      ['a descriptor with another baseUrl', [jira({ descriptor: { baseUrl: 'https://other.example.com/jira' } })], /sets baseUrl to "https:\/\/other\.example\.com\/jira", but the framework serves "https:\/\/bad\.example\.com\/jira"/],
-      ['a descriptor with another lifecycle.installed', [jira({ descriptor: { lifecycle: { installed: '/other' } } })], /sets lifecycle\.installed to "\/other", but the framework serves "\/installed"/],
-      ['a descriptor turning off signed installs', [jira({ descriptor: { apiMigrations: { 'signed-install': false } } })], /sets apiMigrations\.signed-install to false, but the framework serves true/],
+      [
+        'a descriptor with another baseUrl',
+        [jira({ descriptor: { baseUrl: 'https://other.example.com/jira' } })],
+        /sets baseUrl to "https:\/\/other\.example\.com\/jira", but the framework serves "https:\/\/bad\.example\.com\/jira"/,
+      ],
+      [
+        'a descriptor with another lifecycle.installed',
+        [jira({ descriptor: { lifecycle: { installed: '/other' } } })],
+        /sets lifecycle\.installed to "\/other", but the framework serves "\/installed"/,
+      ],
+      [
+        'a descriptor turning off signed installs',
+        [jira({ descriptor: { apiMigrations: { 'signed-install': false } } })],
+        /sets apiMigrations\.signed-install to false, but the framework serves true/,
+      ],
       ['a descriptor with another authentication', [jira({ descriptor: { authentication: { type: 'none' } } })], /sets authentication\.type to "none"/],
       ['a descriptor that is not an object', [jira({ descriptor: [] as never })], /descriptor of app "com\.test\.jira" must be an object/],
       ['a descriptor holding a function', [jira({ descriptor: { name: 'Bad', modules: { render: () => 'x' } } })], /descriptor of app "com\.test\.jira" must be plain JSON data/],
@@ -261,8 +281,19 @@ describe('ConnectModule options', () => {
           },
           // The author repeats the baseUrl (with its trailing slash) in the descriptor: allowed, served normalised.
           { product: 'jira', key: 'com.test.slash', baseUrl: 'https://slash.example.com/slash/', descriptor: { name: 'Slash', baseUrl: 'https://slash.example.com/slash/' } },
-          { product: 'jira', key: 'com.test.ext', baseUrl: 'https://ext.example.com/ext', extraBaseUrls: ['https://tunnel.example.net/', 'https://old.example.com/ext'], descriptor: { name: 'Ext' } },
-          { product: 'jira', key: 'com.test.nested', baseUrl: 'https://x.example.com/apps/jira', descriptor: { name: 'Nested', key: 'com.test.nested', lifecycle: { installed: '/installed' } } },
+          {
+            product: 'jira',
+            key: 'com.test.ext',
+            baseUrl: 'https://ext.example.com/ext',
+            extraBaseUrls: ['https://tunnel.example.net/', 'https://old.example.com/ext'],
+            descriptor: { name: 'Ext' },
+          },
+          {
+            product: 'jira',
+            key: 'com.test.nested',
+            baseUrl: 'https://x.example.com/apps/jira',
+            descriptor: { name: 'Nested', key: 'com.test.nested', lifecycle: { installed: '/installed' } },
+          },
           { product: 'jira', key: LONG_KEY, baseUrl: 'https://long.example.com/long', descriptor: { name: 'Long' } },
         ],
         installKeysUrl: host.installKeysUrl,
@@ -326,7 +357,12 @@ describe('ConnectModule options', () => {
 
     it('accepts extraBaseUrls as the aud of a signed install, and no other URL', async () => {
       const store = running.app.get<TenantStore>(TENANT_STORE);
-      for (const aud of ['https://tunnel.example.net', 'https://tunnel.example.net/', 'https://old.example.com/ext', ['https://unrelated.example.org', 'https://old.example.com/ext']]) {
+      for (const aud of [
+        'https://tunnel.example.net',
+        'https://tunnel.example.net/',
+        'https://old.example.com/ext',
+        ['https://unrelated.example.org', 'https://old.example.com/ext'],
+      ]) {
         const site = host.newSite('jira');
         const response = await host.install(ext, site, { claims: { aud } });
         expect({ aud, status: response.status }).toEqual({ aud, status: 204 });

@@ -2,14 +2,7 @@ import { inspect } from 'node:util';
 import { Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConnectError, ConnectModule, ForgeAuth, ForgeContext, type ConnectAppOptions, type ConnectModuleOptions, type ForgeInvocationContext } from 'atlassian-connect-nest';
-import {
-  createForgeKeyPair,
-  FakeForgeHost,
-  httpCall,
-  SAMPLE_FORGE_ACCOUNT_ID,
-  signConnectToken,
-  type HttpCallResponse,
-} from 'atlassian-connect-nest/testing';
+import { createForgeKeyPair, FakeForgeHost, httpCall, SAMPLE_FORGE_ACCOUNT_ID, signConnectToken, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
 import type { ExampleConfig } from '../src/example-config.js';
 import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
@@ -102,7 +95,14 @@ describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', ()
     expect401(await invoke({ token: { aud: 'https://connect-nest.example.test/jira' } }), 'forge/invalid-aud');
     expect401(await invoke({ token: { aud: [`ari:cloud:ecosystem::app/${JIRA_FORGE_APP_ID}`, `ari:cloud:ecosystem::app/${CONFLUENCE_FORGE_APP_ID}`] } }), 'forge/invalid-aud');
     // app.id must agree with aud.
-    expect401(await invoke({ token: { claims: { app: { id: `ari:cloud:ecosystem::app/${CONFLUENCE_FORGE_APP_ID}`, installationId: forge.installationId, apiBaseUrl: 'https://api.atlassian.com/ex/jira/x' } } } }), 'forge/invalid-aud');
+    expect401(
+      await invoke({
+        token: {
+          claims: { app: { id: `ari:cloud:ecosystem::app/${CONFLUENCE_FORGE_APP_ID}`, installationId: forge.installationId, apiBaseUrl: 'https://api.atlassian.com/ex/jira/x' } },
+        },
+      }),
+      'forge/invalid-aud',
+    );
     expect(forge.jwks.fetches()).toBe(before);
   });
 
@@ -129,7 +129,12 @@ describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', ()
 
   it('refuses a FIT without exp, installationId or apiBaseUrl, or with an http apiBaseUrl', async () => {
     expect401(await invoke({ token: { claims: { exp: undefined } } }), 'forge/invalid-token');
-    const app = (over: Record<string, unknown>) => ({ id: `ari:cloud:ecosystem::app/${JIRA_FORGE_APP_ID}`, installationId: forge.installationId, apiBaseUrl: 'https://api.atlassian.com/ex/jira/x', ...over });
+    const app = (over: Record<string, unknown>) => ({
+      id: `ari:cloud:ecosystem::app/${JIRA_FORGE_APP_ID}`,
+      installationId: forge.installationId,
+      apiBaseUrl: 'https://api.atlassian.com/ex/jira/x',
+      ...over,
+    });
     expect401(await invoke({ token: { claims: { app: app({ installationId: undefined }) } } }), 'forge/invalid-token');
     expect401(await invoke({ token: { claims: { app: app({ apiBaseUrl: undefined }) } } }), 'forge/invalid-token');
     expect401(await invoke({ token: { claims: { app: app({ apiBaseUrl: 'http://api.atlassian.com/ex/jira/x' }) } } }), 'forge/invalid-token');
@@ -226,11 +231,7 @@ class ForgeEchoController {
   @Post('echo')
   @HttpCode(200)
   @ForgeAuth({ app: JIRA_APP_KEY })
-  echo(
-    @ForgeContext() forge: ForgeInvocationContext,
-    @ForgeContext('installationId') installationId: string,
-    @ForgeContext('systemToken') systemToken: string | undefined,
-  ) {
+  echo(@ForgeContext() forge: ForgeInvocationContext, @ForgeContext('installationId') installationId: string, @ForgeContext('systemToken') systemToken: string | undefined) {
     ForgeEchoController.last = forge;
     return {
       installationId,
@@ -335,7 +336,12 @@ describe('bad Forge configuration fails at bootstrap with config/invalid, before
     descriptor: { name: 'Forge test' },
     ...(forge !== undefined && { forge: forge as { appId: string } }),
   });
-  const confluence = (forge?: unknown): ConnectAppOptions => ({ ...jira(forge), product: 'confluence', key: 'com.test.confluence', baseUrl: 'https://forge.example.com/confluence' });
+  const confluence = (forge?: unknown): ConnectAppOptions => ({
+    ...jira(forge),
+    product: 'confluence',
+    key: 'com.test.confluence',
+    baseUrl: 'https://forge.example.com/confluence',
+  });
 
   it.each<[string, Partial<ConnectModuleOptions>, RegExp]>([
     ['a Forge app id that is not a UUID', { apps: [jira({ appId: 'my-forge-app' })] }, /has forge\.appId "my-forge-app"; use the Forge app's UUID/],

@@ -345,7 +345,10 @@ describe('Forge outbound modes and the Connect↔Forge link', () => {
 
   it('no Forge token appears in any response, error or log line', async () => {
     const client = app.get(ConnectClient);
-    const error = (await client.asForgeUser(jiraTokens).get('/rest/api/3/missing').catch((e: unknown) => e)) as ConnectClientError;
+    const error = (await client
+      .asForgeUser(jiraTokens)
+      .get('/rest/api/3/missing')
+      .catch((e: unknown) => e)) as ConnectClientError;
     expect(error).toBeInstanceOf(ConnectClientError);
     const printed = `${error.message} ${String(error)} ${JSON.stringify(error)} ${JSON.stringify(error.toLogJSON())} ${error.stack}`;
 

@@ -74,9 +74,7 @@ describe('authenticated requests in steady state', () => {
     counter.counting = true;
     let ok = 0;
     for (let i = 0; i < 100; i++) {
-      const responses = await Promise.all(
-        prepared.map((call) => ex.host.send(call.app, 'GET', call.path, { headers: { authorization: `JWT ${call.token}` } })),
-      );
+      const responses = await Promise.all(prepared.map((call) => ex.host.send(call.app, 'GET', call.path, { headers: { authorization: `JWT ${call.token}` } })));
       ok += responses.filter((response) => response.status === 200).length;
     }
     counter.counting = false;

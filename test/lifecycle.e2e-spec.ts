@@ -14,16 +14,7 @@ import { createInstallKeyPair, FakeConnectHost, type FakeHostApp, type FakeSite,
 import { OnDisabled, OnEnabled, OnInstalled, OnUninstalled, queryStringHash, TENANT_STORE, type ConnectLifecycleEvent, type TenantStore } from 'atlassian-connect-nest';
 import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
 import { startExample, type RunningExample } from './support/example-app.js';
-import {
-  customLifecycleCall,
-  expectConnectError,
-  expectRefused,
-  expectServed,
-  nowSeconds,
-  storedTenant,
-  whoami,
-  type StoredTenant,
-} from './support/lifecycle-kit.js';
+import { customLifecycleCall, expectConnectError, expectRefused, expectServed, nowSeconds, storedTenant, whoami, type StoredTenant } from './support/lifecycle-kit.js';
 
 // jest.config.js sets testTimeout per project, which jest ignores (it reads only the global option).
 jest.setTimeout(60_000);
@@ -220,11 +211,7 @@ describe('signed re-install', () => {
  * One refused install, twice: as a re-install (rotated secret) of an existing tenant, which must stay
  * exactly as it was, and as the first install of a new clientKey, which must create no row.
  */
-async function expectRefusedInstall(
-  options: (target: FakeSite) => LifecycleCallOptions | Promise<LifecycleCallOptions>,
-  status: number,
-  type: string,
-): Promise<void> {
+async function expectRefusedInstall(options: (target: FakeSite) => LifecycleCallOptions | Promise<LifecycleCallOptions>, status: number, type: string): Promise<void> {
   const site = host.newSite('jira');
   const before = await installed(site);
   const rotated = host.rotateSecret(site);
@@ -313,8 +300,7 @@ describe('refused installs leave the tenant as it was and create nothing', () =>
     // A key pair the key server does serve, so the token would be good but for the header.
     const pair = await servedKeyPair();
     host.keyServer.resetRequests();
-    const send = (site: FakeSite) =>
-      customLifecycleCall(host, jira, site, 'installed', { header: { alg: 'RS256', typ: 'JWT', ...kidHeader }, key: pair.privateKey });
+    const send = (site: FakeSite) => customLifecycleCall(host, jira, site, 'installed', { header: { alg: 'RS256', typ: 'JWT', ...kidHeader }, key: pair.privateKey });
     const site = host.newSite('jira');
     const before = await installed(site);
     host.keyServer.resetRequests();

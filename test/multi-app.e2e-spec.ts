@@ -266,7 +266,13 @@ describe('two apps in one process, told apart by host name', () => {
 
     const confluenceDescriptor = await host.send(confluence, 'GET', '/atlassian-connect.json');
     expect(confluenceDescriptor.status).toBe(200);
-    expect(confluenceDescriptor.body).toMatchObject({ key: CONFLUENCE_KEY, name: 'C', baseUrl: 'https://confluence.example.com', lifecycle: LIFECYCLE, apiMigrations: API_MIGRATIONS });
+    expect(confluenceDescriptor.body).toMatchObject({
+      key: CONFLUENCE_KEY,
+      name: 'C',
+      baseUrl: 'https://confluence.example.com',
+      lifecycle: LIFECYCLE,
+      apiMigrations: API_MIGRATIONS,
+    });
 
     for (const unknown of ['bitbucket.example.com', 'example.com', 'jira.example.com.evil.test', '127.0.0.1']) {
       const response = await withHost(unknown, 'GET', '/atlassian-connect.json');
@@ -356,8 +362,20 @@ describe('two apps in one process, told apart by host name', () => {
     const confluenceSite = host.newSite('confluence', { clientKey: jiraSite.clientKey });
     expect((await host.install(jira, jiraSite)).status).toBe(204);
     expect((await host.install(confluence, confluenceSite)).status).toBe(204);
-    expect(await store.find(JIRA_KEY, jiraSite.clientKey)).toMatchObject({ sharedSecret: jiraSite.sharedSecret, productType: 'jira', baseUrl: jiraSite.baseUrl, enabled: true, uninstalledAt: null });
-    expect(await store.find(CONFLUENCE_KEY, jiraSite.clientKey)).toMatchObject({ sharedSecret: confluenceSite.sharedSecret, productType: 'confluence', baseUrl: confluenceSite.baseUrl, enabled: true, uninstalledAt: null });
+    expect(await store.find(JIRA_KEY, jiraSite.clientKey)).toMatchObject({
+      sharedSecret: jiraSite.sharedSecret,
+      productType: 'jira',
+      baseUrl: jiraSite.baseUrl,
+      enabled: true,
+      uninstalledAt: null,
+    });
+    expect(await store.find(CONFLUENCE_KEY, jiraSite.clientKey)).toMatchObject({
+      sharedSecret: confluenceSite.sharedSecret,
+      productType: 'confluence',
+      baseUrl: confluenceSite.baseUrl,
+      enabled: true,
+      uninstalledAt: null,
+    });
 
     // disabled on the Confluence host touches the Confluence row only…
     expect((await host.disable(confluence, confluenceSite)).status).toBe(204);

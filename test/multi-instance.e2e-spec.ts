@@ -59,7 +59,10 @@ if (!databaseUrl) {
     await db?.stop();
     // eslint-disable-next-line no-console
     console.info(`multi-instance (exit codes ${codes.join(', ')}): ${timings.join('; ')}; total ${Date.now() - started} ms`);
-    for (const [name, code] of [['A', codes[0]], ['B', codes[1]]] as const) {
+    for (const [name, code] of [
+      ['A', codes[0]],
+      ['B', codes[1]],
+    ] as const) {
       if (code !== undefined && code !== 0) throw new Error(`instance ${name} exited with ${String(code)}:\n${(name === 'A' ? a : b).output()}`);
     }
   });
@@ -150,10 +153,10 @@ if (!databaseUrl) {
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const { rows } = await client.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "${db.schema}"."connect_tenant" WHERE app_key = $1 AND client_key = $2`,
-        [JIRA_APP_KEY, site.clientKey],
-      );
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${db.schema}"."connect_tenant" WHERE app_key = $1 AND client_key = $2`, [
+        JIRA_APP_KEY,
+        site.clientKey,
+      ]);
       expect(rows).toEqual([{ n: 1 }]);
     } finally {
       await client.end();

@@ -119,68 +119,82 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
     expect(app.dependencies['atlassian-connect-nest']).toBe(`file:${tarball}`);
   });
 
-  it('Jira + Confluence: builds, passes its own tests, starts and serves both descriptors', async () => {
-    const output = await buildAndTest(both());
-    expect(output).toMatch(/Test Suites: 4 passed, 4 total/);
-    expect(output).toMatch(/PASS test\/jira\.e2e-spec\.ts/);
-    expect(output).toMatch(/PASS test\/confluence\.e2e-spec\.ts/);
+  it(
+    'Jira + Confluence: builds, passes its own tests, starts and serves both descriptors',
+    async () => {
+      const output = await buildAndTest(both());
+      expect(output).toMatch(/Test Suites: 4 passed, 4 total/);
+      expect(output).toMatch(/PASS test\/jira\.e2e-spec\.ts/);
+      expect(output).toMatch(/PASS test\/confluence\.e2e-spec\.ts/);
 
-    // `npm start` without the rebuild: node dist/main.js on a free port, on the embedded engine
-    const port = await freePort();
-    const started = Date.now();
-    const child = spawn(process.execPath, ['dist/main.js'], { cwd: both(), env: childEnv({ PORT: String(port) }, ['DATABASE_URL']), stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let log = '';
-    child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-    try {
-      const base = `http://127.0.0.1:${port}`;
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}:\n${log}`);
-        if (Date.now() - started > 2 * MINUTE) throw new Error(`the app did not answer /health within 2 minutes:\n${log}`);
-        const health = await fetch(`${base}/health`).catch(() => undefined);
-        if (health?.status === 200) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+      // `npm start` without the rebuild: node dist/main.js on a free port, on the embedded engine
+      const port = await freePort();
+      const started = Date.now();
+      const child = spawn(process.execPath, ['dist/main.js'], { cwd: both(), env: childEnv({ PORT: String(port) }, ['DATABASE_URL']), stdio: ['ignore', 'pipe', 'pipe'] });
+      children.add(child);
+      let log = '';
+      child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        for (;;) {
+          if (child.exitCode !== null) throw new Error(`the app exited with ${child.exitCode}:\n${log}`);
+          if (Date.now() - started > 2 * MINUTE) throw new Error(`the app did not answer /health within 2 minutes:\n${log}`);
+          const health = await fetch(`${base}/health`).catch(() => undefined);
+          if (health?.status === 200) break;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        timings.push(`node dist/main.js answered /health after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        for (const [product, key] of [
+          ['jira', 'com.example.proof.jira'],
+          ['confluence', 'com.example.proof.confluence'],
+        ] as const) {
+          const response = await fetch(`${base}/${product}/atlassian-connect.json`);
+          expect(response.status).toBe(200);
+          const descriptor = (await response.json()) as Record<string, unknown>;
+          expect(descriptor).toMatchObject({
+            key,
+            name: 'Scaffold Proof',
+            baseUrl: `http://localhost:${port}/${product}`,
+            authentication: { type: 'jwt' },
+            apiMigrations: { 'signed-install': true, 'context-qsh': true },
+            modules: { generalPages: [expect.objectContaining({ url: '/pages/hello' })] },
+          });
+        }
+        const refused = await fetch(`${base}/jira/api/whoami`);
+        expect(refused.status).toBe(401);
+        expect(await refused.json()).toMatchObject({ type: 'jwt/missing' });
+        expect(log).toContain(`Jira descriptor:        http://localhost:${port}/jira/atlassian-connect.json`);
+      } finally {
+        await stop(child);
       }
-      timings.push(`node dist/main.js answered /health after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      for (const [product, key] of [['jira', 'com.example.proof.jira'], ['confluence', 'com.example.proof.confluence']] as const) {
-        const response = await fetch(`${base}/${product}/atlassian-connect.json`);
-        expect(response.status).toBe(200);
-        const descriptor = (await response.json()) as Record<string, unknown>;
-        expect(descriptor).toMatchObject({
-          key,
-          name: 'Scaffold Proof',
-          baseUrl: `http://localhost:${port}/${product}`,
-          authentication: { type: 'jwt' },
-          apiMigrations: { 'signed-install': true, 'context-qsh': true },
-          modules: { generalPages: [expect.objectContaining({ url: '/pages/hello' })] },
-        });
-      }
-      const refused = await fetch(`${base}/jira/api/whoami`);
-      expect(refused.status).toBe(401);
-      expect(await refused.json()).toMatchObject({ type: 'jwt/missing' });
-      expect(log).toContain(`Jira descriptor:        http://localhost:${port}/jira/atlassian-connect.json`);
-    } finally {
-      await stop(child);
-    }
-    expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
-  }, 10 * MINUTE);
+      expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    },
+    10 * MINUTE,
+  );
 
-  it.each(['jira', 'confluence'] as const)('%s alone: builds and passes its own tests', async (product) => {
-    const dir = join(work, `${product}-only`);
-    await mustRun(process.execPath, [CLI, 'new', dir, '--products', product, '--key-prefix', `com.example.${product}only`, '--framework-spec', `file:${tarball}`], work, MINUTE);
-    const other = product === 'jira' ? 'confluence' : 'jira';
-    expect(await readdir(join(dir, 'src'))).not.toContain(other);
-    expect(await readdir(join(dir, 'test'))).toEqual(expect.arrayContaining([`${product}.e2e-spec.ts`]));
-    expect(await readdir(join(dir, 'test'))).not.toContain(`${other}.e2e-spec.ts`);
-    // Its dependencies are those of the app installed above, so it shares that node_modules.
-    const manifest = async (path: string) => JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { dependencies: unknown; devDependencies: unknown };
-    const [mine, installed] = await Promise.all([manifest(dir), manifest(both())]);
-    expect({ dependencies: mine.dependencies, devDependencies: mine.devDependencies }).toEqual({ dependencies: installed.dependencies, devDependencies: installed.devDependencies });
-    await symlink(join(both(), 'node_modules'), join(dir, 'node_modules'), 'dir');
+  it.each(['jira', 'confluence'] as const)(
+    '%s alone: builds and passes its own tests',
+    async (product) => {
+      const dir = join(work, `${product}-only`);
+      await mustRun(process.execPath, [CLI, 'new', dir, '--products', product, '--key-prefix', `com.example.${product}only`, '--framework-spec', `file:${tarball}`], work, MINUTE);
+      const other = product === 'jira' ? 'confluence' : 'jira';
+      expect(await readdir(join(dir, 'src'))).not.toContain(other);
+      expect(await readdir(join(dir, 'test'))).toEqual(expect.arrayContaining([`${product}.e2e-spec.ts`]));
+      expect(await readdir(join(dir, 'test'))).not.toContain(`${other}.e2e-spec.ts`);
+      // Its dependencies are those of the app installed above, so it shares that node_modules.
+      const manifest = async (path: string) => JSON.parse(await readFile(join(path, 'package.json'), 'utf8')) as { dependencies: unknown; devDependencies: unknown };
+      const [mine, installed] = await Promise.all([manifest(dir), manifest(both())]);
+      expect({ dependencies: mine.dependencies, devDependencies: mine.devDependencies }).toEqual({
+        dependencies: installed.dependencies,
+        devDependencies: installed.devDependencies,
+      });
+      await symlink(join(both(), 'node_modules'), join(dir, 'node_modules'), 'dir');
 
-    const output = await buildAndTest(dir);
-    expect(output).toMatch(/Test Suites: 3 passed, 3 total/);
-    expect(output).toMatch(new RegExp(`PASS test/${product}\\.e2e-spec\\.ts`));
-  }, 10 * MINUTE);
+      const output = await buildAndTest(dir);
+      expect(output).toMatch(/Test Suites: 3 passed, 3 total/);
+      expect(output).toMatch(new RegExp(`PASS test/${product}\\.e2e-spec\\.ts`));
+    },
+    10 * MINUTE,
+  );
 });

@@ -67,7 +67,12 @@ describe('secrets never leak', () => {
     expect(response.status).toBe(expected);
   }
 
-  async function call(app: FakeHostApp, site: FakeSite, path: string, options: { accountId?: string; secret?: string; expiresIn?: number; url?: string; header?: (token: string) => string } = {}): Promise<HttpCallResponse> {
+  async function call(
+    app: FakeHostApp,
+    site: FakeSite,
+    path: string,
+    options: { accountId?: string; secret?: string; expiresIn?: number; url?: string; header?: (token: string) => string } = {},
+  ): Promise<HttpCallResponse> {
     const token = await host.tokenFor(app, { ...site, sharedSecret: options.secret ?? site.sharedSecret }, 'GET', options.url ?? path, {
       ...(options.accountId && { accountId: options.accountId }),
       ...(options.expiresIn !== undefined && { expiresIn: options.expiresIn }),
@@ -121,10 +126,13 @@ describe('secrets never leak', () => {
       ['expired', call(jira, jiraSite, '/jira/api/whoami', { expiresIn: -600 })],
       ['wrong qsh', call(jira, jiraSite, '/jira/api/whoami', { url: '/jira/api/other' })],
       ['unknown issuer', call(jira, { ...jiraSite, clientKey: 'nobody-installed-this' }, '/jira/api/whoami')],
-      ['token in query', host.tokenFor(jira, jiraSite, 'GET', '/jira/api/other').then((token) => {
-        forbidden.add(token);
-        return host.send(jira, 'GET', `/jira/api/whoami?jwt=${token}`).then((r) => keep('query token', r));
-      })],
+      [
+        'token in query',
+        host.tokenFor(jira, jiraSite, 'GET', '/jira/api/other').then((token) => {
+          forbidden.add(token);
+          return host.send(jira, 'GET', `/jira/api/whoami?jwt=${token}`).then((r) => keep('query token', r));
+        }),
+      ],
     ];
     for (const [what, pending] of refused) expect([what, (await pending).status]).toEqual([what, 401]);
 
@@ -191,9 +199,7 @@ describe('secrets never leak', () => {
   it('the tenant table holds no plaintext secret', async () => {
     const dataSource = ex.app.get<DataSource>(getDataSourceToken(CONNECT_DATA_SOURCE));
     const schema = (dataSource.options as { schema?: string }).schema;
-    const rows: { shared_secret: string }[] = await dataSource.query(
-      `SELECT "shared_secret" FROM ${schema ? `"${schema}".` : ''}"connect_tenant"`,
-    );
+    const rows: { shared_secret: string }[] = await dataSource.query(`SELECT "shared_secret" FROM ${schema ? `"${schema}".` : ''}"connect_tenant"`);
     expect(rows.length).toBeGreaterThanOrEqual(2);
     const everything = JSON.stringify(rows);
     for (const secret of secrets) expect(everything.includes(secret)).toBe(false);

@@ -38,7 +38,7 @@ describe('graceful shutdown on SIGTERM', () => {
     );
     const ready = Date.now();
     // the adapter the suite runs on reached the child (HTTP_ADAPTER); stdout may trail the health check
-    for (const until = Date.now() + 5_000; !child.output().includes('slow app listening') && Date.now() < until; ) await new Promise((wait) => setTimeout(wait, 10));
+    for (const until = Date.now() + 5_000; !child.output().includes('slow app listening') && Date.now() < until;) await new Promise((wait) => setTimeout(wait, 10));
     expect(child.output()).toContain(`slow app listening on ${port} (${testAdapterName()})`);
 
     const response = fetch(`${child.url}/slow`).then(async (answer) => ({ status: answer.status, body: await answer.text() }));
@@ -68,8 +68,6 @@ describe('graceful shutdown on SIGTERM', () => {
     await expect(fetch(`${child.url}/slow`, { signal: AbortSignal.timeout(2_000) })).rejects.toThrow();
 
     // eslint-disable-next-line no-console
-    console.info(
-      `shutdown on ${db ? 'postgres' : 'embedded'}: start ${ready - started} ms, SIGTERM → response ${answered - signalled} ms, → exit ${exited - signalled} ms`,
-    );
+    console.info(`shutdown on ${db ? 'postgres' : 'embedded'}: start ${ready - started} ms, SIGTERM → response ${answered - signalled} ms, → exit ${exited - signalled} ms`);
   });
 });

@@ -23,4 +23,3 @@ export function helloPage(context: ConnectRequestContext, heading: string): stri
 </body>
 </html>`;
 }
-

@@ -31,7 +31,17 @@ import { ConnectRetentionModule } from './tenants/connect-retention.module.js';
  * ```
  */
 @Module({
-  imports: [ConnectTenantsModule, ConnectTenantSyncModule, ConnectRetentionModule, ConnectKeysModule, ConnectAuthModule, ConnectLifecycleModule, ConnectHttpModule, ConnectClientModule, ConnectForgeModule],
+  imports: [
+    ConnectTenantsModule,
+    ConnectTenantSyncModule,
+    ConnectRetentionModule,
+    ConnectKeysModule,
+    ConnectAuthModule,
+    ConnectLifecycleModule,
+    ConnectHttpModule,
+    ConnectClientModule,
+    ConnectForgeModule,
+  ],
   providers: [
     {
       provide: ConnectAppRegistry,

@@ -31,7 +31,10 @@ export class BootstrapLeakWatch {
       sources.push({ source: this, initializing: initializing.catch(() => undefined) });
       return initializing;
     });
-    this.restores.push(() => startSpy.mockRestore(), () => initSpy.mockRestore());
+    this.restores.push(
+      () => startSpy.mockRestore(),
+      () => initSpy.mockRestore(),
+    );
     return this;
   }
 
@@ -49,7 +52,7 @@ export class BootstrapLeakWatch {
   async leftRunning(): Promise<{ engines: number; dataSources: number }> {
     const engines: EmbeddedPostgres[] = [];
     let dataSources = 0;
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       const starting = this.engines.splice(0);
       const initializing = this.sources.splice(0);
       if (starting.length === 0 && initializing.length === 0) {

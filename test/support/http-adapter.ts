@@ -23,7 +23,11 @@ export function testHttpAdapter(adapter: TestHttpAdapter | AbstractHttpAdapter =
 }
 
 /** `NestFactory.create` on the suite's adapter (or the one given). */
-export function createTestApp(module: Parameters<typeof NestFactory.create>[0], options: NestApplicationOptions = {}, adapter?: TestHttpAdapter | AbstractHttpAdapter): Promise<INestApplication> {
+export function createTestApp(
+  module: Parameters<typeof NestFactory.create>[0],
+  options: NestApplicationOptions = {},
+  adapter?: TestHttpAdapter | AbstractHttpAdapter,
+): Promise<INestApplication> {
   return NestFactory.create(module, testHttpAdapter(adapter), options);
 }
 

@@ -3,7 +3,10 @@ import type { CliCommand, CliIo } from './cli-io.js';
 /** Subcommands, loaded on demand so `explain` does not pay for what `simulate` needs. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
   new: { summary: 'create a NestJS Connect app for Jira and/or Confluence, with tests', load: async () => (await import('./commands/new.js')).newApp },
-  simulate: { summary: 'act as a Jira or Confluence Cloud site (signed install, page loads, webhooks) or as Forge (--forge-remote)', load: async () => (await import('./commands/simulate.js')).simulate },
+  simulate: {
+    summary: 'act as a Jira or Confluence Cloud site (signed install, page loads, webhooks) or as Forge (--forge-remote)',
+    load: async () => (await import('./commands/simulate.js')).simulate,
+  },
   explain: { summary: 'decode a Connect JWT and explain why it is (not) valid for a request', load: async () => (await import('./commands/explain.js')).explain },
   doctor: { summary: 'check a running app from outside: descriptor, migrations, lifecycle routes', load: async () => (await import('./commands/doctor.js')).doctor },
 };

@@ -64,7 +64,10 @@ export class ConnectClient {
 
   /** Calls signed as the app itself. */
   asApp(target: ClientTarget): ConnectHttpClient {
-    return new ConnectHttpClient(this.tenantTarget(target, (method, url, tenant) => this.appAuthorization(method, url, tenant)), this.defaults);
+    return new ConnectHttpClient(
+      this.tenantTarget(target, (method, url, tenant) => this.appAuthorization(method, url, tenant)),
+      this.defaults,
+    );
   }
 
   /** Calls made on behalf of a user (their permissions apply). */
@@ -116,10 +119,7 @@ export class ConnectClient {
   }
 
   /** The call target of a tenant (found once, on the first call), signed by `authorize`. */
-  private tenantTarget(
-    target: ClientTarget,
-    authorize: (method: string, url: URL, tenant: ConnectTenant) => Promise<string>,
-  ): () => Promise<CallTarget> {
+  private tenantTarget(target: ClientTarget, authorize: (method: string, url: URL, tenant: ConnectTenant) => Promise<string>): () => Promise<CallTarget> {
     const tenantOf = this.tenantOf(target);
     return async () => {
       const tenant = await tenantOf();

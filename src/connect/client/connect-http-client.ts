@@ -137,10 +137,13 @@ export class ConnectHttpClient {
       const hinted = retryable ? hintedDelayMs(response.headers) : undefined;
       const delay = retryable && mayRetry ? this.nextDelay(attempt, retry, started, hinted) : undefined;
       if (delay === undefined) {
-        if (retryable && !mayRetry) logger.debug(`Not retrying ${method} ${shownUrl} after HTTP ${response.status}: ${method} is retried only when the call opts in (retry: { retryNonIdempotent: true }).`);
+        if (retryable && !mayRetry)
+          logger.debug(`Not retrying ${method} ${shownUrl} after HTTP ${response.status}: ${method} is retried only when the call opts in (retry: { retryNonIdempotent: true }).`);
         throw httpError(response, parsed, { ...facts, status: response.status });
       }
-      logger.debug(`Retrying ${method} ${shownUrl} in ${delay} ms after HTTP ${response.status} (${hinted !== undefined ? 'as the product asked' : 'backoff'}; attempt ${attempt + 1} of ${retry.maxAttempts}).`);
+      logger.debug(
+        `Retrying ${method} ${shownUrl} in ${delay} ms after HTTP ${response.status} (${hinted !== undefined ? 'as the product asked' : 'backoff'}; attempt ${attempt + 1} of ${retry.maxAttempts}).`,
+      );
       await sleep(delay, options.signal, facts);
     }
   }
@@ -161,7 +164,11 @@ export class ConnectHttpClient {
 function httpError(response: Response, body: unknown, facts: { method: string; url: string; retries: number; status: number }): ConnectClientError {
   const messages = productMessagesOf(body);
   if (response.status >= 300 && response.status < 400) {
-    return new ConnectClientError('client/http-error', `${facts.method} ${facts.url} answered a redirect (HTTP ${response.status}), which is not followed so credentials stay on the tenant's origin.`, facts);
+    return new ConnectClientError(
+      'client/http-error',
+      `${facts.method} ${facts.url} answered a redirect (HTTP ${response.status}), which is not followed so credentials stay on the tenant's origin.`,
+      facts,
+    );
   }
   const detail = messages.length > 0 ? `: ${messages.join('; ')}` : '';
   const retried = facts.retries > 0 ? ` after ${facts.retries} retr${facts.retries === 1 ? 'y' : 'ies'}` : '';

@@ -22,7 +22,9 @@ describe('resolveRequestUrl', () => {
   });
 
   it('appends query parameters, repeated ones included', () => {
-    expect(resolveRequestUrl(confluence, '/rest/api/content?a=1', 'GET', { expand: 'body.storage', id: [1, 2], skip: undefined }).search).toBe('?a=1&expand=body.storage&id=1&id=2');
+    expect(resolveRequestUrl(confluence, '/rest/api/content?a=1', 'GET', { expand: 'body.storage', id: [1, 2], skip: undefined }).search).toBe(
+      '?a=1&expand=body.storage&id=1&id=2',
+    );
   });
 
   it('applies a REST prefix to the product-relative path only', () => {
@@ -48,7 +50,13 @@ describe('ensureUnderBasePath (the Forge apiBaseUrl)', () => {
   });
 
   it('refuses the same gateway outside the base path, however the URL gets there', () => {
-    for (const url of ['https://api.atlassian.com/ex/confluence/6f1c/wiki/rest/api/space', 'https://api.atlassian.com/ex/jira/6f1cX/rest', '/../../confluence/6f1c/rest', '/%2e%2e/other/rest', 'https://api.atlassian.com/oauth/token']) {
+    for (const url of [
+      'https://api.atlassian.com/ex/confluence/6f1c/wiki/rest/api/space',
+      'https://api.atlassian.com/ex/jira/6f1cX/rest',
+      '/../../confluence/6f1c/rest',
+      '/%2e%2e/other/rest',
+      'https://api.atlassian.com/oauth/token',
+    ]) {
       expect(() => ensureUnderBasePath(apiBaseUrl, resolve(url), 'GET')).toThrow(expect.objectContaining({ code: 'client/invalid-request' }));
     }
   });

@@ -21,7 +21,11 @@ export function resolveRequestUrl(tenantBaseUrl: string, url: string, method: st
       throw invalid(method, url, 'is not a valid URL');
     }
     if (target.origin !== base.origin) {
-      throw new ConnectClientError('client/foreign-origin', `Refused to send a request for this tenant to ${target.origin}: only ${base.origin} may receive its credentials.`, { method, url: safeUrl(target), retries: 0 });
+      throw new ConnectClientError('client/foreign-origin', `Refused to send a request for this tenant to ${target.origin}: only ${base.origin} may receive its credentials.`, {
+        method,
+        url: safeUrl(target),
+        retries: 0,
+      });
     }
   } else {
     const relative = url.startsWith('/') ? url : `/${url}`;

@@ -43,13 +43,13 @@ export class UserTokenProvider {
     if (cached !== undefined && cached.expiresAt > Date.now()) return cached.token;
     let pending = this.inFlight.get(key);
     if (pending === undefined) {
-      pending = this.fetchToken(tenant, accountId, scope).then(
-        ({ token, expiresInSeconds }) => {
+      pending = this.fetchToken(tenant, accountId, scope)
+        .then(({ token, expiresInSeconds }) => {
           const expiresAt = Date.now() + expiresInSeconds * 1000 - EXPIRY_MARGIN_MS;
           if (expiresAt > Date.now()) this.cache.set(key, { token, expiresAt });
           return token;
-        },
-      ).finally(() => this.inFlight.delete(key));
+        })
+        .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     return pending;
@@ -105,7 +105,10 @@ export class UserTokenProvider {
       // handled below
     }
     if (!response.ok || typeof body.access_token !== 'string') {
-      throw new ConnectClientError('client/user-token', `The authorization server answered HTTP ${response.status} without an access token.`, { ...facts, status: response.status });
+      throw new ConnectClientError('client/user-token', `The authorization server answered HTTP ${response.status} without an access token.`, {
+        ...facts,
+        status: response.status,
+      });
     }
     const expiresInSeconds = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 900;
     return { token: body.access_token, expiresInSeconds };

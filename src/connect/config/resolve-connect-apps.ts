@@ -27,9 +27,18 @@ export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefine
   const cached = resolvedByOptions.get(apps);
   if (cached !== undefined) return cached;
   const resolved = apps.map(resolveApp);
-  assertUnique(resolved.map((app) => app.key), 'key');
-  assertUnique(resolved.map((app) => `${app.hostname}${app.basePath}`), 'baseUrl');
-  assertUnique(resolved.flatMap((app) => (app.forgeAppId === undefined ? [] : [app.forgeAppId])), 'Forge app id');
+  assertUnique(
+    resolved.map((app) => app.key),
+    'key',
+  );
+  assertUnique(
+    resolved.map((app) => `${app.hostname}${app.basePath}`),
+    'baseUrl',
+  );
+  assertUnique(
+    resolved.flatMap((app) => (app.forgeAppId === undefined ? [] : [app.forgeAppId])),
+    'Forge app id',
+  );
   const frozen = Object.freeze(resolved);
   resolvedByOptions.set(apps, frozen);
   return frozen;

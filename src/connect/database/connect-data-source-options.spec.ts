@@ -5,12 +5,7 @@ import { DataSource } from 'typeorm';
 import { ConnectError } from '../errors/connect-error.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
 import { TENANT_COLUMN_LIMITS } from '../tenants/tenant.entity.js';
-import {
-  CONNECT_ENTITIES,
-  CONNECT_MIGRATIONS,
-  connectDataSourceOptions,
-  type ConnectDataSourceInput,
-} from './connect-data-source-options.js';
+import { CONNECT_ENTITIES, CONNECT_MIGRATIONS, connectDataSourceOptions, type ConnectDataSourceInput } from './connect-data-source-options.js';
 
 const base: ConnectDataSourceInput = {
   url: 'postgres://app:secret@db.example:5432/app',
@@ -102,13 +97,12 @@ describe('connect migrations against a real database', () => {
     const first = await open();
     const schema = db.schema ?? 'public';
     try {
-      const columns: { column_name: string; data_type: string; max: number | null; is_nullable: string }[] =
-        await first.query(
-          `SELECT column_name, data_type, character_maximum_length AS max, is_nullable
+      const columns: { column_name: string; data_type: string; max: number | null; is_nullable: string }[] = await first.query(
+        `SELECT column_name, data_type, character_maximum_length AS max, is_nullable
              FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'connect_tenant'
             ORDER BY ordinal_position`,
-          [schema],
-        );
+        [schema],
+      );
       expect(columns.map((c) => c.column_name)).toEqual([
         'id',
         'app_key',
@@ -152,10 +146,9 @@ describe('connect migrations against a real database', () => {
         { conname: 'connect_tenant_pkey', contype: 'p' },
         { conname: 'connect_tenant_product_type_check', contype: 'c' },
       ]);
-      const indexes: { indexname: string }[] = await first.query(
-        `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'connect_tenant' ORDER BY indexname`,
-        [schema],
-      );
+      const indexes: { indexname: string }[] = await first.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'connect_tenant' ORDER BY indexname`, [
+        schema,
+      ]);
       expect(indexes.map((i) => i.indexname)).toContain('connect_tenant_installation_id_idx');
       expect(indexes.map((i) => i.indexname)).toContain('connect_tenant_app_key_installation_id_idx');
 
@@ -173,14 +166,8 @@ describe('connect migrations against a real database', () => {
     const second = await open();
     try {
       expect(await second.showMigrations()).toBe(false);
-      const executed: { name: string }[] = await second.query(
-        `SELECT name FROM "${schema}"."connect_migrations" ORDER BY id`,
-      );
-      expect(executed.map((m) => m.name)).toEqual([
-        'CreateConnectTenant1795446752614',
-        'NotifyConnectTenantChanges1795500000000',
-        'IndexConnectTenantInstallations1796000000000',
-      ]);
+      const executed: { name: string }[] = await second.query(`SELECT name FROM "${schema}"."connect_migrations" ORDER BY id`);
+      expect(executed.map((m) => m.name)).toEqual(['CreateConnectTenant1795446752614', 'NotifyConnectTenantChanges1795500000000', 'IndexConnectTenantInstallations1796000000000']);
     } finally {
       await second.destroy();
     }
@@ -190,15 +177,9 @@ describe('connect migrations against a real database', () => {
     const dataSource = await open();
     const schema = db.schema ?? 'public';
     const triggers = async (): Promise<unknown[]> =>
-      dataSource.query(
-        `SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal`,
-        [`"${schema}"."connect_tenant"`],
-      );
+      dataSource.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal`, [`"${schema}"."connect_tenant"`]);
     const installationIndex = async (): Promise<unknown[]> =>
-      dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [
-        schema,
-        'connect_tenant_app_key_installation_id_idx',
-      ]);
+      dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, 'connect_tenant_app_key_installation_id_idx']);
     try {
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
       expect(await installationIndex()).toHaveLength(1);
@@ -208,13 +189,9 @@ describe('connect migrations against a real database', () => {
       await dataSource.undoLastMigration();
       expect(await triggers()).toEqual([]);
       await dataSource.undoLastMigration();
-      expect(await dataSource.query(`SELECT to_regclass($1) AS t`, [`"${schema}"."connect_tenant"`])).toEqual([
-        { t: null },
-      ]);
+      expect(await dataSource.query(`SELECT to_regclass($1) AS t`, [`"${schema}"."connect_tenant"`])).toEqual([{ t: null }]);
       await dataSource.runMigrations();
-      expect(await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_tenant"`])).toEqual([
-        { t: expect.stringContaining('connect_tenant') },
-      ]);
+      expect(await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_tenant"`])).toEqual([{ t: expect.stringContaining('connect_tenant') }]);
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
       expect(await installationIndex()).toHaveLength(1);
     } finally {
@@ -234,9 +211,7 @@ describe('connect migrations against a real database', () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual(['connect_migrations', 'connect_tenant']);
       // Unqualified raw SQL resolves to the schema.
-      expect(await dataSource.query('SELECT current_schema() AS s, count(*)::int AS n FROM connect_tenant')).toEqual([
-        { s: schema, n: 0 },
-      ]);
+      expect(await dataSource.query('SELECT current_schema() AS s, count(*)::int AS n FROM connect_tenant')).toEqual([{ s: schema, n: 0 }]);
     } finally {
       await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
       await dataSource.destroy();

@@ -13,11 +13,7 @@ type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }
 export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity] = [ConnectTenantEntity];
 
 /** The framework's migrations, oldest first. They run on startup (`migrationsRun`), never `synchronize`. */
-export const CONNECT_MIGRATIONS: readonly Function[] = [
-  CreateConnectTenant1795446752614,
-  NotifyConnectTenantChanges1795500000000,
-  IndexConnectTenantInstallations1796000000000,
-];
+export const CONNECT_MIGRATIONS: readonly Function[] = [CreateConnectTenant1795446752614, NotifyConnectTenantChanges1795500000000, IndexConnectTenantInstallations1796000000000];
 
 /** The table TypeORM records executed migrations in (kept apart from an app's own `migrations`). */
 export const CONNECT_MIGRATIONS_TABLE = 'connect_migrations';
@@ -100,11 +96,7 @@ async function prepareSchemaOn(client: pg.ClientBase, schema: string): Promise<v
  * built by `connectDataSourceOptions` already does this on connect; call it yourself only to prepare
  * a database ahead of time. Do not call it while anything else is connected to an `EmbeddedPostgres`.
  */
-export async function ensureSchema(
-  url: string,
-  schema: string,
-  options: { connectTimeoutMs?: number; queryTimeoutMs?: number } = {},
-): Promise<void> {
+export async function ensureSchema(url: string, schema: string, options: { connectTimeoutMs?: number; queryTimeoutMs?: number } = {}): Promise<void> {
   checkSchema(schema);
   const client = new pg.Client({
     connectionString: url,

@@ -112,5 +112,4 @@ describe('EmbeddedPostgres', () => {
       await second.stop();
     }
   }, 90_000);
-
 });

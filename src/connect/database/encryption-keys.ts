@@ -32,10 +32,7 @@ const warned = new Set<string>();
  * error that says how to make one; otherwise a development key generated once into `devKeyFile`
  * (mode 0600) and reused after.
  */
-export async function resolveSecretCipher(
-  encryption: ConnectEncryptionInput | undefined,
-  context: ResolveSecretCipherContext,
-): Promise<SecretCipher> {
+export async function resolveSecretCipher(encryption: ConnectEncryptionInput | undefined, context: ResolveSecretCipherContext): Promise<SecretCipher> {
   const keys = (encryption?.keys ?? []).filter((key) => typeof key !== 'string' || key.trim() !== '');
   if (keys.length > 0) return SecretCipher.fromKeys(keys);
   if (context.nodeEnv === 'production') {

@@ -52,8 +52,7 @@ describe('SecretCipher', () => {
     const cipher = SecretCipher.fromKeys([key()]);
     const sealed = cipher.encrypt('secret', owner);
     const [v, kid, nonce, body] = sealed.split('.');
-    const flip = (text: string, at: number): string =>
-      text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
+    const flip = (text: string, at: number): string => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
     for (const bad of [
       [v, kid, nonce, flip(body, 0)].join('.'),
       [v, kid, nonce, flip(body, body.length - 2)].join('.'),
@@ -129,10 +128,7 @@ describe('resolveSecretCipher', () => {
   it('uses the configured keys and writes no file', async () => {
     const warnings: string[] = [];
     const file = join(dir, 'k');
-    const cipher = await resolveSecretCipher(
-      { keys: [`a:${key()}`, `b:${key()}`], devKeyFile: file },
-      { nodeEnv: 'production', warn: (m) => warnings.push(m) },
-    );
+    const cipher = await resolveSecretCipher({ keys: [`a:${key()}`, `b:${key()}`], devKeyFile: file }, { nodeEnv: 'production', warn: (m) => warnings.push(m) });
     expect(cipher.currentKid).toBe('a');
     expect(warnings).toEqual([]);
     await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });

@@ -1,12 +1,4 @@
-import {
-  classifyLifecycleStatus,
-  descriptorChecks,
-  isLoopback,
-  parseDoctorTarget,
-  PROBE_CLIENT_KEY,
-  runDoctorChecks,
-  type DoctorCheck,
-} from './doctor-checks.js';
+import { classifyLifecycleStatus, descriptorChecks, isLoopback, parseDoctorTarget, PROBE_CLIENT_KEY, runDoctorChecks, type DoctorCheck } from './doctor-checks.js';
 
 const BASE = 'https://app.example.com/jira';
 const goodDescriptor = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
@@ -39,7 +31,10 @@ function fakeFetch(routes: Record<string, () => Response>): typeof fetch & { cal
   return Object.assign(impl as typeof fetch, { calls });
 }
 
-const json = (value: unknown, status = 200) => () => new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
+const json =
+  (value: unknown, status = 200) =>
+  () =>
+    new Response(JSON.stringify(value), { status, headers: { 'content-type': 'application/json' } });
 const status = (code: number) => () => new Response(null, { status: code });
 
 describe('parseDoctorTarget', () => {
@@ -190,7 +185,7 @@ describe('runDoctorChecks', () => {
     expect(checks[1]!.message).toContain('ECONNREFUSED');
   });
 
-  it('only warns when Atlassian\'s default install keys host is unreachable', async () => {
+  it("only warns when Atlassian's default install keys host is unreachable", async () => {
     const fetch = fakeFetch({ [`GET ${BASE}/atlassian-connect.json`]: status(500) });
     const checks = await runDoctorChecks(parseDoctorTarget(BASE), { fetch, timeoutMs: 1000 });
     expect(checks[1]).toMatchObject({ name: 'install keys', status: 'warn' });

@@ -103,7 +103,7 @@ describe('diagnoseQsh', () => {
   });
 
   describe('a baseUrl path prefix mismatch', () => {
-    it('finds a context path missing from the app\'s baseUrl', async () => {
+    it("finds a context path missing from the app's baseUrl", async () => {
       const qsh = await signedQsh('/jira/issue', JIRA);
       const diagnosis = diagnoseQsh('GET', '/jira/issue', APP, qsh);
       expect(diagnosis.canonical).toBe('GET&/jira/issue&');
@@ -141,7 +141,7 @@ describe('diagnoseQsh', () => {
     });
   });
 
-  describe('the Confluence site\'s /wiki', () => {
+  describe("the Confluence site's /wiki", () => {
     const SITE = 'https://example.atlassian.net/wiki';
 
     it('finds /wiki included in the hash', async () => {
@@ -151,7 +151,7 @@ describe('diagnoseQsh', () => {
       expect(diagnosis.variant?.description).toContain('includes `/wiki`');
     });
 
-    it('finds /wiki left out when the site\'s baseUrl was not given', async () => {
+    it("finds /wiki left out when the site's baseUrl was not given", async () => {
       const qsh = await signedQsh('/wiki/rest/api/content', SITE);
       const diagnosis = diagnoseQsh('GET', `${SITE}/rest/api/content`, undefined, qsh);
       expect(diagnosis.variant?.canonical).toBe('GET&/rest/api/content&');
@@ -181,7 +181,7 @@ describe('diagnoseQsh', () => {
       expect(diagnosis.canonical).toBe('GET&/issue&');
       expect(diagnosis.variant?.canonical).toBe('GET&/issue/&');
       expect(diagnosis.variant?.description).toBe(
-        'the token\'s qsh covers the path with a trailing slash (`/issue/`): the signer keeps the slash that Connect drops, or one was removed on the way',
+        "the token's qsh covers the path with a trailing slash (`/issue/`): the signer keeps the slash that Connect drops, or one was removed on the way",
       );
     });
   });
@@ -244,7 +244,7 @@ describe('diagnoseQsh', () => {
     expect(diagnosis.canonical).toBe('GET&/issue&a=1');
   });
 
-  it('never reports the app\'s own canonical request as a variant', () => {
+  it("never reports the app's own canonical request as a variant", () => {
     const own = queryStringHash('GET', '/jira/a+b', JIRA);
     expect(diagnoseQsh('GET', '/jira/a+b', JIRA, own).variant).toBeUndefined();
     expect(diagnoseQsh('GET', '/jira/a+b', JIRA, sha256('nothing')).variant).toBeUndefined();

@@ -39,14 +39,10 @@ export interface QshDiagnosis {
 }
 
 /** The hint for every path re-encoding: the usual culprit is Apache's URL canonicalisation. */
-export const PROXY_REENCODES_PATH_HINT =
-  'the proxy re-encodes the path: Apache needs `nocanon` on ProxyPass (or `AllowEncodedSlashes NoDecode`)';
-const ENCODED_SLASH_HINT =
-  'the proxy decodes `%2F` in the path: Apache needs `AllowEncodedSlashes NoDecode` together with `nocanon` on ProxyPass';
-const QUERY_HINT =
-  'the query string was decoded or re-encoded on the way: the proxy must pass it through unchanged (Apache: `nocanon` on ProxyPass)';
-const TRAILING_SLASH_HINT =
-  'a trailing slash was added or removed between the product and the app: look for proxy rewrites or redirects that change the end of the path';
+export const PROXY_REENCODES_PATH_HINT = 'the proxy re-encodes the path: Apache needs `nocanon` on ProxyPass (or `AllowEncodedSlashes NoDecode`)';
+const ENCODED_SLASH_HINT = 'the proxy decodes `%2F` in the path: Apache needs `AllowEncodedSlashes NoDecode` together with `nocanon` on ProxyPass';
+const QUERY_HINT = 'the query string was decoded or re-encoded on the way: the proxy must pass it through unchanged (Apache: `nocanon` on ProxyPass)';
+const TRAILING_SLASH_HINT = 'a trailing slash was added or removed between the product and the app: look for proxy rewrites or redirects that change the end of the path';
 const PREFIX_HINT = 'baseUrl path prefix mismatch: ';
 const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'];
 /** The path of a Confluence Cloud site's baseUrl (`https://<site>.atlassian.net/wiki`). */
@@ -167,29 +163,43 @@ function* candidates(r: ParsedRequest, canonical: string): Generator<Candidate> 
   const encoded = encodePath(rest);
   if (encoded !== rest) yield withRest(encoded, 'the product signed percent-escapes (e.g. `%20`) that arrived decoded in the path', PROXY_REENCODES_PATH_HINT);
   const unreserved = decodeUnreservedEscapes(rest);
-  if (unreserved !== rest) yield withRest(unreserved, 'the app saw percent-escapes of plain characters (e.g. `%7E` for `~`) that the product did not sign', PROXY_REENCODES_PATH_HINT);
+  if (unreserved !== rest)
+    yield withRest(unreserved, 'the app saw percent-escapes of plain characters (e.g. `%7E` for `~`) that the product did not sign', PROXY_REENCODES_PATH_HINT);
   const decoded = decodePath(rest);
-  if (decoded !== undefined && decoded !== rest) yield withRest(decoded, 'the product signed the path without percent-escapes; they were added on the way', PROXY_REENCODES_PATH_HINT);
+  if (decoded !== undefined && decoded !== rest)
+    yield withRest(decoded, 'the product signed the path without percent-escapes; they were added on the way', PROXY_REENCODES_PATH_HINT);
   if (/%[0-9A-Fa-f]{2}/.test(rest)) {
-    yield withRest(rest.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => `%${hex.toUpperCase()}`), 'the hex digits of the path\'s percent-escapes changed case (the product signed upper case)', PROXY_REENCODES_PATH_HINT);
-    yield withRest(rest.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => `%${hex.toLowerCase()}`), 'the hex digits of the path\'s percent-escapes changed case (the product signed lower case)', PROXY_REENCODES_PATH_HINT);
-    yield withRest(rest.replace(/%([0-9A-Fa-f]{2})/g, '%25$1'), 'the path was percent-decoded once on the way (the product signed `%2520` where the app saw `%20`)', PROXY_REENCODES_PATH_HINT);
+    yield withRest(
+      rest.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => `%${hex.toUpperCase()}`),
+      "the hex digits of the path's percent-escapes changed case (the product signed upper case)",
+      PROXY_REENCODES_PATH_HINT,
+    );
+    yield withRest(
+      rest.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => `%${hex.toLowerCase()}`),
+      "the hex digits of the path's percent-escapes changed case (the product signed lower case)",
+      PROXY_REENCODES_PATH_HINT,
+    );
+    yield withRest(
+      rest.replace(/%([0-9A-Fa-f]{2})/g, '%25$1'),
+      'the path was percent-decoded once on the way (the product signed `%2520` where the app saw `%20`)',
+      PROXY_REENCODES_PATH_HINT,
+    );
   }
 
   // 2. The Confluence site's `/wiki` on the wrong side of the baseUrl.
   if (startsWithSegments(rest, SITE_CONTEXT)) {
     yield withContext(
       (r.stripped ? r.context : '') + SITE_CONTEXT,
-      'the token\'s qsh leaves out `/wiki`, the path of the Confluence site\'s baseUrl',
-      'the qsh path is relative to the site\'s baseUrl, which ends in /wiki: use https://<site>.atlassian.net/wiki as the baseUrl the path is stripped of',
+      "the token's qsh leaves out `/wiki`, the path of the Confluence site's baseUrl",
+      "the qsh path is relative to the site's baseUrl, which ends in /wiki: use https://<site>.atlassian.net/wiki as the baseUrl the path is stripped of",
     );
   } else {
     yield fromCanonical(
       canonicalMethod,
       SITE_CONTEXT + (canonicalUri === '/' ? '' : canonicalUri),
       canonicalQueryString,
-      'the token\'s qsh includes `/wiki`, the path of the Confluence site\'s baseUrl',
-      'the site\'s baseUrl path was hashed: qsh paths are relative to the site\'s baseUrl (https://<site>.atlassian.net/wiki), so the signer must strip /wiki',
+      "the token's qsh includes `/wiki`, the path of the Confluence site's baseUrl",
+      "the site's baseUrl path was hashed: qsh paths are relative to the site's baseUrl (https://<site>.atlassian.net/wiki), so the signer must strip /wiki",
     );
   }
 
@@ -258,21 +268,31 @@ function* candidates(r: ParsedRequest, canonical: string): Generator<Candidate> 
     const query = r.query;
     if (query.includes('+')) yield withQuery(query.replaceAll('+', '%2B'), 'the product signed a literal plus (`%2B`) in the query that arrived as `+` (a space)', QUERY_HINT);
     if (/%2B/i.test(query)) yield withQuery(query.replace(/%2B/gi, '+'), 'the product signed `+` (a space) in the query that arrived as `%2B` (a literal plus)', QUERY_HINT);
-    if (/%25[0-9A-Fa-f]{2}/.test(query)) yield withQuery(query.replace(/%25([0-9A-Fa-f]{2})/g, '%$1'), 'the query was percent-encoded a second time on the way (`%2520` for `%20`)', QUERY_HINT);
+    if (/%25[0-9A-Fa-f]{2}/.test(query))
+      yield withQuery(query.replace(/%25([0-9A-Fa-f]{2})/g, '%$1'), 'the query was percent-encoded a second time on the way (`%2520` for `%20`)', QUERY_HINT);
     const rejoined = rejoinDecodedAmpersands(query);
     if (rejoined !== query) yield withQuery(rejoined, 'the product signed `%26` in a query value that arrived decoded as `&`', QUERY_HINT);
-    if (/%[0-9A-Fa-f]{2}/.test(query)) yield withQuery(query.replace(/%([0-9A-Fa-f]{2})/g, '%25$1'), 'the query was percent-decoded once on the way (the product signed `%2520` where the app saw `%20`)', QUERY_HINT);
+    if (/%[0-9A-Fa-f]{2}/.test(query))
+      yield withQuery(
+        query.replace(/%([0-9A-Fa-f]{2})/g, '%25$1'),
+        'the query was percent-decoded once on the way (the product signed `%2520` where the app saw `%20`)',
+        QUERY_HINT,
+      );
     const withJwt = canonicalQueryWithJwt(canonicalQueryString, query);
     if (withJwt !== undefined) {
       yield fromCanonical(
         canonicalMethod,
         canonicalUri,
         withJwt,
-        'the token\'s qsh covers the `jwt` query parameter, which must be left out of the hash',
+        "the token's qsh covers the `jwt` query parameter, which must be left out of the hash",
         'the signer hashed the URL with the token parameter in it: compute the qsh before adding `jwt` to the URL (and leave `jwt` out when verifying)',
       );
     }
-    yield withQuery(undefined, 'the product signed the request without a query string; the app saw one', 'the query was added on the way (a proxy, a redirect or the page\'s own script): the product signed the URL without it');
+    yield withQuery(
+      undefined,
+      'the product signed the request without a query string; the app saw one',
+      "the query was added on the way (a proxy, a redirect or the page's own script): the product signed the URL without it",
+    );
     const pairs = query.split('&').filter((pair) => pair !== '');
     if (pairs.length > 1) {
       for (let i = 0; i < Math.min(pairs.length, MAX_POSITIONS); i++) {

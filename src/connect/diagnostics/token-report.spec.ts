@@ -48,7 +48,7 @@ describe('buildTokenReport', () => {
       expect(report.signature).toEqual({ verdict: 'ok', message: 'verified with the shared secret' });
       expect(report.qsh.verdict).toBe('ok');
       expect(report.qsh.diagnosis?.canonical).toBe('GET&/api/issue&id=10');
-      expect(report.iss.message).toBe('client-1 (the tenant\'s clientKey), user user-1');
+      expect(report.iss.message).toBe("client-1 (the tenant's clientKey), user user-1");
       expect(report.valid).toBe(true);
     });
 
@@ -179,7 +179,11 @@ describe('buildTokenReport', () => {
 
     it('judges exp, iat and nbf against a given clock', () => {
       const { times, window } = timeFindings({ iat: 1000, nbf: 1100, exp: 1180 }, 1050, 30);
-      expect(times.map((t) => [t.claim, t.verdict])).toEqual([['iat', 'ok'], ['nbf', 'fail'], ['exp', 'ok']]);
+      expect(times.map((t) => [t.claim, t.verdict])).toEqual([
+        ['iat', 'ok'],
+        ['nbf', 'fail'],
+        ['exp', 'ok'],
+      ]);
       expect(times[1]!.message).toContain('in 50 s');
       expect(window).toEqual({ verdict: 'info', message: '80 s (nbf to exp)' });
     });
@@ -221,14 +225,24 @@ describe('buildTokenReport', () => {
     });
 
     it('fails with another public key', async () => {
-      const report = await buildTokenReport({ token: await installToken(pair), key: { type: 'public-key', key: other.publicKey, source: 'other.pem' }, request: installRequest, baseUrl: JIRA });
+      const report = await buildTokenReport({
+        token: await installToken(pair),
+        key: { type: 'public-key', key: other.publicKey, source: 'other.pem' },
+        request: installRequest,
+        baseUrl: JIRA,
+      });
       expect(report.signature.verdict).toBe('fail');
       expect(report.valid).toBe(false);
     });
 
     it('is verified with a key looked up by kid', async () => {
       const resolver = resolverFor(pair);
-      const report = await buildTokenReport({ token: await installToken(pair), key: { type: 'install-keys', resolver, source: 'http://keys.test' }, request: installRequest, baseUrl: JIRA });
+      const report = await buildTokenReport({
+        token: await installToken(pair),
+        key: { type: 'install-keys', resolver, source: 'http://keys.test' },
+        request: installRequest,
+        baseUrl: JIRA,
+      });
       expect(report.signature).toEqual({ verdict: 'ok', message: `verified with key ${pair.kid} from http://keys.test` });
       expect(resolver.calls).toBe(1);
       expect(report.valid).toBe(true);
@@ -281,7 +295,12 @@ describe('buildTokenReport', () => {
 
     it('refuses RS256 on enabled', async () => {
       const token = await installToken(pair, { qsh: queryStringHash('POST', '/jira/enabled', JIRA) });
-      const report = await buildTokenReport({ token, key: { type: 'public-key', key: pair.publicKey, source: 'k' }, request: { method: 'POST', url: '/jira/enabled' }, baseUrl: JIRA });
+      const report = await buildTokenReport({
+        token,
+        key: { type: 'public-key', key: pair.publicKey, source: 'k' },
+        request: { method: 'POST', url: '/jira/enabled' },
+        baseUrl: JIRA,
+      });
       expect(report.route?.verdict).toBe('fail');
       expect(report.valid).toBe(false);
     });

@@ -100,7 +100,7 @@ export function decodeToken(token: string): { header: Record<string, unknown>; c
 export function algFinding(header: Record<string, unknown>): Finding & { kind: TokenKind } {
   const alg = header.alg;
   if (alg === 'HS256') {
-    return { kind: 'request', verdict: 'ok', message: 'HS256: signed with the tenant\'s shared secret (page loads, REST calls, webhooks, enabled/disabled callbacks)' };
+    return { kind: 'request', verdict: 'ok', message: "HS256: signed with the tenant's shared secret (page loads, REST calls, webhooks, enabled/disabled callbacks)" };
   }
   if (alg === 'RS256') {
     const kid = header.kid;
@@ -122,7 +122,7 @@ export function algFinding(header: Record<string, unknown>): Finding & { kind: T
 }
 
 export function issuerFinding(claims: Record<string, unknown>): Finding {
-  if (typeof claims.iss !== 'string' || claims.iss === '') return { verdict: 'fail', message: 'no issuer (iss): every Connect token names the tenant\'s clientKey' };
+  if (typeof claims.iss !== 'string' || claims.iss === '') return { verdict: 'fail', message: "no issuer (iss): every Connect token names the tenant's clientKey" };
   if (claims.sub !== undefined && typeof claims.sub !== 'string') return { verdict: 'fail', message: 'the subject (sub) is not a string' };
   return { verdict: 'info', message: `${claims.iss} (the tenant's clientKey)${typeof claims.sub === 'string' ? `, user ${claims.sub}` : ''}` };
 }
@@ -136,13 +136,15 @@ export function timeFindings(claims: Record<string, unknown>, now: number, leewa
 
   if (iat !== undefined) {
     if (typeof iat !== 'number' || !Number.isFinite(iat)) times.push({ claim: 'iat', verdict: 'fail', message: 'iat is not a number' });
-    else if (iat > now + leewaySeconds) times.push({ claim: 'iat', value: iat, verdict: 'fail', message: `issued in ${duration(iat - now)} (${at(iat)}): in the future beyond ${leeway}; is a clock wrong?` });
+    else if (iat > now + leewaySeconds)
+      times.push({ claim: 'iat', value: iat, verdict: 'fail', message: `issued in ${duration(iat - now)} (${at(iat)}): in the future beyond ${leeway}; is a clock wrong?` });
     else if (iat > now) times.push({ claim: 'iat', value: iat, verdict: 'warn', message: `issued in ${duration(iat - now)} (${at(iat)}): in the future, but within ${leeway}` });
     else times.push({ claim: 'iat', value: iat, verdict: 'ok', message: `issued ${duration(now - iat)} ago (${at(iat)})` });
   }
   if (nbf !== undefined) {
     if (typeof nbf !== 'number' || !Number.isFinite(nbf)) times.push({ claim: 'nbf', verdict: 'fail', message: 'nbf is not a number' });
-    else if (nbf > now + leewaySeconds) times.push({ claim: 'nbf', value: nbf, verdict: 'fail', message: `not valid before ${at(nbf)}, in ${duration(nbf - now)} (beyond ${leeway})` });
+    else if (nbf > now + leewaySeconds)
+      times.push({ claim: 'nbf', value: nbf, verdict: 'fail', message: `not valid before ${at(nbf)}, in ${duration(nbf - now)} (beyond ${leeway})` });
     else if (nbf > now) times.push({ claim: 'nbf', value: nbf, verdict: 'warn', message: `valid from ${at(nbf)}, in ${duration(nbf - now)}, accepted within ${leeway}` });
     else times.push({ claim: 'nbf', value: nbf, verdict: 'ok', message: `valid since ${duration(now - nbf)} ago (${at(nbf)})` });
   }
@@ -169,10 +171,10 @@ export async function signatureFinding(token: string, header: Record<string, unk
   if (alg !== 'HS256' && alg !== 'RS256') return { verdict: 'fail', message: `not verified: ${JSON.stringify(alg ?? null)} tokens are refused whatever the key` };
   if (key === undefined) return { verdict: 'skip', message: 'signature not checked: no shared secret or public key given' };
   if (alg === 'HS256' && key.type !== 'secret') {
-    return { verdict: 'skip', message: 'signature not checked: an HS256 token is verified with the tenant\'s shared secret, not a public key' };
+    return { verdict: 'skip', message: "signature not checked: an HS256 token is verified with the tenant's shared secret, not a public key" };
   }
   if (alg === 'RS256' && key.type === 'secret') {
-    return { verdict: 'skip', message: 'signature not checked: an RS256 signed-install token is verified with Atlassian\'s public key, not a shared secret' };
+    return { verdict: 'skip', message: "signature not checked: an RS256 signed-install token is verified with Atlassian's public key, not a shared secret" };
   }
   let verifyKey: KeyObject | webcrypto.CryptoKey;
   let source: string;
@@ -201,7 +203,7 @@ export async function signatureFinding(token: string, header: Record<string, unk
         verdict: 'fail',
         message:
           key.type === 'secret'
-            ? 'invalid: the signature does not verify with the given shared secret (another tenant\'s or an old secret, or the token was altered)'
+            ? "invalid: the signature does not verify with the given shared secret (another tenant's or an old secret, or the token was altered)"
             : `invalid: the signature does not verify with ${source}`,
       };
     }
@@ -214,7 +216,7 @@ export async function signatureFinding(token: string, header: Record<string, unk
 export function audienceFinding(claims: Record<string, unknown>, baseUrl: string | undefined): Finding {
   const aud = claims.aud;
   const shown = JSON.stringify(aud ?? null);
-  if (aud === undefined) return { verdict: 'fail', message: 'no audience (aud): a signed install names the app\'s baseUrl' };
+  if (aud === undefined) return { verdict: 'fail', message: "no audience (aud): a signed install names the app's baseUrl" };
   if (baseUrl === undefined) return { verdict: 'skip', message: `aud ${shown} not checked: the app's baseUrl was not given` };
   const wanted = baseUrl.replace(/\/+$/, '');
   const values = Array.isArray(aud) ? aud : [aud];
@@ -230,8 +232,10 @@ export function routeFinding(kind: TokenKind, canonical: string): Finding | unde
   if (kind === 'request' && install) {
     return { verdict: 'fail', message: `${uri} is a signed-install callback: it takes RS256 tokens signed by Atlassian ("signed-install" migration), never HS256` };
   }
-  if (kind === 'install' && lifecycle && !install) return { verdict: 'fail', message: `${uri} takes HS256 tokens signed with the shared secret; RS256 is only for installed/uninstalled` };
-  if (kind === 'install' && !install) return { verdict: 'warn', message: `${uri} is not one of the framework's installed/uninstalled routes, the only ones that take RS256 tokens` };
+  if (kind === 'install' && lifecycle && !install)
+    return { verdict: 'fail', message: `${uri} takes HS256 tokens signed with the shared secret; RS256 is only for installed/uninstalled` };
+  if (kind === 'install' && !install)
+    return { verdict: 'warn', message: `${uri} is not one of the framework's installed/uninstalled routes, the only ones that take RS256 tokens` };
   if (kind === 'install' || lifecycle) return { verdict: 'ok', message: `${uri}: a lifecycle callback, which takes ${kind === 'install' ? 'RS256' : 'HS256'} tokens` };
   return undefined;
 }
@@ -248,7 +252,7 @@ export function qshFinding(claims: Record<string, unknown>, kind: TokenKind, req
   if (diagnosis.contextToken) {
     if (kind === 'install') return { verdict: 'fail', diagnosis, message: 'context token (qsh "context-qsh"): never accepted on lifecycle callbacks' };
     if (request.allowContextQsh) return { verdict: 'ok', diagnosis, message: 'context token (qsh "context-qsh"): accepted, the route opts in' };
-    return { verdict: 'fail', diagnosis, message: 'context token: valid only on routes that opt in (@ConnectAuth({ qsh: \'context\' }))' };
+    return { verdict: 'fail', diagnosis, message: "context token: valid only on routes that opt in (@ConnectAuth({ qsh: 'context' }))" };
   }
   if (diagnosis.matches) return { verdict: 'ok', diagnosis, message: 'matches the request' };
   return {

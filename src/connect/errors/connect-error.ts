@@ -19,12 +19,7 @@ export class ConnectError extends Error {
     super(message, options);
   }
 
-  static create(
-    code: ConnectErrorCode,
-    message: string,
-    detail?: Readonly<Record<string, string | number | boolean | undefined>>,
-    cause?: unknown,
-  ): ConnectError {
+  static create(code: ConnectErrorCode, message: string, detail?: Readonly<Record<string, string | number | boolean | undefined>>, cause?: unknown): ConnectError {
     return new ConnectError(code, message, detail, cause === undefined ? undefined : { cause });
   }
 

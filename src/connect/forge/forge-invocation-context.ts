@@ -42,10 +42,7 @@ export interface ForgeOAuthTokens {
  * non-enumerable (so serialising or logging the context never shows them); `util.inspect` also
  * leaves out the app's descriptor and the raw claims to keep log lines short.
  */
-export function createForgeInvocationContext(
-  fields: Omit<ForgeInvocationContext, 'systemToken' | 'userToken'>,
-  tokens: ForgeOAuthTokens,
-): ForgeInvocationContext {
+export function createForgeInvocationContext(fields: Omit<ForgeInvocationContext, 'systemToken' | 'userToken'>, tokens: ForgeOAuthTokens): ForgeInvocationContext {
   const context = {
     app: fields.app,
     appId: fields.appId,

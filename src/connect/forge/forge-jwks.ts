@@ -130,10 +130,7 @@ export function parseForgeJwksUrl(value: unknown): URL {
     throw ConnectError.create('config/invalid', `forge.jwksUrl ${url.origin}${url.pathname} must not carry credentials, a query or a fragment.`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw ConnectError.create(
-      'config/invalid',
-      `forge.jwksUrl ${url.href} must be https (plain http is accepted only on a loopback host, for tests).`,
-    );
+    throw ConnectError.create('config/invalid', `forge.jwksUrl ${url.href} must be https (plain http is accepted only on a loopback host, for tests).`);
   }
   return url;
 }

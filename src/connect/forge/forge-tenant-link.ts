@@ -44,11 +44,11 @@ export class ConnectForgeLink {
   async connectTenantOf(forge: ForgeInstallationRef): Promise<ConnectTenant> {
     const tenant = await this.findConnectTenantOf(forge);
     if (tenant === null || !isTenantActive(tenant)) {
-      throw ConnectError.create(
-        'forge/unknown-installation',
-        `This Forge installation is not linked to an installed and enabled Connect tenant of ${forge.app.key}.`,
-        { appKey: forge.app.key, installationId: forge.installationId, state: tenant === null ? 'unknown' : 'inactive' },
-      );
+      throw ConnectError.create('forge/unknown-installation', `This Forge installation is not linked to an installed and enabled Connect tenant of ${forge.app.key}.`, {
+        appKey: forge.app.key,
+        installationId: forge.installationId,
+        state: tenant === null ? 'unknown' : 'inactive',
+      });
     }
     return tenant;
   }

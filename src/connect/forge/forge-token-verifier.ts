@@ -8,14 +8,7 @@ import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri } from './forge-app-id.js';
 import { ForgeJwks } from './forge-jwks.js';
 import { forgeLeewaySecondsOf } from './forge-options.js';
-import {
-  assertForgeClaims,
-  assertForgeIssuer,
-  decodeUnverifiedFit,
-  forgeAppIdOfAudience,
-  fromJoseFitError,
-  type ForgeInvocationClaims,
-} from './forge-token-claims.js';
+import { assertForgeClaims, assertForgeIssuer, decodeUnverifiedFit, forgeAppIdOfAudience, fromJoseFitError, type ForgeInvocationClaims } from './forge-token-claims.js';
 
 /** A FIT that verified, and the Connect app it is for. */
 export interface VerifiedForgeInvocation extends ForgeInvocationClaims {

@@ -11,14 +11,7 @@ import { ConnectHealth } from '../health/connect-health.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
 import { DEFAULT_MAX_LIFECYCLE_JSON_DEPTH, jsonDepthExceeds } from '../lifecycle/json-depth.js';
 import { requestFacts } from './http-request-facts.js';
-import {
-  assertHeaderCount,
-  clientAddress,
-  DEFAULT_LIFECYCLE_RATE_LIMIT,
-  DEFAULT_MAX_REQUEST_HEADERS,
-  isLoopback,
-  TokenBucketLimiter,
-} from './request-limits.js';
+import { assertHeaderCount, clientAddress, DEFAULT_LIFECYCLE_RATE_LIMIT, DEFAULT_MAX_REQUEST_HEADERS, isLoopback, TokenBucketLimiter } from './request-limits.js';
 import { postLifecycleRoutes, type RouteHandler } from './lifecycle-body-errors.js';
 import { sendConnectError } from './send-connect-error.js';
 

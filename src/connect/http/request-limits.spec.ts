@@ -83,7 +83,9 @@ describe('jsonDepthExceeds', () => {
 describe('page security headers', () => {
   it('frames only the tenant origins, de-duplicated; HSTS only over https', () => {
     expect(frameAncestorsPolicy({ baseUrl: 'https://a.atlassian.net/wiki', displayUrl: 'https://a.atlassian.net' })).toBe('frame-ancestors https://a.atlassian.net');
-    expect(frameAncestorsPolicy({ baseUrl: 'https://a.atlassian.net', displayUrl: 'https://docs.example.com/x' })).toBe('frame-ancestors https://a.atlassian.net https://docs.example.com');
+    expect(frameAncestorsPolicy({ baseUrl: 'https://a.atlassian.net', displayUrl: 'https://docs.example.com/x' })).toBe(
+      'frame-ancestors https://a.atlassian.net https://docs.example.com',
+    );
     expect(frameAncestorsPolicy({ baseUrl: 'not a url', displayUrl: null })).toBe("frame-ancestors 'none'");
     expect(pageSecurityHeaders({ baseUrl: 'https://a.atlassian.net', displayUrl: null }, false)).toEqual({ 'content-security-policy': 'frame-ancestors https://a.atlassian.net' });
     expect(pageSecurityHeaders({ baseUrl: 'https://a.atlassian.net', displayUrl: null }, true)['strict-transport-security']).toBe('max-age=31536000');

@@ -95,10 +95,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     this.baseUrl = url.href;
     this.keyHost = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
     this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.timeoutMs);
-    this.maxBodyBytes = positiveInteger(
-      'maxBodyBytes',
-      options.maxBodyBytes ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.maxBodyBytes,
-    );
+    this.maxBodyBytes = positiveInteger('maxBodyBytes', options.maxBodyBytes ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.maxBodyBytes);
     const cacheSize = positiveInteger('cacheSize', options.cacheSize ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.cacheSize);
     this.cache = new LruCache(cacheSize);
     this.fetchImpl = options.fetch ?? globalThis.fetch;
@@ -112,11 +109,9 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     const untrusted: unknown = kid;
     if (!isSafeKid(untrusted)) {
       // The kid is attacker-controlled and unsafe: it is deliberately not echoed.
-      throw ConnectError.create(
-        'jwt/invalid-kid',
-        'The key id (kid) of the install token is missing or not of a valid form.',
-        { kidLength: typeof untrusted === 'string' ? untrusted.length : undefined },
-      );
+      throw ConnectError.create('jwt/invalid-kid', 'The key id (kid) of the install token is missing or not of a valid form.', {
+        kidLength: typeof untrusted === 'string' ? untrusted.length : undefined,
+      });
     }
     const cached = this.cache.get(kid);
     if (cached !== undefined) return cached;
@@ -141,11 +136,10 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     const where = { keyHost: this.keyHost, kid };
     const signal = AbortSignal.timeout(this.timeoutMs);
     const timedOut = () =>
-      ConnectError.create(
-        'jwt/key-unavailable',
-        `The install key host ${this.keyHost} did not answer for key ${kid} within ${this.timeoutMs} ms.`,
-        { ...where, timeoutMs: this.timeoutMs },
-      );
+      ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} did not answer for key ${kid} within ${this.timeoutMs} ms.`, {
+        ...where,
+        timeoutMs: this.timeoutMs,
+      });
 
     this.fetchCount++;
     let response: Response;
@@ -169,17 +163,15 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     if (response.status !== 200) {
       await discard(response);
       if (response.status === 404 || response.status === 410) {
-        throw ConnectError.create(
-          'jwt/invalid-kid',
-          `The install key host ${this.keyHost} does not know key ${kid} (HTTP ${response.status}).`,
-          { ...where, status: response.status },
-        );
+        throw ConnectError.create('jwt/invalid-kid', `The install key host ${this.keyHost} does not know key ${kid} (HTTP ${response.status}).`, {
+          ...where,
+          status: response.status,
+        });
       }
-      throw ConnectError.create(
-        'jwt/key-unavailable',
-        `The install key host ${this.keyHost} answered HTTP ${response.status} for key ${kid}.`,
-        { ...where, status: response.status },
-      );
+      throw ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} answered HTTP ${response.status} for key ${kid}.`, {
+        ...where,
+        status: response.status,
+      });
     }
 
     const contentType = response.headers.get('content-type');
@@ -205,12 +197,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     } catch (cause) {
       if (cause === TOO_LARGE) throw this.tooLarge(kid);
       if (signal.aborted) throw timedOut();
-      throw ConnectError.create(
-        'jwt/key-unavailable',
-        `The install key host ${this.keyHost} broke off while sending key ${kid}.`,
-        { ...where, reason: reasonOf(cause) },
-        cause,
-      );
+      throw ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} broke off while sending key ${kid}.`, { ...where, reason: reasonOf(cause) }, cause);
     }
 
     return this.parse(kid, body);
@@ -225,12 +212,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       pem = '';
     }
     const notAKey = (cause?: unknown) =>
-      ConnectError.create(
-        'jwt/key-unavailable',
-        `The install key host ${this.keyHost} served key ${kid}, but it is not an RSA public key in SPKI PEM form.`,
-        where,
-        cause,
-      );
+      ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} served key ${kid}, but it is not an RSA public key in SPKI PEM form.`, where, cause);
     if (!pem.startsWith('-----BEGIN PUBLIC KEY-----') || !pem.endsWith('-----END PUBLIC KEY-----')) throw notAKey();
 
     let key: CryptoKey;

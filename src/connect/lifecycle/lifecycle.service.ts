@@ -38,9 +38,7 @@ export class LifecycleService {
     const { payload, installation } = parseLifecyclePayload(app, event, body);
 
     if (installation) {
-      await this.tenants.install(installation, (tenant, { previous, transaction }) =>
-        this.runHooks({ event, app, tenant, previous, payload, transaction }),
-      );
+      await this.tenants.install(installation, (tenant, { previous, transaction }) => this.runHooks({ event, app, tenant, previous, payload, transaction }));
       this.logger.log(`${app.key} installed on ${installation.baseUrl} (clientKey ${installation.clientKey}).`);
       return;
     }

@@ -90,9 +90,7 @@ describe('scaffoldFiles', () => {
         }
       }
     }
-    expect([...external].sort()).toEqual(
-      ['@nestjs/common', '@nestjs/core', 'atlassian-connect-nest', 'atlassian-connect-nest/testing', 'node:fs', 'reflect-metadata'].sort(),
-    );
+    expect([...external].sort()).toEqual(['@nestjs/common', '@nestjs/core', 'atlassian-connect-nest', 'atlassian-connect-nest/testing', 'node:fs', 'reflect-metadata'].sort());
     // The public API only: never a path inside the package.
     expect(files.some((f) => /atlassian-connect-nest\/(dist|src)/.test(f.contents))).toBe(false);
   });
@@ -209,7 +207,7 @@ describe('scaffoldVersions', () => {
     expect(() => scaffoldVersions(manifest)).toThrow(/does not name a version of @electric-sql\/pglite, .*typeorm/);
   });
 
-  it('reads this package\'s own manifest', () => {
+  it("reads this package's own manifest", () => {
     expect(VERSIONS.framework).toBe(OUR_PACKAGE.version);
     expect(VERSIONS.node).toBe('>=20.19');
   });

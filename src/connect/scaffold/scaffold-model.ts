@@ -65,7 +65,10 @@ export function productList(model: ScaffoldModel): string {
 
 /** A TypeScript single-quoted string literal of `text`. */
 export function tsString(text: string): string {
-  return `'${text.replace(/[\\']/g, (char) => `\\${char}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+  return `'${text
+    .replace(/[\\']/g, (char) => `\\${char}`)
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')}'`;
 }
 
 /** Markdown inline text: escapes what would otherwise be read as markup. */

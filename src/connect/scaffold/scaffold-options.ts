@@ -75,11 +75,13 @@ export function resolveScaffoldOptions(input: ScaffoldInput, cwd: string): Scaff
 
   const name = input.name ?? titleFrom(base);
   const nameProblem = appNameProblem(name);
-  if (nameProblem !== undefined) problems.push(input.name === undefined ? `${nameProblem} (The name comes from the directory name ${JSON.stringify(base)}; pass --name.)` : nameProblem);
+  if (nameProblem !== undefined)
+    problems.push(input.name === undefined ? `${nameProblem} (The name comes from the directory name ${JSON.stringify(base)}; pass --name.)` : nameProblem);
 
   const keyPrefix = input.keyPrefix ?? `com.example.${packageName.replace(/[^a-zA-Z0-9._-]/g, '')}`;
   const keyProblem = keyPrefixProblem(keyPrefix, products);
-  if (keyProblem !== undefined) problems.push(input.keyPrefix === undefined ? `${keyProblem} (The prefix comes from the directory name ${JSON.stringify(base)}; pass --key-prefix.)` : keyProblem);
+  if (keyProblem !== undefined)
+    problems.push(input.keyPrefix === undefined ? `${keyProblem} (The prefix comes from the directory name ${JSON.stringify(base)}; pass --key-prefix.)` : keyProblem);
 
   const packageManager = input.packageManager ?? 'npm';
   if (!(SCAFFOLD_PACKAGE_MANAGERS as readonly string[]).includes(packageManager)) {
@@ -104,14 +106,19 @@ export function resolveScaffoldOptions(input: ScaffoldInput, cwd: string): Scaff
 
 function parseProducts(text: string | undefined, problems: string[]): ConnectProduct[] {
   if (text === undefined) return [...CONNECT_PRODUCTS];
-  const names = text.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '');
+  const names = text
+    .split(',')
+    .map((part) => part.trim().toLowerCase())
+    .filter((part) => part !== '');
   if (names.length === 0) {
     problems.push(`--products needs at least one of ${CONNECT_PRODUCTS.join(', ')}.`);
     return [];
   }
   const unknown = names.filter((part) => !isConnectProduct(part));
   if (unknown.length > 0) {
-    problems.push(`Unknown product${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')} in --products; use ${CONNECT_PRODUCTS.join(', ')} (comma-separated).`);
+    problems.push(
+      `Unknown product${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')} in --products; use ${CONNECT_PRODUCTS.join(', ')} (comma-separated).`,
+    );
   }
   return CONNECT_PRODUCTS.filter((product) => names.includes(product));
 }

@@ -88,11 +88,7 @@ describe('checkDescriptor', () => {
       descriptor({
         modules: {
           generalPages: [{ key: 'hello', url: '/a', location: 'system.top.navigation.bar' }],
-          webPanels: [
-            { key: 'hello', url: '/b', location: 'atl.jira.view.issue.right.context' },
-            { key: 'bad key', url: '/c' },
-            { url: '/d' },
-          ],
+          webPanels: [{ key: 'hello', url: '/b', location: 'atl.jira.view.issue.right.context' }, { key: 'bad key', url: '/c' }, { url: '/d' }],
         },
       }),
     );

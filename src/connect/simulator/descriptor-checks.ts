@@ -273,7 +273,8 @@ export function checkDescriptor(input: unknown, options: DescriptorCheckOptions 
           } else {
             if (!MODULE_KEY_PATTERN.test(moduleKey)) error(`${field}.key`, `The module key ${JSON.stringify(moduleKey)} may only contain letters, digits and dashes.`);
             const first = keys.get(moduleKey);
-            if (first !== undefined) error(`${field}.key`, `The module key ${JSON.stringify(moduleKey)} is used twice (also by ${first}); module keys must be unique in a descriptor.`);
+            if (first !== undefined)
+              error(`${field}.key`, `The module key ${JSON.stringify(moduleKey)} is used twice (also by ${first}); module keys must be unique in a descriptor.`);
             else keys.set(moduleKey, field);
           }
         } else if (typeof module.event !== 'string' || module.event === '') {

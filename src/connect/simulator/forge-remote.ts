@@ -104,7 +104,9 @@ export class ForgeRemoteSimulation {
     } else if (type === 'forge/jwks-unavailable' || (type === 'forge/unknown-kid' && this.host.jwks.fetches() === 0)) {
       this.hints.push(`The app does not use this simulator's keys: start it with FORGE_JWKS_URL=${this.jwksUrl} (forge.jwksUrl), e.g. with --forge-jwks-port to keep the port.`);
     } else if (type === 'forge/unknown-kid') {
-      this.hints.push('The app still has the keys of an earlier simulator run: it refetches the JWKS for a new key at most once per forge.jwksCooldownMs (default 30 s). Run again after that, or restart the app.');
+      this.hints.push(
+        'The app still has the keys of an earlier simulator run: it refetches the JWKS for a new key at most once per forge.jwksCooldownMs (default 30 s). Run again after that, or restart the app.',
+      );
     } else if (response.status === 404) {
       this.hints.push(`Nothing answers ${this.options.url}: is the path of the @ForgeAuth() route right?`);
     }

@@ -65,7 +65,10 @@ describe('context parameters', () => {
       loc: 'en-US',
     });
     expect(Object.fromEntries(contextParameters({ baseUrl: 'http://127.0.0.1:4000' }, 'a', 'b', true))).toMatchObject({ cp: '', lic: 'active' });
-    const url = withQuery('/confluence/macro?pageId=1', [['xdm_e', 'http://x'], ['cp', '/wiki']]);
+    const url = withQuery('/confluence/macro?pageId=1', [
+      ['xdm_e', 'http://x'],
+      ['cp', '/wiki'],
+    ]);
     expect(url).toBe('/confluence/macro?pageId=1&xdm_e=http%3A%2F%2Fx&cp=%2Fwiki');
     expect(queryStringHash('GET', url, 'https://app.example.com/confluence')).toBe(queryStringHash('GET', '/macro?cp=/wiki&pageId=1&xdm_e=http://x'));
     expect(withQuery('/a', [])).toBe('/a');
@@ -76,7 +79,11 @@ describe('context parameters', () => {
   });
 
   it('makes webhook bodies shaped like the product', () => {
-    expect(sampleWebhookBody('jira:issue_created', 'jira', 'http://site')).toMatchObject({ webhookEvent: 'jira:issue_created', issue_event_type_name: 'issue_created', issue: { key: 'DEMO-1' } });
+    expect(sampleWebhookBody('jira:issue_created', 'jira', 'http://site')).toMatchObject({
+      webhookEvent: 'jira:issue_created',
+      issue_event_type_name: 'issue_created',
+      issue: { key: 'DEMO-1' },
+    });
     expect(sampleWebhookBody('page_created', 'confluence', 'http://site/wiki')).toMatchObject({ userAccountId: expect.any(String), page: { spaceKey: 'DS' } });
   });
 });

@@ -175,7 +175,14 @@ export function sampleWebhookBody(event: string, product: ConnectProduct, siteBa
     const name = event.replace(/^jira:/, '');
     return { timestamp, webhookEvent: event, ...(name.startsWith('issue_') && { issue_event_type_name: name }), user: { accountId: SAMPLE_ACCOUNT_ID }, issue };
   }
-  const page = { id: Number(FIRST_PAGE.id), title: FIRST_PAGE.title, spaceKey: FIRST_SPACE.key, contentType: 'page', version: 1, self: `${siteBaseUrl}/spaces/${FIRST_SPACE.key}/pages/${FIRST_PAGE.id}` };
+  const page = {
+    id: Number(FIRST_PAGE.id),
+    title: FIRST_PAGE.title,
+    spaceKey: FIRST_SPACE.key,
+    contentType: 'page',
+    version: 1,
+    self: `${siteBaseUrl}/spaces/${FIRST_SPACE.key}/pages/${FIRST_PAGE.id}`,
+  };
   return { timestamp, userAccountId: SAMPLE_ACCOUNT_ID, accountType: 'customer', webhookEvent: event, page, space: { key: FIRST_SPACE.key, name: FIRST_SPACE.name } };
 }
 

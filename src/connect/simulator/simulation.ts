@@ -208,7 +208,13 @@ export class Simulation {
   }
 
   /** Sends a lifecycle callback as the product; returns whether it passed. */
-  private async lifecycle(event: LifecycleEventName, step: string, site: FakeSite = this.site!, expectation: Expectation = {}, options: LifecycleCallOptions = {}): Promise<boolean> {
+  private async lifecycle(
+    event: LifecycleEventName,
+    step: string,
+    site: FakeSite = this.site!,
+    expectation: Expectation = {},
+    options: LifecycleCallOptions = {},
+  ): Promise<boolean> {
     const path = this.lifecyclePath(event);
     if (path === undefined) {
       this.rows.push({ step, ok: event !== 'installed', problem: `skipped: the descriptor declares no usable ${event} URL` });
@@ -222,7 +228,13 @@ export class Simulation {
   /** CVE-2021-26074: a context token must never pass on a lifecycle route. */
   private async contextTokenOnLifecycle(): Promise<void> {
     if (this.lifecyclePath('enabled') === undefined) return;
-    await this.lifecycle('enabled', 'enabled with a context token (must fail)', this.site!, { statuses: [401, 403], describe: 'a refusal (401)' }, { claims: { qsh: 'context-qsh' } });
+    await this.lifecycle(
+      'enabled',
+      'enabled with a context token (must fail)',
+      this.site!,
+      { statuses: [401, 403], describe: 'a refusal (401)' },
+      { claims: { qsh: 'context-qsh' } },
+    );
     const last = this.rows.at(-1)!;
     if (!last.ok && last.status !== undefined && last.status < 300) {
       last.problem = `the app accepted a context token (qsh "context-qsh") on its enabled callback; lifecycle routes must require a request-bound qsh (CVE-2021-26074)`;
@@ -246,7 +258,10 @@ export class Simulation {
       const row = this.rows.at(-1)!;
       if (passed && expectation.statuses === undefined) {
         const frameOptions = String(response?.headers['x-frame-options'] ?? '').toUpperCase();
-        const notes = [unknown, frameOptions === 'DENY' || frameOptions === 'SAMEORIGIN' ? `X-Frame-Options: ${frameOptions} stops the product from framing the page` : undefined].filter(Boolean);
+        const notes = [
+          unknown,
+          frameOptions === 'DENY' || frameOptions === 'SAMEORIGIN' ? `X-Frame-Options: ${frameOptions} stops the product from framing the page` : undefined,
+        ].filter(Boolean);
         if (notes.length > 0) row.problem = `warning: ${notes.join('; ')}`;
       }
       return passed;
@@ -333,11 +348,17 @@ export class Simulation {
     if (type === 'jwt/key-unavailable' || type === 'jwt/invalid-kid' || (type === undefined && response.status === 503)) {
       const local = /https?:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):(\d+)/.exec(message ?? '');
       const alternative = local ? `, or run simulate with --keys-port ${local[1]}, the port the app fetches from` : '';
-      this.hints.push(`The app could not get this simulator's install key (kid ${this.host.kid}): it fetches install keys from another host. Start the app with ${keysVar}${alternative}.`);
+      this.hints.push(
+        `The app could not get this simulator's install key (kid ${this.host.kid}): it fetches install keys from another host. Start the app with ${keysVar}${alternative}.`,
+      );
     } else if (type === 'jwt/invalid-aud') {
-      this.hints.push(`The app refused aud ${this.app!.baseUrl}: the descriptor's baseUrl must be exactly the baseUrl the app is configured with (check APP_BASE_URL or the app's baseUrl option).`);
+      this.hints.push(
+        `The app refused aud ${this.app!.baseUrl}: the descriptor's baseUrl must be exactly the baseUrl the app is configured with (check APP_BASE_URL or the app's baseUrl option).`,
+      );
     } else if (type === 'lifecycle/invalid-payload') {
-      this.hints.push(`The app refused the install payload${message ? ` (${message})` : ''}: the descriptor at ${this.options.descriptorUrl} does not match the app's configuration (key ${this.app!.key}, ${this.app!.product}).`);
+      this.hints.push(
+        `The app refused the install payload${message ? ` (${message})` : ''}: the descriptor at ${this.options.descriptorUrl} does not match the app's configuration (key ${this.app!.key}, ${this.app!.product}).`,
+      );
     } else if (type === 'jwt/unsupported-alg') {
       this.hints.push('The app does not accept RS256 signed installs; set apiMigrations["signed-install"] to true and verify installs with the key from the install-keys host.');
     }

@@ -52,10 +52,7 @@ class CountingStore implements TenantStore {
     return this.inner.findByInstallationId(appKey, installationId);
   }
 
-  install<T>(
-    input: TenantInstallation,
-    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
-  ): Promise<{ tenant: ConnectTenant; result: T }> {
+  install<T>(input: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }> {
     return this.inner.install(input, work);
   }
 
@@ -74,9 +71,7 @@ class CountingStore implements TenantStore {
 }
 
 function openDataSource(db: TestDatabase, poolSize = db.poolSize): Promise<DataSource> {
-  return new DataSource(
-    connectDataSourceOptions({ url: db.url, schema: db.schema, poolSize, connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 }),
-  ).initialize();
+  return new DataSource(connectDataSourceOptions({ url: db.url, schema: db.schema, poolSize, connectTimeoutMs: 5_000, queryTimeoutMs: 10_000 })).initialize();
 }
 
 async function until(condition: () => boolean, timeoutMs = 2_000): Promise<number> {
@@ -317,7 +312,7 @@ const databaseUrl = process.env.DATABASE_URL;
     await db?.stop();
   });
 
-  it('a re-install or uninstall on another instance drops this instance\'s mapping within milliseconds', async () => {
+  it("a re-install or uninstall on another instance drops this instance's mapping within milliseconds", async () => {
     const cache = new CachingTenantStore(new TypeOrmTenantStore(mine, cipher), { maxEntries: 100, ttlMs: 60_000 });
     const other = new CachingTenantStore(new TypeOrmTenantStore(theirs, cipher), { maxEntries: 100, ttlMs: 60_000 });
     const options = { apps: [], database: { url: db.url, schema: db.schema } } as unknown as ConnectModuleOptions;

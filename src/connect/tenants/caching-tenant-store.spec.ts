@@ -22,10 +22,7 @@ class CountingStore implements TenantStore {
     return this.inner.find(appKey, clientKey);
   }
 
-  install<T>(
-    installation: TenantInstallation,
-    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
-  ): Promise<{ tenant: ConnectTenant; result: T }> {
+  install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }> {
     this.writes += 1;
     return this.inner.install(installation, work);
   }
@@ -151,9 +148,7 @@ describe('CachingTenantStore over a real TypeOrmTenantStore', () => {
     const input = installation();
     await cache.install(input, noWork);
     const hookError = new Error('hook failed');
-    await expect(cache.install({ ...input, sharedSecret: 'never' }, () => Promise.reject(hookError))).rejects.toBe(
-      hookError,
-    );
+    await expect(cache.install({ ...input, sharedSecret: 'never' }, () => Promise.reject(hookError))).rejects.toBe(hookError);
     expect((await cache.find(input.appKey, input.clientKey))?.sharedSecret).toBe(input.sharedSecret);
     expect(counting.finds).toBe(1);
   });
@@ -252,15 +247,11 @@ class ManualStore implements TenantStore {
   }
 
   install<T>(): Promise<{ tenant: ConnectTenant; result: T }> {
-    return new Promise((resolve, reject) =>
-      this.writes.push({ resolve: (tenant) => resolve({ tenant, result: undefined as T }), reject }),
-    );
+    return new Promise((resolve, reject) => this.writes.push({ resolve: (tenant) => resolve({ tenant, result: undefined as T }), reject }));
   }
 
   update<T>(): Promise<{ tenant: ConnectTenant; result: T } | null> {
-    return new Promise((resolve, reject) =>
-      this.writes.push({ resolve: (tenant) => resolve({ tenant, result: undefined as T }), reject }),
-    );
+    return new Promise((resolve, reject) => this.writes.push({ resolve: (tenant) => resolve({ tenant, result: undefined as T }), reject }));
   }
 
   ping(): Promise<void> {

@@ -132,10 +132,7 @@ export class CachingTenantStore implements TenantStore {
     return lookup.promise;
   }
 
-  async install<T>(
-    installation: TenantInstallation,
-    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
-  ): Promise<{ tenant: ConnectTenant; result: T }> {
+  async install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }> {
     return this.write(installation.appKey, installation.clientKey, () => this.inner.install(installation, work));
   }
 
@@ -214,12 +211,7 @@ export class CachingTenantStore implements TenantStore {
     }
   }
 
-  private async lookUpInstallation(
-    key: string,
-    appKey: string,
-    installationId: string,
-    lookup: { promise: Promise<ConnectTenant | null> },
-  ): Promise<ConnectTenant | null> {
+  private async lookUpInstallation(key: string, appKey: string, installationId: string, lookup: { promise: Promise<ConnectTenant | null> }): Promise<ConnectTenant | null> {
     const generation = this.installationGeneration;
     try {
       const tenant = await this.innerFindByInstallationId(appKey, installationId);
@@ -240,7 +232,10 @@ export class CachingTenantStore implements TenantStore {
   private innerFindByInstallationId(appKey: string, installationId: string): Promise<ConnectTenant | null> {
     if (typeof this.inner.findByInstallationId !== 'function') {
       return Promise.reject(
-        ConnectError.create('config/invalid', 'The tenant store behind CachingTenantStore does not implement findByInstallationId(), which linking Forge installations to Connect tenants needs.'),
+        ConnectError.create(
+          'config/invalid',
+          'The tenant store behind CachingTenantStore does not implement findByInstallationId(), which linking Forge installations to Connect tenants needs.',
+        ),
       );
     }
     return this.inner.findByInstallationId(appKey, installationId);
@@ -262,11 +257,7 @@ export class CachingTenantStore implements TenantStore {
     }
   }
 
-  private async write<R extends { tenant: ConnectTenant } | null>(
-    appKey: string,
-    clientKey: string,
-    call: () => Promise<R>,
-  ): Promise<R> {
+  private async write<R extends { tenant: ConnectTenant } | null>(appKey: string, clientKey: string, call: () => Promise<R>): Promise<R> {
     const key = cacheKey(appKey, clientKey);
     let pending = this.writes.get(key);
     if (pending === undefined) {

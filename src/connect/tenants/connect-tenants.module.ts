@@ -21,14 +21,12 @@ const dataSourceToken = getDataSourceToken(CONNECT_DATA_SOURCE);
     {
       provide: dataSourceToken,
       inject: [CONNECT_MODULE_OPTIONS, ConnectDatabase],
-      useFactory: (options: ConnectModuleOptions, database: ConnectDatabase): Promise<DataSource> | null =>
-        options.tenantStore ? null : database.open(),
+      useFactory: (options: ConnectModuleOptions, database: ConnectDatabase): Promise<DataSource> | null => (options.tenantStore ? null : database.open()),
     },
     {
       provide: TENANT_STORE,
       inject: [CONNECT_MODULE_OPTIONS, dataSourceToken],
-      useFactory: (options: ConnectModuleOptions, dataSource: DataSource | null): TenantStore =>
-        options.tenantStore ?? cachingStore(options, dataSource as DataSource),
+      useFactory: (options: ConnectModuleOptions, dataSource: DataSource | null): TenantStore => options.tenantStore ?? cachingStore(options, dataSource as DataSource),
     },
   ],
   exports: [TENANT_STORE, dataSourceToken],

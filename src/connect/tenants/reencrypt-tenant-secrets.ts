@@ -37,18 +37,9 @@ interface SecretRow {
  * left alone, so it is safe to re-run or to interrupt. A row whose key is not configured fails the
  * run with a `store/unavailable` error naming the key id (never the value).
  */
-export async function reencryptTenantSecrets(
-  target: DataSource | TypeOrmTenantStore,
-  options: ReencryptTenantSecretsOptions = {},
-): Promise<ReencryptTenantSecretsResult> {
-  const dataSource =
-    target instanceof TypeOrmTenantStore
-      ? (target as unknown as { dataSource: DataSource }).dataSource
-      : target;
-  const cipher =
-    options.cipher ??
-    (target instanceof TypeOrmTenantStore ? (target as unknown as { cipher: SecretCipher }).cipher : undefined) ??
-    boundSecretCipher(dataSource);
+export async function reencryptTenantSecrets(target: DataSource | TypeOrmTenantStore, options: ReencryptTenantSecretsOptions = {}): Promise<ReencryptTenantSecretsResult> {
+  const dataSource = target instanceof TypeOrmTenantStore ? (target as unknown as { dataSource: DataSource }).dataSource : target;
+  const cipher = options.cipher ?? (target instanceof TypeOrmTenantStore ? (target as unknown as { cipher: SecretCipher }).cipher : undefined) ?? boundSecretCipher(dataSource);
   if (cipher === undefined) {
     throw ConnectError.create('config/invalid', 'reencryptTenantSecrets needs a SecretCipher (options.cipher).');
   }
@@ -73,14 +64,8 @@ export async function reencryptTenantSecrets(
       for (const row of rows) {
         if (!cipher.needsReencryption(row.shared_secret)) continue;
         const owner = { appKey: row.app_key, clientKey: row.client_key };
-        const plain =
-          options.encryptPlaintext && !SecretCipher.isEncrypted(row.shared_secret)
-            ? row.shared_secret
-            : cipher.decrypt(row.shared_secret, owner);
-        await manager.query(`UPDATE ${table} SET "shared_secret" = $2, "updated_at" = now() WHERE "id" = $1`, [
-          row.row_id,
-          cipher.encrypt(plain, owner),
-        ]);
+        const plain = options.encryptPlaintext && !SecretCipher.isEncrypted(row.shared_secret) ? row.shared_secret : cipher.decrypt(row.shared_secret, owner);
+        await manager.query(`UPDATE ${table} SET "shared_secret" = $2, "updated_at" = now() WHERE "id" = $1`, [row.row_id, cipher.encrypt(plain, owner)]);
         changed += 1;
       }
       return { rows, changed };

@@ -64,18 +64,17 @@ describe('secrets at rest', () => {
   });
 
   async function rawSecrets(): Promise<Map<string, string>> {
-    const rows: { client_key: string; shared_secret: string }[] = await dataSource.query(
-      `SELECT "client_key", "shared_secret" FROM ${table} WHERE "app_key" = $1`,
-      [APP],
-    );
+    const rows: { client_key: string; shared_secret: string }[] = await dataSource.query(`SELECT "client_key", "shared_secret" FROM ${table} WHERE "app_key" = $1`, [APP]);
     return new Map(rows.map((row) => [row.client_key, row.shared_secret]));
   }
 
   async function insertPlaintext(input: TenantInstallation): Promise<void> {
-    await dataSource.query(
-      `INSERT INTO ${table} ("app_key", "client_key", "shared_secret", "base_url", "product_type") VALUES ($1, $2, $3, $4, 'jira')`,
-      [input.appKey, input.clientKey, input.sharedSecret, input.baseUrl],
-    );
+    await dataSource.query(`INSERT INTO ${table} ("app_key", "client_key", "shared_secret", "base_url", "product_type") VALUES ($1, $2, $3, $4, 'jira')`, [
+      input.appKey,
+      input.clientKey,
+      input.sharedSecret,
+      input.baseUrl,
+    ]);
   }
 
   /** Runs the migration's `up` (or `down`) again in a transaction of its own. */
@@ -95,9 +94,7 @@ describe('secrets at rest', () => {
   }
 
   it('the migration ran on the empty table at startup, widened the column, and runs again harmlessly', async () => {
-    const executed: { name: string }[] = await dataSource.query(
-      `SELECT "name" FROM ${db.schema ? `"${db.schema}".` : ''}"connect_migrations" ORDER BY "id"`,
-    );
+    const executed: { name: string }[] = await dataSource.query(`SELECT "name" FROM ${db.schema ? `"${db.schema}".` : ''}"connect_migrations" ORDER BY "id"`);
     expect(executed.map((m) => m.name)).toContain(ENCRYPT_SHARED_SECRETS_MIGRATION);
     expect((await rawSecrets()).size).toBe(0);
     await runMigration(cipher1);
@@ -201,9 +198,7 @@ describe('secrets at rest', () => {
 
     // And without the key that encrypted the rows: a clear error naming the key id.
     const stranger = SecretCipher.fromKeys([newKey('k3')]);
-    const error = await new TypeOrmTenantStore(dataSource, stranger)
-      .find(APP, inputs[0].clientKey)
-      .catch((e: unknown) => e as ConnectError);
+    const error = await new TypeOrmTenantStore(dataSource, stranger).find(APP, inputs[0].clientKey).catch((e: unknown) => e as ConnectError);
     expect(error).toMatchObject({ code: 'store/unavailable', detail: { reason: 'secret/unknown-key', kid: 'k2' } });
     expect((error as ConnectError).message).toContain('"k2"');
     await expect(reencryptTenantSecrets(dataSource, { cipher: stranger })).rejects.toMatchObject({
@@ -218,9 +213,7 @@ describe('secrets at rest', () => {
     const input = installation();
     await new TypeOrmTenantStore(dataSource).install(input, noWork);
     expect(await reencryptTenantSecrets(dataSource)).toMatchObject({ reencrypted: 0 });
-    expect((await new TypeOrmTenantStore(dataSource, only2).find(APP, input.clientKey))?.sharedSecret).toBe(
-      input.sharedSecret,
-    );
+    expect((await new TypeOrmTenantStore(dataSource, only2).find(APP, input.clientKey))?.sharedSecret).toBe(input.sharedSecret);
   });
 
   it('down decrypts every row back to plaintext, and up encrypts them again', async () => {
@@ -269,10 +262,12 @@ describe('upgrading a database that holds plaintext secrets', () => {
     const before = await open(); // the previous version: the table without encryption
     try {
       for (const input of inputs) {
-        await before.query(
-          `INSERT INTO ${table} ("app_key", "client_key", "shared_secret", "base_url", "product_type") VALUES ($1, $2, $3, $4, 'jira')`,
-          [input.appKey, input.clientKey, input.sharedSecret, input.baseUrl],
-        );
+        await before.query(`INSERT INTO ${table} ("app_key", "client_key", "shared_secret", "base_url", "product_type") VALUES ($1, $2, $3, $4, 'jira')`, [
+          input.appKey,
+          input.clientKey,
+          input.sharedSecret,
+          input.baseUrl,
+        ]);
       }
     } finally {
       await before.destroy();

@@ -66,15 +66,13 @@ if (!databaseUrl) {
   let admin: pg.Client;
 
   const open = (database: TestDatabase) =>
-    new DataSource(
-      connectDataSourceOptions({ url: database.url, schema: database.schema, poolSize: 2, connectTimeoutMs: 5_000, queryTimeoutMs: 5_000 }),
-    ).initialize();
+    new DataSource(connectDataSourceOptions({ url: database.url, schema: database.schema, poolSize: 2, connectTimeoutMs: 5_000, queryTimeoutMs: 5_000 })).initialize();
 
   const insert = (dataSource: DataSource, clientKey: string) =>
-    dataSource.query(
-      `INSERT INTO connect_tenant (app_key, client_key, shared_secret, base_url, product_type) VALUES ($1, $2, 's', 'https://x.atlassian.net', 'jira')`,
-      [APP, clientKey],
-    );
+    dataSource.query(`INSERT INTO connect_tenant (app_key, client_key, shared_secret, base_url, product_type) VALUES ($1, $2, 's', 'https://x.atlassian.net', 'jira')`, [
+      APP,
+      clientKey,
+    ]);
 
   function listenerFor(database: TestDatabase, dataSource: DataSource, cache: CachingTenantStore): TenantChangeListener {
     const options = { apps: [], database: { url: database.url, schema: database.schema } } as unknown as ConnectModuleOptions;
@@ -135,10 +133,10 @@ if (!databaseUrl) {
       await cache.find(APP, clientKey);
       await expect(
         source.transaction(async (manager) => {
-          await manager.query(
-            `INSERT INTO connect_tenant (app_key, client_key, shared_secret, base_url, product_type) VALUES ($1, $2, 's', 'https://x', 'jira')`,
-            [APP, clientKey],
-          );
+          await manager.query(`INSERT INTO connect_tenant (app_key, client_key, shared_secret, base_url, product_type) VALUES ($1, $2, 's', 'https://x', 'jira')`, [
+            APP,
+            clientKey,
+          ]);
           throw new Error('roll back');
         }),
       ).rejects.toThrow('roll back');

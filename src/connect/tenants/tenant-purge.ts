@@ -55,11 +55,7 @@ export class TenantPurger {
    * Deletes one candidate if, under a row lock, it is still uninstalled before `cutoff`. `beforeDelete`
    * runs inside that transaction (its `EntityManager` is passed on): if it throws, nothing is deleted.
    */
-  async purgeOne(
-    candidate: PurgeCandidate,
-    cutoff: Date,
-    beforeDelete: (tenant: PurgeCandidate, transaction: EntityManager) => Promise<void>,
-  ): Promise<PurgeOutcome> {
+  async purgeOne(candidate: PurgeCandidate, cutoff: Date, beforeDelete: (tenant: PurgeCandidate, transaction: EntityManager) => Promise<void>): Promise<PurgeOutcome> {
     let hookFailure: { error: unknown } | undefined;
     try {
       return await this.dataSource.transaction('READ COMMITTED', async (manager) => {

@@ -48,10 +48,7 @@ export interface TenantStore {
    * was uninstalled, comes back enabled; a re-install of a disabled tenant (a descriptor upgrade, a
    * secret rotation) keeps it disabled until the product sends `enabled`.
    */
-  install<T>(
-    installation: TenantInstallation,
-    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
-  ): Promise<{ tenant: ConnectTenant; result: T }>;
+  install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }>;
 
   /**
    * Applies a state change (`uninstalled`, `enabled`, `disabled`) and runs `work` in the same

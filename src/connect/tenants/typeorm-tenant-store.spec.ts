@@ -12,10 +12,7 @@ import type { ConnectTenant, TenantInstallation } from './tenant.js';
 import type { TenantWriteContext } from './tenant-store.js';
 import { TypeOrmTenantStore } from './typeorm-tenant-store.js';
 
-function openDataSource(
-  db: TestDatabase,
-  overrides: { url?: string; connectTimeoutMs?: number; queryTimeoutMs?: number } = {},
-): Promise<DataSource> {
+function openDataSource(db: TestDatabase, overrides: { url?: string; connectTimeoutMs?: number; queryTimeoutMs?: number } = {}): Promise<DataSource> {
   return new DataSource(
     connectDataSourceOptions({
       url: overrides.url ?? db.url,
@@ -102,10 +99,7 @@ describe('TypeOrmTenantStore', () => {
   });
 
   async function countRows(appKey: string, clientKey: string): Promise<number> {
-    const [{ n }] = await dataSource.query(
-      'SELECT count(*)::int AS n FROM connect_tenant WHERE app_key = $1 AND client_key = $2',
-      [appKey, clientKey],
-    );
+    const [{ n }] = await dataSource.query('SELECT count(*)::int AS n FROM connect_tenant WHERE app_key = $1 AND client_key = $2', [appKey, clientKey]);
     return n;
   }
 
@@ -254,9 +248,7 @@ describe('TypeOrmTenantStore', () => {
       await (context.transaction as EntityManager).query('INSERT INTO side_effect VALUES ($1)', [input.clientKey]);
     });
     expect(await countRows(input.appKey, input.clientKey)).toBe(1);
-    expect(await dataSource.query('SELECT client_key FROM side_effect WHERE client_key = $1', [input.clientKey])).toEqual([
-      { client_key: input.clientKey },
-    ]);
+    expect(await dataSource.query('SELECT client_key FROM side_effect WHERE client_key = $1', [input.clientKey])).toEqual([{ client_key: input.clientKey }]);
   });
 
   it('disabled and uninstalled give the same final state in either order', async () => {
@@ -312,9 +304,7 @@ describe('TypeOrmTenantStore', () => {
     const input = installation();
     await store.install(input, noWork);
     const hookError = new Error('disable hook failed');
-    await expect(
-      store.update(input.appKey, input.clientKey, { kind: 'disabled' }, () => Promise.reject(hookError)),
-    ).rejects.toBe(hookError);
+    await expect(store.update(input.appKey, input.clientKey, { kind: 'disabled' }, () => Promise.reject(hookError))).rejects.toBe(hookError);
     expect((await store.find(input.appKey, input.clientKey))?.enabled).toBe(true);
   });
 
@@ -420,9 +410,7 @@ describe('TypeOrmTenantStore', () => {
   });
 
   it('maps a DataSource that never connected to store/unavailable', async () => {
-    const never = new DataSource(
-      connectDataSourceOptions({ url: db.url, poolSize: 1, connectTimeoutMs: 200, queryTimeoutMs: 200 }),
-    );
+    const never = new DataSource(connectDataSourceOptions({ url: db.url, poolSize: 1, connectTimeoutMs: 200, queryTimeoutMs: 200 }));
     const unconnected = new TypeOrmTenantStore(never, testCipher);
     await expectStoreUnavailable(unconnected.find('a', 'b'));
     await expectStoreUnavailable(unconnected.findByInstallationId('a', 'ari:cloud:ecosystem::installation/x'));
@@ -488,10 +476,7 @@ class FlakyProxy {
 
 describe('TypeOrmTenantStore when the database fails', () => {
   /** A store whose every connection goes through a fresh proxy; the DataSource is destroyed afterwards. */
-  async function withProxiedStore(
-    use: (store: TypeOrmTenantStore, proxy: FlakyProxy) => Promise<void>,
-    timeouts = { connectTimeoutMs: 500, queryTimeoutMs: 500 },
-  ): Promise<void> {
+  async function withProxiedStore(use: (store: TypeOrmTenantStore, proxy: FlakyProxy) => Promise<void>, timeouts = { connectTimeoutMs: 500, queryTimeoutMs: 500 }): Promise<void> {
     const proxy = await FlakyProxy.start(db.url);
     const dataSource = await openDataSource(db, { url: proxy.urlFor(db.url), ...timeouts });
     try {

@@ -130,10 +130,7 @@ export class TypeOrmTenantStore implements TenantStore {
   ) {
     const resolved = cipher ?? boundSecretCipher(dataSource);
     if (resolved === undefined) {
-      throw ConnectError.create(
-        'config/invalid',
-        'TypeOrmTenantStore needs a SecretCipher: pass one, or bind one to the DataSource with bindSecretCipher().',
-      );
+      throw ConnectError.create('config/invalid', 'TypeOrmTenantStore needs a SecretCipher: pass one, or bind one to the DataSource with bindSecretCipher().');
     }
     this.cipher = resolved;
     // Qualified with the DataSource's schema (as the migration does), so the store never depends on
@@ -145,10 +142,7 @@ export class TypeOrmTenantStore implements TenantStore {
   async find(appKey: string, clientKey: string): Promise<ConnectTenant | null> {
     let rows: TenantRow[];
     try {
-      rows = await this.dataSource.query(
-        `SELECT ${COLUMNS} FROM ${this.table} WHERE "app_key" = $1 AND "client_key" = $2`,
-        [appKey, clientKey],
-      );
+      rows = await this.dataSource.query(`SELECT ${COLUMNS} FROM ${this.table} WHERE "app_key" = $1 AND "client_key" = $2`, [appKey, clientKey]);
     } catch (error) {
       throw storeUnavailable(error);
     }
@@ -172,10 +166,7 @@ export class TypeOrmTenantStore implements TenantStore {
     return rows[0] === undefined ? null : toTenant(rows[0], this.cipher);
   }
 
-  async install<T>(
-    installation: TenantInstallation,
-    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
-  ): Promise<{ tenant: ConnectTenant; result: T }> {
+  async install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }> {
     const { appKey, clientKey } = installation;
     return this.write(async (manager, runWork) => {
       let previousRow = await this.selectForUpdate(manager, appKey, clientKey);
@@ -259,9 +250,7 @@ export class TypeOrmTenantStore implements TenantStore {
    * the install race handling relies on). Whatever the caller's `work` throws is rethrown unchanged
    * after the rollback; every other failure becomes `store/unavailable`.
    */
-  private async write<R>(
-    body: (manager: EntityManager, runWork: <W>(call: () => Promise<W>) => Promise<W>) => Promise<R>,
-  ): Promise<R> {
+  private async write<R>(body: (manager: EntityManager, runWork: <W>(call: () => Promise<W>) => Promise<W>) => Promise<R>): Promise<R> {
     let workFailure: { error: unknown } | undefined;
     const runWork = async <W>(call: () => Promise<W>): Promise<W> => {
       try {
@@ -279,24 +268,12 @@ export class TypeOrmTenantStore implements TenantStore {
     }
   }
 
-  private async selectForUpdate(
-    manager: EntityManager,
-    appKey: string,
-    clientKey: string,
-  ): Promise<TenantRow | undefined> {
-    const rows = await queryRows(
-      manager,
-      `SELECT ${COLUMNS} FROM ${this.table} WHERE "app_key" = $1 AND "client_key" = $2 FOR UPDATE`,
-      [appKey, clientKey],
-    );
+  private async selectForUpdate(manager: EntityManager, appKey: string, clientKey: string): Promise<TenantRow | undefined> {
+    const rows = await queryRows(manager, `SELECT ${COLUMNS} FROM ${this.table} WHERE "app_key" = $1 AND "client_key" = $2 FOR UPDATE`, [appKey, clientKey]);
     return rows[0];
   }
 
-  private async insert(
-    manager: EntityManager,
-    installation: TenantInstallation,
-    onConflict: string,
-  ): Promise<TenantRow | undefined> {
+  private async insert(manager: EntityManager, installation: TenantInstallation, onConflict: string): Promise<TenantRow | undefined> {
     const columns = [...INSTALL_COLUMNS, ...STATE_COLUMNS];
     const values = [...INSTALL_COLUMNS.map((_, index) => `$${index + 1}`), 'true', 'now()', 'NULL', 'now()', 'now()'];
     const rows = await queryRows(

@@ -248,7 +248,10 @@ export class FakeAuthorizationServer {
   }
 
   private async grant(req: IncomingMessage, entry: FakeTokenRequest): Promise<FakeAccessGrant> {
-    const contentType = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+    const contentType = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase();
     let text: string;
     try {
       text = await readBody(req);
@@ -266,7 +269,10 @@ export class FakeAuthorizationServer {
     }
     const assertion = form.get('assertion');
     if (!assertion) throw new TokenRefusal(400, 'invalid_request', 'The assertion parameter is missing.');
-    const scopes = (form.get('scope') ?? '').split(/\s+/).filter((s) => s !== '').map((s) => s.toUpperCase());
+    const scopes = (form.get('scope') ?? '')
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map((s) => s.toUpperCase());
     entry.scope = scopes.join(' ');
 
     let unverified: JWTPayload;

@@ -44,7 +44,13 @@ describe('FakeProductApi under the Forge apiBaseUrl', () => {
 
   it('refuses anything but an issued, unrevoked Forge token with 401', async () => {
     const tokens = jira.forge.issueTokens({ installationId: INSTALLATION });
-    const jwt = await signConnectToken({ clientKey: 'com.example.app', sharedSecret: 'secret-of-the-installation-0123456789', method: 'GET', url: '/rest/api/3/myself', appBaseUrl: jira.baseUrl });
+    const jwt = await signConnectToken({
+      clientKey: 'com.example.app',
+      sharedSecret: 'secret-of-the-installation-0123456789',
+      method: 'GET',
+      url: '/rest/api/3/myself',
+      appBaseUrl: jira.baseUrl,
+    });
     const path = '/ex/jira/cloud-1/rest/api/3/myself';
     expect((await call(jira, path)).status).toBe(401);
     expect((await call(jira, path, `JWT ${jwt}`)).status).toBe(401); // an app JWT is no Forge token

@@ -59,7 +59,11 @@ export class FakeForgeApi {
   private readonly prefix: string;
   private readonly tokens = new Map<string, FakeForgeCaller & { revoked: boolean }>();
 
-  constructor(origin: string, private readonly product: ConnectProduct, cloudId: string = randomUUID()) {
+  constructor(
+    origin: string,
+    private readonly product: ConnectProduct,
+    cloudId: string = randomUUID(),
+  ) {
     this.cloudId = cloudId;
     this.prefix = `/ex/${product}/${cloudId}`;
     this.apiBaseUrl = `${origin}${this.prefix}`;

@@ -168,7 +168,9 @@ export class FakeForgeHost {
     const head = base64url(JSON.stringify({ alg, kid, typ: 'JWT' }));
     const body = base64url(JSON.stringify(payload));
     if (alg === 'none') return `${head}.${body}.`;
-    const signature = createHmac('sha256', options.hmacSecret ?? 'not-a-forge-key').update(`${head}.${body}`).digest('base64url');
+    const signature = createHmac('sha256', options.hmacSecret ?? 'not-a-forge-key')
+      .update(`${head}.${body}`)
+      .digest('base64url');
     return `${head}.${body}.${signature}`;
   }
 

@@ -14,11 +14,10 @@ export interface ForgeKeyPair {
 /** Creates an RS256 key pair (RSA 2048) for signing Forge Invocation Tokens in tests. */
 export async function createForgeKeyPair(options: { kid?: string } = {}): Promise<ForgeKeyPair> {
   const kid = options.kid ?? randomUUID();
-  const pair = (await globalThis.crypto.subtle.generateKey(
-    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
-    true,
-    ['sign', 'verify'],
-  )) as webcrypto.CryptoKeyPair;
+  const pair = (await globalThis.crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
   const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: 'RS256', use: 'sig' };
   return { kid, privateKey: pair.privateKey, publicKey: pair.publicKey, publicJwk };
 }

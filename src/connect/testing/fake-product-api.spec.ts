@@ -20,7 +20,13 @@ function appToken(api: FakeProductApi, method: string, pathAndQuery: string, opt
   return signConnectToken({ clientKey: APP_KEY, sharedSecret: SECRET, method, url: pathAndQuery, appBaseUrl: api.baseUrl, ...options });
 }
 
-async function call(api: FakeProductApi, method: string, pathAndQuery: string, token?: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<HttpCallResponse> {
+async function call(
+  api: FakeProductApi,
+  method: string,
+  pathAndQuery: string,
+  token?: string,
+  init: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<HttpCallResponse> {
   const headers: Record<string, string> = { ...init.headers };
   if (token !== undefined) headers.authorization = `JWT ${token}`;
   return httpCall({ method, url: api.origin + pathAndQuery, headers, body: init.body });
@@ -166,7 +172,10 @@ describe('FakeProductApi (Jira)', () => {
 
   it('reports each finished request to onRequest, with the refusal', async () => {
     const seen: string[] = [];
-    const other = await FakeProductApi.start({ product: 'jira', onRequest: (request, refusal) => seen.push(`${request.method} ${request.path} ${request.status} ${refusal?.reason ?? ''}`) });
+    const other = await FakeProductApi.start({
+      product: 'jira',
+      onRequest: (request, refusal) => seen.push(`${request.method} ${request.path} ${request.status} ${refusal?.reason ?? ''}`),
+    });
     try {
       other.install({ appKey: APP_KEY, clientKey: 'c', sharedSecret: SECRET });
       other.route('GET', '/_custom', (_req, res) => void res.end('custom'));
@@ -392,7 +401,8 @@ describe('FakeConnectHost.startSite', () => {
     expect((await host.install(app, site)).status).toBe(204);
     expect(site.api.installation(APP_KEY)).toMatchObject({ clientKey: site.clientKey, sharedSecret: site.sharedSecret, oauthClientId: site.oauthClientId });
     const token = (secret: string) => signConnectToken({ clientKey: APP_KEY, sharedSecret: secret, method: 'GET', url: '/wiki/rest/api/space', appBaseUrl: site.baseUrl });
-    const get = async (secret: string) => (await httpCall({ method: 'GET', url: `${site.baseUrl}/rest/api/space`, headers: { authorization: `JWT ${await token(secret)}` } })).status;
+    const get = async (secret: string) =>
+      (await httpCall({ method: 'GET', url: `${site.baseUrl}/rest/api/space`, headers: { authorization: `JWT ${await token(secret)}` } })).status;
     expect(await get(site.sharedSecret)).toBe(200);
 
     const rotated = host.rotateSecret(site);

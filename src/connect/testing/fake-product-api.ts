@@ -628,7 +628,8 @@ export class FakeProductApi {
     }
     if (typeof unverified.iss !== 'string') throw new Refusal('missing-claim', 'The JWT has no iss claim (it must be the app key).');
     const installation = this.installations.get(unverified.iss);
-    if (installation === undefined) throw new Refusal('unknown-app', `No app with key ${JSON.stringify(unverified.iss)} is installed on this site (the JWT iss must be the app key).`);
+    if (installation === undefined)
+      throw new Refusal('unknown-app', `No app with key ${JSON.stringify(unverified.iss)} is installed on this site (the JWT iss must be the app key).`);
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(token, createSecretKey(Buffer.from(installation.sharedSecret, 'utf8')), {
@@ -674,7 +675,7 @@ export class FakeProductApi {
     const grant = this.authorizationServer.grantOf(token);
     if (grant === undefined) {
       if (this.authorizationServer.knows(token)) throw new Refusal('expired-access-token', 'The access token has expired.');
-      throw new Refusal('unknown-access-token', 'The access token was not issued by this site\'s authorization server.');
+      throw new Refusal('unknown-access-token', "The access token was not issued by this site's authorization server.");
     }
     if (grant.siteBaseUrl !== this.baseUrl) throw new Refusal('wrong-site', `The access token was issued for ${grant.siteBaseUrl}, not for this site.`);
     if (!this.installations.has(grant.appKey)) throw new Refusal('unknown-app', `The app ${grant.appKey} is no longer installed on this site.`);

@@ -28,14 +28,7 @@ export {
   type FakeProject,
   type FakeSpace,
 } from './fake-product-api.js';
-export {
-  FakeForgeApi,
-  forgeSystemAccountId,
-  type FakeForgeCaller,
-  type FakeForgeRefusal,
-  type FakeForgeTokenOptions,
-  type FakeForgeTokens,
-} from './fake-forge-api.js';
+export { FakeForgeApi, forgeSystemAccountId, type FakeForgeCaller, type FakeForgeRefusal, type FakeForgeTokenOptions, type FakeForgeTokens } from './fake-forge-api.js';
 export {
   FakeAuthorizationServer,
   CONNECT_CLIENT_ID_PREFIX,
@@ -53,12 +46,6 @@ export { createInstallKeyPair, type InstallKeyPair, type CreateInstallKeyPairOpt
 export { InstallKeyServer, type InstallKeyServerOptions, type InstallKeyServerResponse } from './install-key-server.js';
 export { httpCall, type HttpCallOptions, type HttpCallResponse } from './http-call.js';
 export { startTestDatabase } from './test-database.js';
-export {
-  FakeForgeHost,
-  SAMPLE_FORGE_ACCOUNT_ID,
-  type FakeForgeHostOptions,
-  type ForgeInvokeOptions,
-  type MintInvocationTokenOptions,
-} from './fake-forge-host.js';
+export { FakeForgeHost, SAMPLE_FORGE_ACCOUNT_ID, type FakeForgeHostOptions, type ForgeInvokeOptions, type MintInvocationTokenOptions } from './fake-forge-host.js';
 export { ForgeJwksServer, FORGE_JWKS_PATH, type ForgeJwksServerOptions } from './fake-forge-jwks-server.js';
 export { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';

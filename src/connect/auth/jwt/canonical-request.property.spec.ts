@@ -63,10 +63,18 @@ describe('canonicalRequest (properties)', () => {
       return value === undefined ? clean(name) : `${clean(name).replace(/=/g, '')}=${clean(value)}`;
     });
     fc.assert(
-      fc.property(fc.array(pair, { maxLength: 8 }), fc.func(fc.integer()), hostileString.map((s) => '/' + s.replace(/[?#]/g, '')), (pairs, key, path) => {
-        const shuffled = [...pairs].map((p, i) => ({ p, k: key(p, i) })).sort((a, b) => a.k - b.k).map((x) => x.p);
-        expect(canonicalRequest('GET', `${path}?${shuffled.join('&')}`)).toBe(canonicalRequest('GET', `${path}?${pairs.join('&')}`));
-      }),
+      fc.property(
+        fc.array(pair, { maxLength: 8 }),
+        fc.func(fc.integer()),
+        hostileString.map((s) => '/' + s.replace(/[?#]/g, '')),
+        (pairs, key, path) => {
+          const shuffled = [...pairs]
+            .map((p, i) => ({ p, k: key(p, i) }))
+            .sort((a, b) => a.k - b.k)
+            .map((x) => x.p);
+          expect(canonicalRequest('GET', `${path}?${shuffled.join('&')}`)).toBe(canonicalRequest('GET', `${path}?${pairs.join('&')}`));
+        },
+      ),
       RUNS,
     );
   });
@@ -90,7 +98,13 @@ describe('canonicalRequest (properties)', () => {
           // Only unreserved characters and upper-case escapes remain.
           expect(part).toMatch(/^([A-Za-z0-9._~-]|%[0-9A-F]{2}|=|,)*$/);
           const name = decodeURIComponent(part.slice(0, eq));
-          actual.set(name, part.slice(eq + 1).split(',').map(decodeURIComponent));
+          actual.set(
+            name,
+            part
+              .slice(eq + 1)
+              .split(',')
+              .map(decodeURIComponent),
+          );
         }
         const sorted = (m: Map<string, string[]>) => [...m.entries()].map(([k, v]) => [k, [...v].sort()] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
         expect(sorted(actual)).toEqual(sorted(expected));

@@ -56,7 +56,9 @@ export function canonicalRequest(method: string, url: string, baseUrl?: string):
 
 /** The qsh claim value: hex SHA-256 of the canonical request's UTF-8 bytes. */
 export function queryStringHash(method: string, url: string, baseUrl?: string): string {
-  return createHash('sha256').update(canonicalRequest(method, url, baseUrl), 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(canonicalRequest(method, url, baseUrl), 'utf8')
+    .digest('hex');
 }
 
 /** Splits a raw path-and-query or absolute URL; the fragment, never sent to a server, is dropped. */
@@ -120,7 +122,7 @@ function canonicalQuery(query: string): string {
   // Keyed by canonical name: that is the sort key, and names whose encodings coincide must merge so
   // that the result does not depend on parameter order. Values stay raw until they are written.
   const params = new Map<string, string[]>();
-  for (let start = 0; start <= query.length; ) {
+  for (let start = 0; start <= query.length;) {
     let end = query.indexOf('&', start);
     if (end === -1) end = query.length;
     if (end > start) {
@@ -271,11 +273,7 @@ function encodeRfc3986(text: string): string {
     } else if (c < 0x10000) {
       out += ESCAPED_BYTE[0xe0 | (c >> 12)]! + ESCAPED_BYTE[0x80 | ((c >> 6) & 63)] + ESCAPED_BYTE[0x80 | (c & 63)];
     } else {
-      out +=
-        ESCAPED_BYTE[0xf0 | (c >> 18)]! +
-        ESCAPED_BYTE[0x80 | ((c >> 12) & 63)] +
-        ESCAPED_BYTE[0x80 | ((c >> 6) & 63)] +
-        ESCAPED_BYTE[0x80 | (c & 63)];
+      out += ESCAPED_BYTE[0xf0 | (c >> 18)]! + ESCAPED_BYTE[0x80 | ((c >> 12) & 63)] + ESCAPED_BYTE[0x80 | ((c >> 6) & 63)] + ESCAPED_BYTE[0x80 | (c & 63)];
     }
   }
   return out;

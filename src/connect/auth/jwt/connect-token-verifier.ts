@@ -78,7 +78,10 @@ export class ConnectTokenVerifier {
     // against, which needs `peek`; a store without it gets no cache rather than a weaker one.
     const maxEntries = (cache || undefined)?.maxEntries ?? DEFAULT_VERIFIED_REQUEST_CACHE_ENTRIES;
     const maxKeyLength = (cache || undefined)?.maxKeyLength ?? DEFAULT_VERIFIED_REQUEST_MAX_KEY_LENGTH;
-    for (const [name, value] of [['maxEntries', maxEntries], ['maxKeyLength', maxKeyLength]] as const) {
+    for (const [name, value] of [
+      ['maxEntries', maxEntries],
+      ['maxKeyLength', maxKeyLength],
+    ] as const) {
       if (!Number.isInteger(value) || value < 1) {
         throw ConnectError.create('config/invalid', `verifiedRequestCache.${name} must be a positive integer, not ${JSON.stringify(value)}.`);
       }
@@ -149,13 +152,7 @@ export class ConnectTokenVerifier {
     return { jwt, iss };
   }
 
-  private verifyFor(
-    app: ResolvedConnectApp,
-    tenant: ConnectTenant | null,
-    jwt: CompactJwt,
-    request: IncomingRequest,
-    options: HsVerifyOptions,
-  ): ConnectRequestContext {
+  private verifyFor(app: ResolvedConnectApp, tenant: ConnectTenant | null, jwt: CompactJwt, request: IncomingRequest, options: HsVerifyOptions): ConnectRequestContext {
     if (tenant === null) {
       throw ConnectError.create('jwt/unknown-iss', `No installation of ${app.key} has the clientKey named by the token.`, { app: app.key });
     }

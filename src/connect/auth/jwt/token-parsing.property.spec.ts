@@ -20,9 +20,15 @@ const hostileString = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 60 }),
   fc.uint8Array({ maxLength: 60 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
 );
-const jsonish = fc.oneof(fc.jsonValue(), fc.string(), fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('latin1')));
+const jsonish = fc.oneof(
+  fc.jsonValue(),
+  fc.string(),
+  fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('latin1')),
+);
 /** Three base64url parts whose contents are arbitrary JSON (or not JSON at all). */
-const shapedToken = fc.tuple(jsonish, jsonish, fc.uint8Array({ maxLength: 40 })).map(([h, c, sig]) => `${b64url(JSON.stringify(h) ?? 'x')}.${b64url(JSON.stringify(c) ?? 'x')}.${b64url(Buffer.from(sig))}`);
+const shapedToken = fc
+  .tuple(jsonish, jsonish, fc.uint8Array({ maxLength: 40 }))
+  .map(([h, c, sig]) => `${b64url(JSON.stringify(h) ?? 'x')}.${b64url(JSON.stringify(c) ?? 'x')}.${b64url(Buffer.from(sig))}`);
 const anyToken = fc.oneof(shapedToken, hostileString);
 
 async function onlyConnectErrors(run: () => unknown): Promise<void> {
@@ -35,8 +41,20 @@ async function onlyConnectErrors(run: () => unknown): Promise<void> {
 
 describe('token extraction (properties)', () => {
   it('throws only ConnectError for arbitrary Authorization headers and URLs; what it returns is a bounded, JWT-shaped token', () => {
-    const header = fc.option(fc.oneof(hostileString, hostileString.map((s) => `JWT ${s}`), anyToken.map((t) => `JWT ${t}`), fc.array(hostileString, { maxLength: 3 })), { nil: undefined });
-    const url = fc.oneof(hostileString, hostileString.map((s) => `/p?jwt=${s}`), fc.tuple(hostileString, anyToken).map(([q, t]) => `/p?${q}&jwt=${t}`));
+    const header = fc.option(
+      fc.oneof(
+        hostileString,
+        hostileString.map((s) => `JWT ${s}`),
+        anyToken.map((t) => `JWT ${t}`),
+        fc.array(hostileString, { maxLength: 3 }),
+      ),
+      { nil: undefined },
+    );
+    const url = fc.oneof(
+      hostileString,
+      hostileString.map((s) => `/p?jwt=${s}`),
+      fc.tuple(hostileString, anyToken).map(([q, t]) => `/p?${q}&jwt=${t}`),
+    );
     fc.assert(
       fc.property(header, url, (auth, rawUrl) => {
         let token: string;
@@ -55,11 +73,15 @@ describe('token extraction (properties)', () => {
 
   it('returns the very token sent, in the header or percent-encoded in the query', () => {
     fc.assert(
-      fc.property(shapedToken, hostileString.map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, ''))), (token, other) => {
-        expect(extractToken(`JWT ${token}`, '/p')).toBe(token);
-        expect(extractToken(undefined, `/p?x=${other}&jwt=${encodeURIComponent(token)}`)).toBe(token);
-        expect(extractToken(`jwt   ${token}`, `/p?jwt=${token}`)).toBe(token);
-      }),
+      fc.property(
+        shapedToken,
+        hostileString.map((s) => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, ''))),
+        (token, other) => {
+          expect(extractToken(`JWT ${token}`, '/p')).toBe(token);
+          expect(extractToken(undefined, `/p?x=${other}&jwt=${encodeURIComponent(token)}`)).toBe(token);
+          expect(extractToken(`jwt   ${token}`, `/p?jwt=${token}`)).toBe(token);
+        },
+      ),
       RUNS,
     );
   });
@@ -73,7 +95,11 @@ describe('token extraction (properties)', () => {
       }
     };
     const usualHeader = fc.oneof(anyToken, hostileString, fc.constantFrom('', ' x.y.z', 'a.b.c ', 'a.b.c\t', 'a..c', '.b.c', 'a.b', 'a.b.c.d')).map((t) => `JWT ${t}`);
-    const url = fc.oneof(fc.constantFrom('/p', '/p?x=1', '/p?jwt=', '/p?xjwt=1'), hostileString.map((s) => `/p?${s}`), anyToken.map((t) => `/p?jwt=${t}`));
+    const url = fc.oneof(
+      fc.constantFrom('/p', '/p?x=1', '/p?jwt=', '/p?xjwt=1'),
+      hostileString.map((s) => `/p?${s}`),
+      anyToken.map((t) => `/p?jwt=${t}`),
+    );
     fc.assert(
       fc.property(usualHeader, url, (auth, rawUrl) => {
         expect(outcome(() => extractToken(auth, rawUrl))).toEqual(outcome(() => extractTokenInFull(auth, rawUrl)));
@@ -170,7 +196,11 @@ describe('ConnectTokenVerifier before and around the signature (properties)', ()
   });
 
   it('validly signed tokens with arbitrary headers and claims are accepted or refused with ConnectError, never anything else', async () => {
-    const header = fc.oneof(fc.constant({ alg: 'HS256', typ: 'JWT' }), fc.record({ alg: fc.constantFrom('HS256', 'none', 'RS256'), crit: fc.jsonValue(), b64: fc.jsonValue(), kid: fc.jsonValue() }, { requiredKeys: ['alg'] }), fc.jsonValue());
+    const header = fc.oneof(
+      fc.constant({ alg: 'HS256', typ: 'JWT' }),
+      fc.record({ alg: fc.constantFrom('HS256', 'none', 'RS256'), crit: fc.jsonValue(), b64: fc.jsonValue(), kid: fc.jsonValue() }, { requiredKeys: ['alg'] }),
+      fc.jsonValue(),
+    );
     const claims = fc.record(
       {
         iss: fc.oneof(fc.constant('client-1'), fc.constant('__proto__'), fc.jsonValue()),
@@ -192,13 +222,25 @@ describe('ConnectTokenVerifier before and around the signature (properties)', ()
 
   it('accepts a well-formed request-bound token and refuses one living past the default hour', async () => {
     const qsh = queryStringHash('GET', '/jira/x', app.baseUrl);
-    const ok = await verifier.verify(app, { method: 'GET', rawUrl: '/jira/x', token: sign({ alg: 'HS256' }, { iss: 'client-1', iat: now(), exp: now() + 3600, qsh }) }, { allowContextQsh: false, allowInactiveTenant: false });
+    const ok = await verifier.verify(
+      app,
+      { method: 'GET', rawUrl: '/jira/x', token: sign({ alg: 'HS256' }, { iss: 'client-1', iat: now(), exp: now() + 3600, qsh }) },
+      { allowContextQsh: false, allowInactiveTenant: false },
+    );
     expect(ok.clientKey).toBe('client-1');
     await expect(
-      verifier.verify(app, { method: 'GET', rawUrl: '/jira/x', token: sign({ alg: 'HS256' }, { iss: 'client-1', iat: now(), exp: now() + 3601, qsh }) }, { allowContextQsh: false, allowInactiveTenant: false }),
+      verifier.verify(
+        app,
+        { method: 'GET', rawUrl: '/jira/x', token: sign({ alg: 'HS256' }, { iss: 'client-1', iat: now(), exp: now() + 3601, qsh }) },
+        { allowContextQsh: false, allowInactiveTenant: false },
+      ),
     ).rejects.toMatchObject({ code: 'jwt/lifetime-too-long' });
     await expect(
-      verifier.verify(app, { method: 'GET', rawUrl: '/jira/x', token: sign({ alg: 'HS256' }, { iss: 'client-1', exp: now() + 60, qsh }) }, { allowContextQsh: false, allowInactiveTenant: false }),
+      verifier.verify(
+        app,
+        { method: 'GET', rawUrl: '/jira/x', token: sign({ alg: 'HS256' }, { iss: 'client-1', exp: now() + 60, qsh }) },
+        { allowContextQsh: false, allowInactiveTenant: false },
+      ),
     ).rejects.toMatchObject({ code: 'jwt/malformed' });
   });
 });

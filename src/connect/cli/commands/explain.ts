@@ -124,7 +124,8 @@ async function parseExplainArgs(argv: string[], env: NodeJS.ProcessEnv): Promise
   }
 
   const keyOptions = (['secret', 'secret-env', 'public-key', 'install-keys-url'] as const).filter((name) => values[name] !== undefined);
-  if (keyOptions.length > 1) throw new UsageError(`give only one of --secret, --secret-env, --public-key and --install-keys-url (got ${keyOptions.map((o) => `--${o}`).join(', ')}).`);
+  if (keyOptions.length > 1)
+    throw new UsageError(`give only one of --secret, --secret-env, --public-key and --install-keys-url (got ${keyOptions.map((o) => `--${o}`).join(', ')}).`);
   let key: VerificationKey | undefined;
   if (values.secret !== undefined) {
     if (values.secret === '') throw new UsageError('--secret is empty.');

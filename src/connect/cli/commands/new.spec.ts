@@ -44,10 +44,7 @@ describe('new command', () => {
     const io = captureIo();
     const dir = join(work, 'nested', 'my-app');
     expect(await newApp([dir, '--products', 'jira,confluence', '--name', 'My App', '--key-prefix', 'com.example.myapp'], io)).toBe(0);
-    const expected = scaffoldFiles(
-      resolveScaffoldOptions({ directory: dir, name: 'My App', keyPrefix: 'com.example.myapp' }, work),
-      scaffoldVersions(readFrameworkManifest()),
-    );
+    const expected = scaffoldFiles(resolveScaffoldOptions({ directory: dir, name: 'My App', keyPrefix: 'com.example.myapp' }, work), scaffoldVersions(readFrameworkManifest()));
     const written = (await tree(dir)).filter((path) => expected.some((f) => f.path === path));
     expect(written.sort()).toEqual(expected.map((f) => f.path).sort());
     for (const f of expected) expect(await readFile(join(dir, f.path), 'utf8')).toBe(f.contents);
@@ -142,7 +139,12 @@ describe('writeScaffold', () => {
     await mkdir(dir);
     const target = await checkScaffoldTarget(dir);
     expect(target.exists).toBe(true);
-    await expect(writeScaffold(target, [{ path: 'x', contents: '' }, { path: 'x', contents: '' }])).rejects.toThrow();
+    await expect(
+      writeScaffold(target, [
+        { path: 'x', contents: '' },
+        { path: 'x', contents: '' },
+      ]),
+    ).rejects.toThrow();
     expect(await tree(work)).toEqual(['app']);
   });
 });

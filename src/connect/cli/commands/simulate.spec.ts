@@ -36,7 +36,21 @@ describe('simulate command: arguments', () => {
     [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-method', 'TRACE'], '--forge-method must be'],
     [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--keep'], '--keep needs --descriptor'],
     [['--descriptor', 'http://x/d.json', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11'], 'go with --forge-remote <url>'],
-    [['--descriptor', 'http://x/d.json', '--keys-port', '4000', '--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-jwks-port', '4000'], '--forge-jwks-port must differ'],
+    [
+      [
+        '--descriptor',
+        'http://x/d.json',
+        '--keys-port',
+        '4000',
+        '--forge-remote',
+        'http://x/f',
+        '--forge-app-id',
+        '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11',
+        '--forge-jwks-port',
+        '4000',
+      ],
+      '--forge-jwks-port must differ',
+    ],
   ])('refuses %j with exit code 2', async (argv, message) => {
     const io = captureIo();
     expect(await simulate(argv, io)).toBe(2);

@@ -123,7 +123,7 @@ function envExample(model: ScaffoldModel): string {
     '# Where signed-install keys are fetched from (default https://connect-install-keys.atlassian.com).',
     '# CONNECT_INSTALL_KEYS_URL=',
     '',
-    '# The OAuth 2.0 authorization server for acting as a user (default Atlassian\'s).',
+    "# The OAuth 2.0 authorization server for acting as a user (default Atlassian's).",
     '# CONNECT_AUTHORIZATION_SERVER_URL=',
   ]);
 }

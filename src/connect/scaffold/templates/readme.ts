@@ -56,7 +56,7 @@ export function readmeFile(model: ScaffoldModel): ScaffoldFile {
       `| \`APP_BASE_URL\` | \`http://localhost:$PORT\` | the public URL Atlassian reaches this process at; the app${several ? 's are' : ' is'} at ${model.apps.map((app) => `\`${app.path}\``).join(' and ')} under it |`,
       '| `DATABASE_URL` | embedded engine | PostgreSQL; without it an embedded engine keeps its data under `.data/pglite` |',
       '| `CONNECT_INSTALL_KEYS_URL` | `https://connect-install-keys.atlassian.com` | where signed-install keys are fetched |',
-      '| `CONNECT_AUTHORIZATION_SERVER_URL` | Atlassian\'s | OAuth 2.0 server, for calls as a user (`asUser`, scope `ACT_AS_USER`) |',
+      "| `CONNECT_AUTHORIZATION_SERVER_URL` | Atlassian's | OAuth 2.0 server, for calls as a user (`asUser`, scope `ACT_AS_USER`) |",
       '| `CONNECT_DATABASE_SCHEMA` | `public` | the PostgreSQL schema of the tenant table |',
       '| `CONNECT_EMBEDDED_DATA_DIR` | `.data/pglite` | where the embedded engine keeps its data; `memory` keeps nothing |',
       '',
@@ -98,7 +98,7 @@ export function readmeFile(model: ScaffoldModel): ScaffoldFile {
       '`test/**/*.e2e-spec.ts`. The end-to-end tests start the real app and play Atlassian with',
       '`FakeConnectHost` from `atlassian-connect-nest/testing`: signed installs with real RSA keys, request',
       'and context tokens, and sites with a REST API on 127.0.0.1 (`host.startSite(product)`) for the',
-      'app\'s outbound calls. `npm run typecheck` checks the tests\' types as well.',
+      "app's outbound calls. `npm run typecheck` checks the tests' types as well.",
     ]),
   };
 }

@@ -44,9 +44,7 @@ export class CreateConnectTenant1795446752614 implements MigrationInterface {
         CONSTRAINT "connect_tenant_app_key_client_key_key" UNIQUE ("app_key", "client_key"),
         CONSTRAINT "connect_tenant_product_type_check" CHECK ("product_type" IN ('jira', 'confluence'))
       )`);
-    await queryRunner.query(
-      `CREATE INDEX "connect_tenant_installation_id_idx" ON ${table} ("installation_id")`,
-    );
+    await queryRunner.query(`CREATE INDEX "connect_tenant_installation_id_idx" ON ${table} ("installation_id")`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -22,9 +22,7 @@ export class IndexConnectTenantInstallations1796000000000 implements MigrationIn
   readonly name = 'IndexConnectTenantInstallations1796000000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(
-      `CREATE INDEX IF NOT EXISTS "${TENANT_INSTALLATION_INDEX}" ON ${qualified(queryRunner, 'connect_tenant')} ("app_key", "installation_id")`,
-    );
+    await queryRunner.query(`CREATE INDEX IF NOT EXISTS "${TENANT_INSTALLATION_INDEX}" ON ${qualified(queryRunner, 'connect_tenant')} ("app_key", "installation_id")`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

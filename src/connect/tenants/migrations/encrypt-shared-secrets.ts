@@ -26,10 +26,7 @@ interface SecretRow {
  * Goes through `connect_tenant` by id in batches and rewrites each row `rewrite` returns a new value
  * for (in the migration's transaction).
  */
-async function rewriteSecrets(
-  queryRunner: QueryRunner,
-  rewrite: (row: SecretRow) => string | undefined,
-): Promise<void> {
+async function rewriteSecrets(queryRunner: QueryRunner, rewrite: (row: SecretRow) => string | undefined): Promise<void> {
   const table = tenantTable(queryRunner);
   let after = '0';
   for (;;) {
@@ -63,21 +60,15 @@ export function createEncryptSharedSecretsMigration(cipher: SecretCipher): new (
     async up(queryRunner: QueryRunner): Promise<void> {
       await queryRunner.query(`ALTER TABLE ${tenantTable(queryRunner)} ALTER COLUMN "shared_secret" TYPE text`);
       await rewriteSecrets(queryRunner, (row) =>
-        SecretCipher.isEncrypted(row.shared_secret)
-          ? undefined
-          : cipher.encrypt(row.shared_secret, { appKey: row.app_key, clientKey: row.client_key }),
+        SecretCipher.isEncrypted(row.shared_secret) ? undefined : cipher.encrypt(row.shared_secret, { appKey: row.app_key, clientKey: row.client_key }),
       );
     }
 
     async down(queryRunner: QueryRunner): Promise<void> {
       await rewriteSecrets(queryRunner, (row) =>
-        SecretCipher.isEncrypted(row.shared_secret)
-          ? cipher.decrypt(row.shared_secret, { appKey: row.app_key, clientKey: row.client_key })
-          : undefined,
+        SecretCipher.isEncrypted(row.shared_secret) ? cipher.decrypt(row.shared_secret, { appKey: row.app_key, clientKey: row.client_key }) : undefined,
       );
-      await queryRunner.query(
-        `ALTER TABLE ${tenantTable(queryRunner)} ALTER COLUMN "shared_secret" TYPE varchar(512)`,
-      );
+      await queryRunner.query(`ALTER TABLE ${tenantTable(queryRunner)} ALTER COLUMN "shared_secret" TYPE varchar(512)`);
     }
   };
 }

@@ -6,29 +6,29 @@ export type ExampleHttpAdapter = (typeof EXAMPLE_HTTP_ADAPTERS)[number];
 export interface ExampleConfig {
   port: number;
   /** Which Nest HTTP adapter serves the app (default `express`); the framework behaves the same on both. */
-  httpAdapter?: ExampleHttpAdapter;
+  httpAdapter?: ExampleHttpAdapter | undefined;
   /** Public URL of this process; the apps live at `<appBaseUrl>/jira` and `<appBaseUrl>/confluence`. */
   appBaseUrl: string;
-  databaseUrl?: string;
-  installKeysUrl?: string;
+  databaseUrl?: string | undefined;
+  installKeysUrl?: string | undefined;
   /** Where the embedded engine keeps its files (default `.data/pglite`); `memory` for none. */
-  embeddedDataDir?: string;
+  embeddedDataDir?: string | undefined;
   /** PostgreSQL schema for the tenant table (tests use one per run). */
-  databaseSchema?: string;
+  databaseSchema?: string | undefined;
   /** OAuth 2.0 authorization server for acting as a user (default Atlassian's). */
-  authorizationServerUrl?: string;
+  authorizationServerUrl?: string | undefined;
   /** Keys encrypting the tenants' shared secrets (`CONNECT_ENCRYPTION_KEYS`, comma-separated); the first encrypts. */
-  encryptionKeys?: string[];
+  encryptionKeys?: string[] | undefined;
   /** Development only: where the generated encryption key is kept (default `.data/connect-encryption.key`). */
-  encryptionDevKeyFile?: string;
+  encryptionDevKeyFile?: string | undefined;
   /** Forge app id of the Jira app (`FORGE_APP_ID_JIRA`): enables Forge Remote calls for it. */
-  forgeAppIdJira?: string;
+  forgeAppIdJira?: string | undefined;
   /** Forge app id of the Confluence app (`FORGE_APP_ID_CONFLUENCE`). */
-  forgeAppIdConfluence?: string;
+  forgeAppIdConfluence?: string | undefined;
   /** Where Forge Invocation Token keys come from (`FORGE_JWKS_URL`, default Forge's production JWKS). */
-  forgeJwksUrl?: string;
+  forgeJwksUrl?: string | undefined;
   /** Least time between JWKS refetches for unknown kids (`FORGE_JWKS_COOLDOWN_MS`, default 30 s). */
-  forgeJwksCooldownMs?: number;
+  forgeJwksCooldownMs?: number | undefined;
 }
 
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {

@@ -201,10 +201,10 @@ describe('npm run bench (one short run)', () => {
         .split('|')
         .slice(1, -1)
         .map((cell) => cell.trim());
-      expect(Number(cells[4].replace(/,/g, ''))).toBeGreaterThan(0);
+      expect(Number(cells[4]!.replace(/,/g, ''))).toBeGreaterThan(0);
       expect(Number(cells[6])).toBeGreaterThan(0);
       expect(cells[8]).toBe('0');
-      if (process.platform === 'linux') expect(Number(cells[10].replace(/,/g, ''))).toBeGreaterThan(0);
+      if (process.platform === 'linux') expect(Number(cells[10]!.replace(/,/g, ''))).toBeGreaterThan(0);
     }
     expect(written).toMatch(/@ConnectAuth\(\) at \d+\.\d % of bare/);
     expect(written).toContain('### Machine');

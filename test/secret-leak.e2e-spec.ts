@@ -242,7 +242,7 @@ describe('the encryption key at startup', () => {
       expect((await stat(file)).mode & 0o777).toBe(0o600);
       const warnings = logs.lines.filter((line) => line.level === 'warn' && line.text.includes('development key'));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0].text).toContain(file);
+      expect(warnings[0]!.text).toContain(file);
       expect(logs.all).not.toContain(key.trim());
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import type { ConnectRequestContext } from 'atlassian-connect-nest';
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => ENTITIES[char]);
+  return value.replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
 }
 
 /** A page the product frames: it loads the product's all.js so the iframe can talk to its host. */

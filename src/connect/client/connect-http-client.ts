@@ -7,21 +7,21 @@ import { backoffDelayMs, hintedDelayMs, isIdempotent, isRetryableStatus, type Re
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 export interface ConnectRequestOptions {
-  method?: HttpMethod;
+  method?: HttpMethod | undefined;
   /**
    * Relative to the tenant's baseUrl (`/rest/api/3/myself`) or absolute on the tenant's origin; for the
    * Forge modes, relative to `apiBaseUrl` or absolute under it.
    */
   url: string;
-  query?: Record<string, QueryValue>;
+  query?: Record<string, QueryValue> | undefined;
   /** Sent as JSON unless it is a string, Buffer or URLSearchParams. */
-  body?: unknown;
-  headers?: Record<string, string>;
+  body?: unknown | undefined;
+  headers?: Record<string, string> | undefined;
   /** Per attempt; default from the module options (30 s). */
-  timeoutMs?: number;
-  signal?: AbortSignal;
+  timeoutMs?: number | undefined;
+  signal?: AbortSignal | undefined;
   /** Retry tuning for this call; `false` disables retries. `{ retryNonIdempotent: true }` opts POST/PATCH in. */
-  retry?: Partial<RetryOptions> | false;
+  retry?: Partial<RetryOptions> | false | undefined;
 }
 
 export interface ConnectResponse<T> {
@@ -37,9 +37,9 @@ export interface CallTarget {
   /** Relative URLs resolve under it; absolute ones must stay on its origin. */
   readonly baseUrl: string;
   /** Replaces a leading `/rest/api/` (Confluence Data Center behind a proxy). */
-  readonly restApiPrefix?: string;
+  readonly restApiPrefix?: string | undefined;
   /** Absolute URLs must also stay under the baseUrl's path (the Forge `apiBaseUrl`). */
-  readonly confineToBasePath?: boolean;
+  readonly confineToBasePath?: boolean | undefined;
   /** The Authorization header for one attempt. */
   authorize(method: string, url: URL): Promise<string>;
 }
@@ -117,7 +117,7 @@ export class ConnectHttpClient {
       let response: Response;
       let parsed: unknown;
       try {
-        response = await fetch(url, { method, headers, body, signal, redirect: 'manual' });
+        response = await fetch(url, { method, headers, signal, redirect: 'manual', ...(body !== undefined && { body }) });
         parsed = await readBody(response);
       } catch (error) {
         if (options.signal?.aborted) throw new ConnectClientError('client/aborted', `${method} ${shownUrl} was aborted.`, facts, error);

@@ -3,9 +3,9 @@ import { ConnectClientError } from './connect-client-error.js';
 import type { QueryValue } from './request-url.js';
 
 export interface PageOptions {
-  query?: Record<string, QueryValue>;
+  query?: Record<string, QueryValue> | undefined;
   /** Stop after this many pages even if the product says there are more (default 1000). */
-  maxPages?: number;
+  maxPages?: number | undefined;
 }
 
 type FetchPage = (url: string, query: Record<string, QueryValue> | undefined) => Promise<ConnectResponse<unknown>>;

@@ -23,7 +23,7 @@ export interface ConnectAppOptions {
    */
   descriptor: ConnectDescriptorInput | ((app: Omit<ResolvedConnectApp, 'descriptor'>) => ConnectDescriptorInput);
   /** Further base URLs accepted as `aud` of signed installs (e.g. the URL a tunnel used to expose). */
-  extraBaseUrls?: string[];
+  extraBaseUrls?: string[] | undefined;
   /**
    * Outbound REST prefix replacing `/rest/api/` (per app, or per tenant as a function), e.g.
    * `/rest/token-auth/api/` for Confluence Data Center sites behind an SSO proxy (Confluence 7.2+).
@@ -34,7 +34,7 @@ export interface ConnectAppOptions {
    * `ari:cloud:ecosystem::app/<appId>` (the `id` in `manifest.yml` without the prefix). Forge Invocation
    * Tokens whose `aud` names this app id are accepted by `@ForgeAuth()` for this app.
    */
-  forge?: { appId: string };
+  forge?: { appId: string } | undefined;
 }
 
 /** Incoming Forge Remote calls (`@ForgeAuth()`): where the Forge Invocation Token keys come from. */
@@ -43,46 +43,46 @@ export interface ConnectForgeOptions {
    * The JWKS of Forge Invocation Tokens (default `https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json`).
    * Staging or another environment is chosen here, never from the token. https only (http on loopback for tests).
    */
-  jwksUrl?: string;
+  jwksUrl?: string | undefined;
   /** Clock skew tolerated on `exp`, `nbf` and `iat` of a FIT, in seconds (default: `leewaySeconds`, else 30). */
-  leewaySeconds?: number;
+  leewaySeconds?: number | undefined;
   /** Upper bound for one JWKS fetch, body included (default 5000 ms). */
-  jwksTimeoutMs?: number;
+  jwksTimeoutMs?: number | undefined;
   /**
    * Least time between two JWKS fetches caused by an unknown `kid` (default 30,000 ms): a token with an
    * unknown kid refetches the JWKS once (a rotated key), further ones within this time are refused without a fetch.
    */
-  jwksCooldownMs?: number;
+  jwksCooldownMs?: number | undefined;
   /** How long fetched keys are used before the JWKS is fetched again (default 600,000 ms). */
-  jwksCacheMaxAgeMs?: number;
+  jwksCacheMaxAgeMs?: number | undefined;
 }
 
 /** Settings of the outbound client (`ConnectClient`). */
 export interface ConnectClientOptions {
   /** Where user tokens come from (default `https://oauth-2-authorization-server.services.atlassian.com`). */
-  authorizationServerUrl?: string;
+  authorizationServerUrl?: string | undefined;
   /** Per-attempt timeout (default 30 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retry policy (default 4 attempts, 60 s in all, 500 ms base backoff, 30 s longest wait, POST/PATCH not retried). */
-  retry?: Partial<RetryOptions>;
+  retry?: Partial<RetryOptions> | undefined;
   /** Bound of the user-token cache (default 10,000). */
-  userTokenCacheSize?: number;
+  userTokenCacheSize?: number | undefined;
 }
 
 /** Where tenants are stored. */
 export interface ConnectDatabaseOptions {
   /** A PostgreSQL URL. Without it the embedded engine (PGlite) is started. */
-  url?: string;
+  url?: string | undefined;
   /** Directory the embedded engine persists to (default `.data/pglite`); `memory` keeps nothing. */
-  embeddedDataDir?: string;
+  embeddedDataDir?: string | undefined;
   /** PostgreSQL schema for the framework's tables (created if missing). */
-  schema?: string;
+  schema?: string | undefined;
   /** Connections in the pool (default 10 for PostgreSQL; always 1 for the embedded engine). */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /** How long to wait for a connection before answering 503 (default 2000 ms). */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /** Longest a single query may run (default 5000 ms). */
-  queryTimeoutMs?: number;
+  queryTimeoutMs?: number | undefined;
 }
 
 /** Options of `ConnectModule.forRoot()` / `forRootAsync()`. */
@@ -90,13 +90,13 @@ export interface ConnectModuleOptions {
   /** The apps this process serves (at least one). */
   apps: ConnectAppOptions[];
   /** Where install public keys are fetched from, by kid (default `https://connect-install-keys.atlassian.com`). */
-  installKeysUrl?: string;
+  installKeysUrl?: string | undefined;
   /** Timeout for one install-key fetch (default 5000 ms). */
-  installKeyTimeoutMs?: number;
+  installKeyTimeoutMs?: number | undefined;
   /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (default 30). */
-  leewaySeconds?: number;
+  leewaySeconds?: number | undefined;
   /** Tenant storage settings for the default PostgreSQL store. */
-  database?: ConnectDatabaseOptions;
+  database?: ConnectDatabaseOptions | undefined;
   /** Bounds of the in-process tenant cache (default 10,000 entries, 10 s). */
   tenantCache?: {
     maxEntries?: number;
@@ -125,45 +125,45 @@ export interface ConnectModuleOptions {
         maxKeyLength?: number;
       };
   /** Path of the health route (default `/health`); `false` to not register one. */
-  healthPath?: string | false;
+  healthPath?: string | false | undefined;
   /** Replace the PostgreSQL tenant store (the database is then not opened). */
-  tenantStore?: TenantStore;
+  tenantStore?: TenantStore | undefined;
   /** Replace how install keys are resolved. */
-  installKeyResolver?: InstallKeyResolver;
+  installKeyResolver?: InstallKeyResolver | undefined;
   /** The outbound client's settings. */
-  client?: ConnectClientOptions;
+  client?: ConnectClientOptions | undefined;
   /**
    * Longest accepted `exp - iat` of an incoming token, in seconds (default 3600). Longer-lived tokens
    * are refused (`jwt/lifetime-too-long`): they widen the window in which a captured token can be
    * replayed. Applies to HS256 requests and RS256 signed installs.
    */
-  maxTokenLifetimeSeconds?: number;
+  maxTokenLifetimeSeconds?: number | undefined;
   /** Most request headers accepted on lifecycle and `@ConnectAuth()` routes (default 100); more is a 431. */
-  maxRequestHeaders?: number;
+  maxRequestHeaders?: number | undefined;
   /** Deepest JSON nesting accepted in a lifecycle body (default 20); deeper is a 400. */
-  maxLifecycleJsonDepth?: number;
+  maxLifecycleJsonDepth?: number | undefined;
   /**
    * Per-source-IP token bucket on the lifecycle routes (default 30 per 60 s). The source is the
    * adapter's `request.ip` (which honours its trust-proxy setting) or the socket address. Loopback
    * sources are exempt unless `exemptLoopback: false` (behind a local reverse proxy every request
    * comes from loopback: limit at the proxy then). `false` turns it off.
    */
-  lifecycleRateLimit?: { limit?: number; windowMs?: number; maxSources?: number; exemptLoopback?: boolean } | false;
+  lifecycleRateLimit?: { limit?: number; windowMs?: number; maxSources?: number; exemptLoopback?: boolean } | false | undefined;
   /**
    * Retention of uninstalled tenants: rows uninstalled more than `uninstalledDays` ago (default 30) are
    * purged by `TenantRetention.purge()`, which runs on `schedule` (a cron expression, default daily at
    * 03:17; `false` for none).
    */
-  retention?: { uninstalledDays?: number; schedule?: string | false };
+  retention?: { uninstalledDays?: number; schedule?: string | false } | undefined;
   /**
    * Encryption of the tenants' shared secrets at rest (AES-256-GCM). `keys`: 32 bytes each, base64 or
    * base64url, optionally `<kid>:<key>`; the first encrypts, all decrypt. Without keys, production
    * refuses to start and development uses a key generated once into `devKeyFile`
    * (default `.data/connect-encryption.key`).
    */
-  encryption?: { keys?: string[]; devKeyFile?: string };
+  encryption?: { keys?: string[]; devKeyFile?: string } | undefined;
   /** Incoming Forge Remote calls: JWKS location and timing. The apps' Forge app ids are set per app (`forge.appId`). */
-  forge?: ConnectForgeOptions;
+  forge?: ConnectForgeOptions | undefined;
 }
 
 export const DEFAULT_LEEWAY_SECONDS = 30;

@@ -10,7 +10,7 @@ export const {
   ASYNC_OPTIONS_TYPE: CONNECT_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<ConnectModuleOptions>({ moduleName: 'Connect' })
   .setClassMethodName('forRoot')
-  .setExtras({}, (definition) => ({ ...definition, global: true, providers: definition.providers?.map(checkedOptionsProvider) }))
+  .setExtras({}, (definition) => ({ ...definition, global: true, ...(definition.providers && { providers: definition.providers.map(checkedOptionsProvider) }) }))
   .build();
 
 /**
@@ -33,7 +33,7 @@ function checkedOptionsProvider(provider: Provider): Provider {
   }
   if ('useFactory' in provider) {
     const { useFactory, inject } = provider;
-    return { ...provider, inject, useFactory: async (...args: unknown[]) => checked(await useFactory(...args)) };
+    return { ...provider, ...(inject && { inject }), useFactory: async (...args: unknown[]) => checked(await useFactory(...args)) };
   }
   return provider;
 }

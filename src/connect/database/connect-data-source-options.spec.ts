@@ -124,17 +124,17 @@ describe('connect migrations against a real database', () => {
         'updated_at',
       ]);
       const byName = Object.fromEntries(columns.map((c) => [c.column_name, c]));
-      expect(byName.id.data_type).toBe('bigint');
-      expect(byName.app_key.max).toBe(TENANT_COLUMN_LIMITS.appKey);
-      expect(byName.client_key.max).toBe(TENANT_COLUMN_LIMITS.clientKey);
-      expect(byName.shared_secret.max).toBe(TENANT_COLUMN_LIMITS.sharedSecret);
-      expect(byName.base_url.max).toBe(TENANT_COLUMN_LIMITS.url);
-      expect(byName.product_type.max).toBe(TENANT_COLUMN_LIMITS.productType);
-      expect(byName.installation_id.max).toBe(TENANT_COLUMN_LIMITS.identifier);
-      expect(byName.description.data_type).toBe('text');
-      expect(byName.uninstalled_at.data_type).toBe('timestamp with time zone');
-      expect(byName.uninstalled_at.is_nullable).toBe('YES');
-      expect(byName.shared_secret.is_nullable).toBe('NO');
+      expect(byName.id!.data_type).toBe('bigint');
+      expect(byName.app_key!.max).toBe(TENANT_COLUMN_LIMITS.appKey);
+      expect(byName.client_key!.max).toBe(TENANT_COLUMN_LIMITS.clientKey);
+      expect(byName.shared_secret!.max).toBe(TENANT_COLUMN_LIMITS.sharedSecret);
+      expect(byName.base_url!.max).toBe(TENANT_COLUMN_LIMITS.url);
+      expect(byName.product_type!.max).toBe(TENANT_COLUMN_LIMITS.productType);
+      expect(byName.installation_id!.max).toBe(TENANT_COLUMN_LIMITS.identifier);
+      expect(byName.description!.data_type).toBe('text');
+      expect(byName.uninstalled_at!.data_type).toBe('timestamp with time zone');
+      expect(byName.uninstalled_at!.is_nullable).toBe('YES');
+      expect(byName.shared_secret!.is_nullable).toBe('NO');
 
       const constraints: { conname: string; contype: string }[] = await first.query(
         `SELECT conname, contype FROM pg_constraint

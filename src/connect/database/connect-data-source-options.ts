@@ -26,7 +26,7 @@ export interface ConnectDataSourceInput {
    * default one. Created on first connect when missing; also put first on every connection's
    * `search_path` so raw SQL finds the tables unqualified. Lower-case identifier only.
    */
-  readonly schema?: string;
+  readonly schema?: string | undefined;
   /** Connections in the pool. Use exactly 1 against `EmbeddedPostgres` (PGlite has one session). */
   readonly poolSize: number;
   /** How long to wait for a connection (opening one, or waiting for a free one in the pool). */
@@ -38,9 +38,9 @@ export interface ConnectDataSourceInput {
    */
   readonly queryTimeoutMs: number;
   /** More entities to load into the same DataSource. */
-  readonly extraEntities?: readonly (Function | string | EntitySchema<any>)[];
+  readonly extraEntities?: readonly (Function | string | EntitySchema<any>)[] | undefined;
   /** More migrations to run with the framework's, recorded in the same `connect_migrations` table. */
-  readonly extraMigrations?: readonly (Function | string)[];
+  readonly extraMigrations?: readonly (Function | string)[] | undefined;
 }
 
 /** Extra time the client waits beyond `statement_timeout` so the server's own cancellation wins normally. */

@@ -51,7 +51,7 @@ describe('SecretCipher', () => {
   it('tampered ciphertext, nonce or tag fails', () => {
     const cipher = SecretCipher.fromKeys([key()]);
     const sealed = cipher.encrypt('secret', owner);
-    const [v, kid, nonce, body] = sealed.split('.');
+    const [v, kid, nonce, body] = sealed.split('.') as [string, string, string, string];
     const flip = (text: string, at: number): string => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
     for (const bad of [
       [v, kid, nonce, flip(body, 0)].join('.'),

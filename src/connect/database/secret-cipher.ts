@@ -117,7 +117,7 @@ export class SecretCipher {
       map.set(kid, key);
     }
     this.keys = map;
-    this.currentKid = keys[0].kid;
+    this.currentKid = keys[0]!.kid;
   }
 
   /** From `encryption.keys` strings (`<key>` or `<kid>:<key>`). */
@@ -148,7 +148,8 @@ export class SecretCipher {
   decrypt(stored: string, owner: SecretOwner): string {
     const match = ENCRYPTED.exec(stored);
     if (match === null) throw undecryptable('plaintext', owner);
-    const [, kid, nonceText, sealedText] = match;
+    // The pattern has three groups that always take part in a match.
+    const [, kid, nonceText, sealedText] = match as unknown as [string, string, string, string];
     const key = this.keys.get(kid);
     if (key === undefined) throw undecryptable('unknown-key', owner, kid);
     const nonce = Buffer.from(nonceText, 'base64url');

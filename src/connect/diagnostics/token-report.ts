@@ -51,14 +51,14 @@ export interface RequestUnderTest {
 
 export interface TokenReportInput {
   token: string;
-  key?: VerificationKey;
-  request?: RequestUnderTest;
+  key?: VerificationKey | undefined;
+  request?: RequestUnderTest | undefined;
   /** The app's baseUrl: its path is stripped before hashing, and signed installs must name it in `aud`. */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Seconds since the epoch; default now. */
-  now?: number;
+  now?: number | undefined;
   /** Clock skew tolerated on exp, iat and nbf; default the framework's. */
-  leewaySeconds?: number;
+  leewaySeconds?: number | undefined;
 }
 
 export interface TimeFinding extends Finding {

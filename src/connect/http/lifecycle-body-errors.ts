@@ -54,7 +54,7 @@ export function postLifecycleRoutes(adapter: AbstractHttpAdapter, routes: { path
 function answerExpressBodyErrors(adapter: AbstractHttpAdapter, lifecyclePaths: Set<string>): void {
   adapter.use((error: unknown, request: unknown, response: unknown, next: (error?: unknown) => void) => {
     const failure = lifecycleBodyFailure(error);
-    const path = requestFacts(adapter, request).rawUrl.split('?')[0];
+    const path = requestFacts(adapter, request).rawUrl.split('?', 1)[0] ?? '';
     if (failure === undefined || !lifecyclePaths.has(path)) {
       next(error);
       return;

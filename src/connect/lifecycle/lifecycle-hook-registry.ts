@@ -34,7 +34,7 @@ export class LifecycleHookRegistry implements OnApplicationBootstrap {
           const filter = this.discovery.getMetadataByDecorator(decorator, wrapper, method) as LifecycleHookFilter | undefined;
           if (filter === undefined) continue;
           const target = instance as Record<string, (event: ConnectLifecycleEvent) => unknown>;
-          found[event].push({ name: `${instance.constructor.name}.${method}`, filter, run: (e) => target[method](e) });
+          found[event].push({ name: `${instance.constructor.name}.${method}`, filter, run: (e) => target[method]!(e) });
         }
       }
     }

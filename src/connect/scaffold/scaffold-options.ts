@@ -18,14 +18,14 @@ export interface ScaffoldInput {
   /** The target directory (relative to `cwd` or absolute). */
   directory: string;
   /** Comma-separated products, e.g. `jira,confluence` (default both). */
-  products?: string;
+  products?: string | undefined;
   /** The app's human-readable name (default: from the directory name, "my-app" → "My App"). */
-  name?: string;
+  name?: string | undefined;
   /** Key prefix; the apps get `<prefix>.jira` and `<prefix>.confluence` (default `com.example.<directory name>`). */
-  keyPrefix?: string;
-  packageManager?: string;
+  keyPrefix?: string | undefined;
+  packageManager?: string | undefined;
   /** What the generated package.json depends on for `atlassian-connect-nest` (default `^<this version>`). */
-  frameworkSpec?: string;
+  frameworkSpec?: string | undefined;
 }
 
 /** One app of the generated project. */

@@ -10,7 +10,7 @@ export interface DescriptorProblem {
 
 export interface DescriptorCheckOptions {
   /** The product to check against; when absent it is guessed from the descriptor. */
-  product?: ConnectProduct;
+  product?: ConnectProduct | undefined;
 }
 
 export interface DescriptorCheckResult {

@@ -201,12 +201,12 @@ describe('CachingTenantStore.findByInstallationId over a real TypeOrmTenantStore
     expect(bounded.installationMappings).toBe(2);
     bounded.clear();
     expect(bounded.installationMappings).toBe(0);
-    await bounded.findByInstallationId(APP, inputs[0].installationId!);
+    await bounded.findByInstallationId(APP, inputs[0]!.installationId!);
     bounded.setBypass(true);
     expect(bounded.installationMappings).toBe(0);
     const before = counting.byInstallation;
-    await bounded.findByInstallationId(APP, inputs[0].installationId!);
-    await bounded.findByInstallationId(APP, inputs[0].installationId!);
+    await bounded.findByInstallationId(APP, inputs[0]!.installationId!);
+    await bounded.findByInstallationId(APP, inputs[0]!.installationId!);
     expect(counting.byInstallation).toBe(before + 2);
     expect(bounded.installationMappings).toBe(0);
   });
@@ -252,12 +252,12 @@ describe('CachingTenantStore.findByInstallationId races and inner stores', () =>
     const cache = new CachingTenantStore(inner, { maxEntries: 10, ttlMs: 60_000 });
     const stale = cache.findByInstallationId(APP, id);
     await cache.install(installation({ clientKey: 'site', installationId: 'moved' }), noWork);
-    reads[0](tenantOf('site', id)); // read before the re-install committed
+    reads[0]!(tenantOf('site', id)); // read before the re-install committed
     expect((await stale)?.clientKey).toBe('site');
     expect(cache.installationMappings).toBe(0);
     const again = cache.findByInstallationId(APP, id);
     expect(lookups).toBe(2);
-    reads[1](null);
+    reads[1]!(null);
     expect(await again).toBeNull();
   });
 

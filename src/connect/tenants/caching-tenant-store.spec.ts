@@ -279,9 +279,9 @@ describe('CachingTenantStore races', () => {
     const cache = new CachingTenantStore(inner, { maxEntries: 10, ttlMs: 60_000 });
     const stale = cache.find('com.example.app', 'site');
     const write = cache.install(installation({ clientKey: 'site' }), noWork);
-    inner.writes[0].resolve(tenant('new'));
+    inner.writes[0]!.resolve(tenant('new'));
     await write;
-    inner.finds[0].resolve(tenant('old')); // read before the write committed
+    inner.finds[0]!.resolve(tenant('old')); // read before the write committed
     expect((await stale)?.sharedSecret).toBe('old');
     expect((await cache.find('com.example.app', 'site'))?.sharedSecret).toBe('new');
     expect(inner.finds).toHaveLength(1);
@@ -292,14 +292,14 @@ describe('CachingTenantStore races', () => {
     const cache = new CachingTenantStore(inner, { maxEntries: 10, ttlMs: 60_000 });
     const first = cache.install(installation({ clientKey: 'site' }), noWork);
     const second = cache.update('com.example.app', 'site', { kind: 'disabled' }, noWork);
-    inner.writes[1].resolve(tenant('second'));
-    inner.writes[0].resolve(tenant('first'));
+    inner.writes[1]!.resolve(tenant('second'));
+    inner.writes[0]!.resolve(tenant('first'));
     await Promise.all([first, second]);
     expect(cache.size).toBe(0);
     const found = cache.find('com.example.app', 'site');
     await tick();
     expect(inner.finds).toHaveLength(1);
-    inner.finds[0].resolve(tenant('from database'));
+    inner.finds[0]!.resolve(tenant('from database'));
     expect((await found)?.sharedSecret).toBe('from database');
   });
 
@@ -309,12 +309,12 @@ describe('CachingTenantStore races', () => {
     const outage = ConnectError.create('store/unavailable', 'The tenant store is unavailable.');
     const a = cache.find('com.example.app', 'site');
     const b = cache.find('com.example.app', 'site');
-    inner.finds[0].reject(outage);
+    inner.finds[0]!.reject(outage);
     await expect(a).rejects.toBe(outage);
     await expect(b).rejects.toBe(outage);
     const retry = cache.find('com.example.app', 'site');
     expect(inner.finds).toHaveLength(2);
-    inner.finds[1].resolve(tenant('back'));
+    inner.finds[1]!.resolve(tenant('back'));
     expect((await retry)?.sharedSecret).toBe('back');
   });
 
@@ -341,8 +341,8 @@ describe('CachingTenantStore races', () => {
     const one = cache.find('a:b', 'c');
     const two = cache.find('a', 'b:c');
     expect(inner.finds).toHaveLength(2);
-    inner.finds[0].resolve(null);
-    inner.finds[1].resolve(null);
+    inner.finds[0]!.resolve(null);
+    inner.finds[1]!.resolve(null);
     await Promise.all([one, two]);
   });
 

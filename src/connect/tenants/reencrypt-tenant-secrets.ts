@@ -73,7 +73,7 @@ export async function reencryptTenantSecrets(target: DataSource | TypeOrmTenantS
     if (batch.rows.length === 0) break;
     scanned += batch.rows.length;
     reencrypted += batch.changed;
-    after = batch.rows[batch.rows.length - 1].row_id;
+    after = batch.rows[batch.rows.length - 1]!.row_id;
   }
   return { scanned, reencrypted };
 }

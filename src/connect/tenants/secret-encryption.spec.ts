@@ -178,7 +178,7 @@ describe('secrets at rest', () => {
 
     const rotated = SecretCipher.fromKeys([k2, k1]);
     const store2 = new TypeOrmTenantStore(dataSource, rotated);
-    expect((await store2.find(APP, inputs[0].clientKey))?.sharedSecret).toBe(inputs[0].sharedSecret);
+    expect((await store2.find(APP, inputs[0]!.clientKey))?.sharedSecret).toBe(inputs[0]!.sharedSecret);
 
     const first = await reencryptTenantSecrets(store2, { batchSize: 2 });
     expect(first.scanned).toBe(total);
@@ -198,7 +198,7 @@ describe('secrets at rest', () => {
 
     // And without the key that encrypted the rows: a clear error naming the key id.
     const stranger = SecretCipher.fromKeys([newKey('k3')]);
-    const error = await new TypeOrmTenantStore(dataSource, stranger).find(APP, inputs[0].clientKey).catch((e: unknown) => e as ConnectError);
+    const error = await new TypeOrmTenantStore(dataSource, stranger).find(APP, inputs[0]!.clientKey).catch((e: unknown) => e as ConnectError);
     expect(error).toMatchObject({ code: 'store/unavailable', detail: { reason: 'secret/unknown-key', kid: 'k2' } });
     expect((error as ConnectError).message).toContain('"k2"');
     await expect(reencryptTenantSecrets(dataSource, { cipher: stranger })).rejects.toMatchObject({

@@ -167,7 +167,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
         const filter = this.discovery.getMetadataByDecorator(OnPurge, wrapper, method) as LifecycleHookFilter | undefined;
         if (filter === undefined) continue;
         const target = instance as Record<string, (event: ConnectPurgeEvent) => unknown>;
-        found.push({ name: `${instance.constructor.name}.${method}`, filter, run: (event) => target[method](event) });
+        found.push({ name: `${instance.constructor.name}.${method}`, filter, run: (event) => target[method]!(event) });
       }
     }
     return found;

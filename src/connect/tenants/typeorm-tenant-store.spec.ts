@@ -134,9 +134,9 @@ describe('TypeOrmTenantStore', () => {
     expect(Object.isFrozen(tenant)).toBe(true);
     expect(tenant.createdAt.getTime()).toBe(tenant.installedAt.getTime());
     expect(seen).toHaveLength(1);
-    expect(seen[0].tenant).toEqual(tenant);
-    expect(seen[0].context.previous).toBeNull();
-    expect(seen[0].context.transaction).toBeInstanceOf(EntityManager);
+    expect(seen[0]!.tenant).toEqual(tenant);
+    expect(seen[0]!.context.previous).toBeNull();
+    expect(seen[0]!.context.transaction).toBeInstanceOf(EntityManager);
 
     const found = await store.find(input.appKey, input.clientKey);
     expect(found).toEqual(tenant);
@@ -338,10 +338,10 @@ describe('TypeOrmTenantStore', () => {
     expect(await countRows(base.appKey, base.clientKey)).toBe(1);
     expect(order).toHaveLength(10);
     const final = await store.find(base.appKey, base.clientKey);
-    expect(final?.sharedSecret).toBe(order[order.length - 1].secret);
+    expect(final?.sharedSecret).toBe(order[order.length - 1]!.secret);
     // Every install saw exactly the row the one before it wrote.
-    expect(order[0].previousSecret).toBeNull();
-    for (let i = 1; i < order.length; i += 1) expect(order[i].previousSecret).toBe(order[i - 1].secret);
+    expect(order[0]!.previousSecret).toBeNull();
+    for (let i = 1; i < order.length; i += 1) expect(order[i]!.previousSecret).toBe(order[i - 1]!.secret);
   }, 30_000);
 
   describe('findByInstallationId', () => {

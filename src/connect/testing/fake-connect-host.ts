@@ -9,7 +9,7 @@ import { FakeProductApi, type FakeProductApiOptions } from './fake-product-api.j
 import { httpCall, type HttpCallResponse } from './http-call.js';
 import { createInstallKeyPair, type InstallKeyPair } from './install-key-pair.js';
 import { InstallKeyServer } from './install-key-server.js';
-import { signConnectToken, type SignConnectTokenOptions } from './sign-connect-token.js';
+import { signConnectToken, type ClaimOverrides, type SignConnectTokenOptions } from './sign-connect-token.js';
 
 /** The app under test, as the product sees it. */
 export interface FakeHostApp {
@@ -72,7 +72,7 @@ export interface LifecycleCallOptions {
   /** Signs with this key pair instead of the host's (its kid is used unless `kid` is given). */
   keyPair?: InstallKeyPair;
   /** Overrides claims (`aud`, `iss`, `qsh`, `exp`, …); `undefined` values remove a claim. */
-  claims?: JWTPayload;
+  claims?: ClaimOverrides | undefined;
   /** Overrides or adds payload fields; `undefined` values remove a field. */
   payload?: Record<string, unknown>;
   /** Send the token in the `jwt` query parameter instead of the Authorization header. */

@@ -51,7 +51,7 @@ describe('FakeForgeHost', () => {
   });
 
   it('invokes like Forge: Bearer FIT and the x-forge-oauth-* headers', async () => {
-    let seen: { method?: string; url?: string; headers?: IncomingHttpHeaders; body?: string } = {};
+    let seen: { method?: string | undefined; url?: string | undefined; headers?: IncomingHttpHeaders; body?: string } = {};
     const server = createServer((req, res) => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));

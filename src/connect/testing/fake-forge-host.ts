@@ -6,6 +6,7 @@ import { FORGE_INSTALLATION_ARI_PREFIX } from '../forge/forge-token-claims.js';
 import { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';
 import { ForgeJwksServer } from './fake-forge-jwks-server.js';
 import { httpCall, type HttpCallResponse } from './http-call.js';
+import { definedClaims, type ClaimOverrides } from './sign-connect-token.js';
 
 export interface FakeForgeHostOptions {
   /** Port of the JWKS server on 127.0.0.1. Default: a free one. */
@@ -49,7 +50,7 @@ export interface MintInvocationTokenOptions {
   /** The secret of an HS256 token. Default a fixed test string. */
   hmacSecret?: string;
   /** Further claims, merged last; `undefined` values remove a claim. */
-  claims?: JWTPayload;
+  claims?: ClaimOverrides | undefined;
 }
 
 /** A Forge Remote call as Forge makes it. */
@@ -141,7 +142,7 @@ export class FakeForgeHost {
     if (appId === undefined) throw new Error('mintInvocationToken needs an appId (or FakeForgeHost.start({ appId })).');
     const now = Math.floor(Date.now() / 1000);
     const module = options.module === null ? undefined : { type: 'xen:macro', key: 'hello-remote', ...options.module };
-    const payload: JWTPayload = {
+    const payload: ClaimOverrides = {
       iss: options.iss ?? FORGE_INVOCATION_TOKEN_ISSUER,
       aud: options.aud ?? forgeAppAri(appId),
       iat: now + (options.issuedAt ?? 0),
@@ -159,14 +160,14 @@ export class FakeForgeHost {
       ...(options.principal !== null && { principal: options.principal ?? SAMPLE_FORGE_ACCOUNT_ID }),
       ...options.claims,
     };
-    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+    const signed = definedClaims(payload);
 
     const alg = options.alg ?? 'RS256';
     const keyPair = options.keyPair ?? this.key;
     const kid = options.kid ?? keyPair.kid;
-    if (alg === 'RS256') return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(keyPair.privateKey);
+    if (alg === 'RS256') return new SignJWT(signed).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(keyPair.privateKey);
     const head = base64url(JSON.stringify({ alg, kid, typ: 'JWT' }));
-    const body = base64url(JSON.stringify(payload));
+    const body = base64url(JSON.stringify(signed));
     if (alg === 'none') return `${head}.${body}.`;
     const signature = createHmac('sha256', options.hmacSecret ?? 'not-a-forge-key')
       .update(`${head}.${body}`)

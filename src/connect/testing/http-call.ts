@@ -6,11 +6,11 @@ export interface HttpCallOptions {
   /** Absolute URL the request is sent to. */
   url: string;
   /** Overrides the Host header (to reach an app told apart by host name through 127.0.0.1). */
-  host?: string;
-  headers?: Record<string, string>;
+  host?: string | undefined;
+  headers?: Record<string, string> | undefined;
   /** Sent as JSON when an object, as is when a string. */
-  body?: unknown;
-  timeoutMs?: number;
+  body?: unknown | undefined;
+  timeoutMs?: number | undefined;
 }
 
 export interface HttpCallResponse {

@@ -41,7 +41,7 @@ export {
   type FakeTokenFailure,
   type FakeTokenRequest,
 } from './fake-authorization-server.js';
-export { signConnectToken, type SignConnectTokenOptions } from './sign-connect-token.js';
+export { signConnectToken, type ClaimOverrides, type SignConnectTokenOptions } from './sign-connect-token.js';
 export { createInstallKeyPair, type InstallKeyPair, type CreateInstallKeyPairOptions } from './install-key-pair.js';
 export { InstallKeyServer, type InstallKeyServerOptions, type InstallKeyServerResponse } from './install-key-server.js';
 export { httpCall, type HttpCallOptions, type HttpCallResponse } from './http-call.js';

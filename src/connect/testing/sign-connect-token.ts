@@ -22,8 +22,16 @@ export interface SignConnectTokenOptions {
   expiresIn?: number;
   /** Seconds added to now for `iat` (default 0). */
   issuedAtOffset?: number;
-  /** Extra or overriding claims. */
-  claims?: JWTPayload;
+  /** Extra or overriding claims; `undefined` values remove a claim. */
+  claims?: ClaimOverrides | undefined;
+}
+
+/** Claims to add or override in a test token; a claim given as `undefined` is left out of the token. */
+export type ClaimOverrides = { [Name in keyof JWTPayload]?: JWTPayload[Name] | undefined };
+
+/** The claims to sign: those given as `undefined` left out. */
+export function definedClaims(claims: ClaimOverrides): JWTPayload {
+  return Object.fromEntries(Object.entries(claims).filter(([, value]) => value !== undefined)) as JWTPayload;
 }
 
 /**
@@ -43,7 +51,7 @@ export async function signConnectToken(options: SignConnectTokenOptions): Promis
   if (options.qsh === 'context') qsh = CONTEXT_QSH;
   else if (options.qsh !== undefined) qsh = options.qsh;
   else if (options.url !== undefined) qsh = queryStringHash(options.method ?? 'GET', options.url, options.appBaseUrl);
-  const claims: JWTPayload = {
+  const claims: ClaimOverrides = {
     iss: options.clientKey,
     iat,
     exp: now + (options.expiresIn ?? 180),
@@ -51,5 +59,5 @@ export async function signConnectToken(options: SignConnectTokenOptions): Promis
     ...(options.accountId !== undefined && { sub: options.accountId }),
     ...options.claims,
   };
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(createSecretKey(Buffer.from(options.sharedSecret, 'utf8')));
+  return new SignJWT(definedClaims(claims)).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(createSecretKey(Buffer.from(options.sharedSecret, 'utf8')));
 }

@@ -35,7 +35,7 @@ export interface IncomingRequest {
   readonly rawUrl: string;
   readonly token: string;
   /** The raw Authorization header (`undefined` when absent), for `HsVerifyOptions.remember`. */
-  readonly authorization?: string | string[];
+  readonly authorization?: string | string[] | undefined;
 }
 
 export interface HsVerifyOptions {

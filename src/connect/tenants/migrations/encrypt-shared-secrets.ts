@@ -42,7 +42,7 @@ async function rewriteSecrets(queryRunner: QueryRunner, rewrite: (row: SecretRow
         await queryRunner.query(`UPDATE ${table} SET "shared_secret" = $2 WHERE "id" = $1`, [row.row_id, value]);
       }
     }
-    after = rows[rows.length - 1].row_id;
+    after = rows[rows.length - 1]!.row_id;
   }
 }
 

@@ -5,6 +5,7 @@ const shared = {
   transform: { '^.+\\.ts$': tsJest },
   moduleNameMapper: {
     '^atlassian-connect-nest$': '<rootDir>/src/connect/index.ts',
+    '^atlassian-connect-nest/advanced$': '<rootDir>/src/connect/advanced.ts',
     '^atlassian-connect-nest/testing$': '<rootDir>/src/connect/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

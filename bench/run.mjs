@@ -71,11 +71,13 @@ export function settingsFromEnv(env = process.env) {
 
 async function loadDist() {
   const index = join(ROOT, 'dist/connect/index.js');
+  const advanced = join(ROOT, 'dist/connect/advanced.js');
   const testing = join(ROOT, 'dist/connect/testing/index.js');
-  if (!existsSync(index) || !existsSync(testing) || !existsSync(join(ROOT, 'dist/main.js'))) {
+  if (![index, advanced, testing, join(ROOT, 'dist/main.js')].every((file) => existsSync(file))) {
     throw new Error('dist/ is missing: run `npm run bench` (it builds first) or `npm run build`.');
   }
-  return { connect: await import(pathToFileURL(index).href), testing: await import(pathToFileURL(testing).href) };
+  const load = (file) => import(pathToFileURL(file).href);
+  return { connect: { ...(await load(index)), ...(await load(advanced)) }, testing: await load(testing) };
 }
 
 function log(message) {

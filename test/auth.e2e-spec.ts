@@ -1,4 +1,5 @@
-import { ConnectModule, ConnectAuth, ConnectContext, EmbeddedPostgres, type ConnectRequestContext } from 'atlassian-connect-nest';
+import { ConnectModule, ConnectAuth, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';
+import { EmbeddedPostgres } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, signConnectToken, type FakeSite } from 'atlassian-connect-nest/testing';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';

@@ -1,4 +1,5 @@
-import { CONNECT_DATA_SOURCE, CachingTenantStore, TENANT_STORE, type TenantStore } from 'atlassian-connect-nest';
+import { CONNECT_DATA_SOURCE, TENANT_STORE, type TenantStore } from 'atlassian-connect-nest';
+import { CachingTenantStore } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, type FakeSite } from 'atlassian-connect-nest/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';

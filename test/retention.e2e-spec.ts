@@ -1,7 +1,8 @@
 import { Injectable, Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { CONNECT_DATA_SOURCE, ConnectModule, OnPurge, TenantPurger, TenantRetention, type ConnectPurgeEvent, type TenantStore } from 'atlassian-connect-nest';
+import { CONNECT_DATA_SOURCE, ConnectModule, OnPurge, TenantRetention, type ConnectPurgeEvent, type TenantStore } from 'atlassian-connect-nest';
+import { TenantPurger } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
 import { listenOn, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';

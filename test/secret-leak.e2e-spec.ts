@@ -5,7 +5,8 @@ import { join } from 'node:path';
 
 import { Injectable } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { CONNECT_DATA_SOURCE, OnInstalled, SecretCipher, type ConnectLifecycleEvent } from 'atlassian-connect-nest';
+import { CONNECT_DATA_SOURCE, OnInstalled, type ConnectLifecycleEvent } from 'atlassian-connect-nest';
+import { SecretCipher } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, type FakeApiSite, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import type { DataSource } from 'typeorm';
 

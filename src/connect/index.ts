@@ -1,77 +1,125 @@
 /**
- * atlassian-connect-nest: the public API. Everything an app needs is exported here and nowhere else.
+ * atlassian-connect-nest: the public API, grouped by feature. Everything an app needs is exported here;
+ * the parts behind the defaults (stores, cipher, key fetching, the embedded engine) are in
+ * `atlassian-connect-nest/advanced`, and the test kit is `atlassian-connect-nest/testing`.
  */
-export { ConnectModule } from './connect.module.js';
-export { CONNECT_MODULE_OPTIONS, CONNECT_ASYNC_OPTIONS_TYPE, CONNECT_OPTIONS_TYPE } from './config/connect.module-definition.js';
-export type { ConnectAppOptions, ConnectDatabaseOptions, ConnectModuleOptions } from './config/connect-options.js';
-export { DEFAULT_LEEWAY_SECONDS } from './config/connect-options.js';
-export { CONNECT_PRODUCTS, isConnectProduct, type ConnectProduct } from './config/connect-product.js';
-export { DESCRIPTOR_PATH, LIFECYCLE_PATHS } from './config/resolved-connect-app.js';
-export type { ConnectDescriptorInput, LifecycleEventName, ResolvedConnectApp } from './config/resolved-connect-app.js';
-export { ConnectAppRegistry } from './config/connect-app-registry.js';
 
-export { ConnectAuth, type ConnectAuthOptions } from './auth/connect-auth.decorator.js';
+// ── Module and options ────────────────────────────────────────────────────────────────────────────
+/** The framework in one import: `ConnectModule.forRoot(options)` / `forRootAsync({ useFactory })`. */
+export { ConnectModule } from './connect.module.js';
+/** The raw options given to `forRoot` (inject with `@Inject(CONNECT_MODULE_OPTIONS)`); the framework itself uses the resolved ones. */
+export { CONNECT_MODULE_OPTIONS } from './config/connect.module-definition.js';
+/** The options of `ConnectModule` and their parts. */
+export type { ConnectAppOptions, ConnectClientOptions, ConnectDatabaseOptions, ConnectForgeOptions, ConnectModuleOptions, RetryOptions } from './config/connect-options.js';
+/** Every default, in one frozen object (the options table of the README is checked against it). */
+export { CONNECT_DEFAULTS } from './config/connect-defaults.js';
+/** Checks options and fills in every default, as the module does at bootstrap; inject the result with `@Inject(RESOLVED_CONNECT_OPTIONS)`. */
+export { resolveConnectOptions, RESOLVED_CONNECT_OPTIONS, type ResolveConnectOptionsContext } from './config/resolve-connect-options.js';
+/** The options after `resolveConnectOptions()`: defaults filled in, frozen. */
+export type { ResolvedConnectOptions } from './config/resolved-connect-options.js';
+/** The products an app can be for: `jira`, `confluence`. */
+export { CONNECT_PRODUCTS, isConnectProduct, type ConnectProduct } from './config/connect-product.js';
+
+// ── Apps and descriptors ──────────────────────────────────────────────────────────────────────────
+/** The apps of this process, and which one a request belongs to (by baseUrl path, then host). */
+export { ConnectAppRegistry } from './config/connect-app-registry.js';
+/** An app after its options were checked, with its complete descriptor. */
+export type { ConnectDescriptorInput, LifecycleEventName, ResolvedConnectApp } from './config/resolved-connect-app.js';
+/** Where each app serves its descriptor and lifecycle callbacks, relative to its baseUrl. */
+export { DESCRIPTOR_PATH, LIFECYCLE_PATHS } from './config/resolved-connect-app.js';
+
+// ── Incoming requests: @ConnectAuth() ────────────────────────────────────────────────────────────
+/** Requires a valid Connect JWT on a route or controller (`@ConnectPage()`: the same for framed pages). */
+export { ConnectAuth, ConnectPage } from './auth/connect-auth.decorator.js';
+/** What `@ConnectAuth()` takes: the qsh mode, the app, whether the route is a page. */
+export type { ConnectAuthOptions } from './auth/connect-auth.constants.js';
+/** The guard behind `@ConnectAuth()`; subclass it (its steps are protected) and use `@ConnectAuthMetadata()` with `@UseGuards(YourGuard)`. */
 export { ConnectAuthGuard } from './auth/connect-auth.guard.js';
+/** `@ConnectAuth()`'s metadata alone, for a route guarded by a subclass of `ConnectAuthGuard`. */
+export { ConnectAuthMetadata } from './auth/connect-auth.decorator.js';
+/** Parameter decorators for the verified context and its tenant; `ConnectTenant` is also the tenant record's type. */
 export { ConnectContext, ConnectTenant } from './auth/connect-context.decorator.js';
+/** The verified context of a request object (outside a handler: interceptors, filters). */
 export { connectContextOf } from './auth/connect-request.js';
+/** Verifies HS256 Connect JWTs against the tenants (what the guard uses); `ConnectRequestContext` is what a verified request tells the handler. */
 export { ConnectTokenVerifier, type ConnectRequestContext } from './auth/jwt/connect-token-verifier.js';
+/** Atlassian's canonical request and query string hash (qsh). */
 export { canonicalRequest, queryStringHash } from './auth/jwt/canonical-request.js';
+/** The claims of a Connect JWT, and the qsh value of context tokens. */
 export { CONTEXT_QSH, type ConnectJwtClaims } from './auth/jwt/connect-jwt-claims.js';
+/** A request URL with its `jwt` parameter removed, for logs. */
 export { redactUrl } from './http/redact-url.js';
 
-export { OnDisabled, OnEnabled, OnInstalled, OnUninstalled, type LifecycleHookFilter } from './lifecycle/lifecycle-hooks.decorators.js';
+// ── Lifecycle ─────────────────────────────────────────────────────────────────────────────────────
+/** Method decorators run on `installed`, `uninstalled`, `enabled`, `disabled`. */
+export { OnDisabled, OnEnabled, OnInstalled, OnUninstalled } from './lifecycle/lifecycle-hooks.decorators.js';
+/** Narrows a lifecycle or purge hook to an app or a product. */
+export type { LifecycleHookFilter } from './discovery/method-hooks.js';
+/** What a lifecycle hook receives. */
 export type { ConnectLifecycleEvent } from './lifecycle/connect-lifecycle-event.js';
+/** A lifecycle callback's body as the product sends it. */
 export type { LifecyclePayload } from './lifecycle/lifecycle-payload.js';
 
+// ── Tenants and the database ──────────────────────────────────────────────────────────────────────
+/** The tenant store (always the framework's cache in front of the PostgreSQL store or the app's own `tenantStore`). */
 export { TENANT_STORE, type TenantStateChange, type TenantStore, type TenantWriteContext } from './tenants/tenant-store.js';
+/** One installation's record, the fields an install writes, and whether it takes requests. */
 export { isTenantActive, type TenantInstallation } from './tenants/tenant.js';
-export { CachingTenantStore } from './tenants/caching-tenant-store.js';
-export { TypeOrmTenantStore } from './tenants/typeorm-tenant-store.js';
-export { ConnectTenantEntity } from './tenants/tenant.entity.js';
-export { CONNECT_DATA_SOURCE } from './database/connect-data-source.constants.js';
-export { EmbeddedPostgres } from './database/embedded-postgres.js';
-
-export { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from './keys/install-key-resolver.js';
-export { DEFAULT_INSTALL_KEYS_URL, HttpInstallKeyResolver, type HttpInstallKeyResolverOptions } from './keys/http-install-key-resolver.js';
-
-export { ConnectHealth, type ConnectHealthReport } from './health/connect-health.js';
-export { ConnectError, isConnectError } from './errors/connect-error.js';
-export { CONNECT_ERROR_CODES, type ConnectErrorCode } from './errors/connect-error-codes.js';
-export { httpStatusOf, toErrorResponse } from './errors/connect-error-http.js';
-
-export { ConnectClient, type ActAsUserOptions, type ClientTarget } from './client/connect-client.js';
-export { ConnectHttpClient, type ConnectRequestOptions, type ConnectResponse, type HttpMethod } from './client/connect-http-client.js';
-export { ConnectClientError, type ConnectClientErrorFacts } from './client/connect-client-error.js';
-export { DEFAULT_RETRY_OPTIONS, type RetryOptions } from './client/retry-policy.js';
-export type { PageOptions } from './client/paginate.js';
-export { DEFAULT_AUTHORIZATION_SERVER_URL } from './client/user-token-provider.js';
-export type { ForgeCallContext, ForgePrincipal } from './client/forge-client-target.js';
-export { ConnectForgeLink, type ConnectTenantRef, type ForgeInstallationRef } from './forge/forge-tenant-link.js';
-export type { ConnectClientOptions } from './config/connect-options.js';
-
-export { SecretCipher, parseEncryptionKey, SECRET_FORMAT_PREFIX, type EncryptionKey, type SecretOwner } from './database/secret-cipher.js';
-export { resolveSecretCipher, DEFAULT_DEV_KEY_FILE, MAKE_KEY_COMMAND } from './database/encryption-keys.js';
+/** The framework's TypeORM DataSource, registered through `@nestjs/typeorm`: its name, and a decorator to inject it. */
+export { CONNECT_DATA_SOURCE, InjectConnectDataSource } from './database/connect-data-source.constants.js';
+/** Re-encrypts every stored shared secret with the current key (after a key rotation). */
 export { reencryptTenantSecrets, type ReencryptTenantSecretsOptions, type ReencryptTenantSecretsResult } from './tenants/reencrypt-tenant-secrets.js';
-export { createEncryptSharedSecretsMigration } from './tenants/migrations/encrypt-shared-secrets.js';
-export { TenantChangeListener, DEFAULT_TENANT_CHANGE_LISTENER_TIMING, type TenantChangeListenerTiming } from './tenants/tenant-change-listener.js';
-export { TENANT_CHANGE_CHANNEL } from './tenants/migrations/1795500000000-notify-connect-tenant-changes.js';
-export { ConnectPage } from './auth/connect-auth.decorator.js';
-export { frameAncestorsPolicy, pageSecurityHeaders, PAGE_HSTS } from './auth/page-security-headers.js';
-export { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from './config/connect-options.js';
-export { OnPurge, type ConnectPurgeEvent } from './lifecycle/on-purge.decorator.js';
-export { TenantRetention, DEFAULT_RETENTION_UNINSTALLED_DAYS, DEFAULT_RETENTION_SCHEDULE, type TenantPurgeReport } from './tenants/tenant-retention.js';
-export { TenantPurger, type PurgeCandidate, type PurgeOutcome, type PurgeSkipReason } from './tenants/tenant-purge.js';
-export { DEFAULT_LIFECYCLE_RATE_LIMIT, DEFAULT_MAX_REQUEST_HEADERS } from './http/request-limits.js';
-export { DEFAULT_MAX_LIFECYCLE_JSON_DEPTH } from './lifecycle/json-depth.js';
 
-export { ConnectForgeModule } from './forge/connect-forge.module.js';
-export { ForgeAuth, type ForgeAuthOptions } from './forge/forge-auth.decorator.js';
-export { ForgeAuthGuard, FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER } from './forge/forge-auth.guard.js';
+// ── Retention ─────────────────────────────────────────────────────────────────────────────────────
+/** Runs before an uninstalled tenant is purged, in the deleting transaction. */
+export { OnPurge, type ConnectPurgeEvent } from './retention/on-purge.decorator.js';
+/** The purge of uninstalled tenants (scheduled, or `purge()` on demand) and what one run did. */
+export { TenantRetention, TENANT_RETENTION_JOB, type TenantPurgeReport } from './retention/tenant-retention.js';
+/** A tenant the purge considered, and why one was kept. */
+export type { PurgeCandidate, PurgeSkipReason } from './retention/tenant-purge.js';
+
+// ── Signed installs ───────────────────────────────────────────────────────────────────────────────
+/** How install keys are found by `kid` (replace with the `installKeyResolver` option). */
+export { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from './keys/install-key-resolver.js';
+
+// ── Outbound calls ────────────────────────────────────────────────────────────────────────────────
+/** Calls the product as the app, as a user, or with a Forge call's tokens. */
+export { ConnectClient, type ActAsUserOptions, type ClientTarget } from './client/connect-client.js';
+/** The handle `ConnectClient` returns, and what a request takes and gives back. */
+export type { ConnectHttpClient, ConnectRequestOptions, ConnectResponse, HttpMethod } from './client/connect-http-client.js';
+/** An outbound call that failed (status, product messages, retries; never a token). */
+export { ConnectClientError, type ConnectClientErrorFacts } from './client/connect-client-error.js';
+/** Paging options of `paginate()`. */
+export type { PageOptions } from './client/paginate.js';
+/** The Forge tokens of a call, and whose they are. */
+export type { ForgeCallContext, ForgePrincipal } from './client/forge-client-target.js';
+
+// ── Forge Remote and Connect on Forge ─────────────────────────────────────────────────────────────
+/** Requires a valid Forge Invocation Token on a route or controller. */
+export { ForgeAuth } from './forge/forge-auth.decorator.js';
+/** What `@ForgeAuth()` takes, and the headers Forge's OAuth tokens come in. */
+export { FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER, type ForgeAuthOptions } from './forge/forge-auth.constants.js';
+/** The guard behind `@ForgeAuth()`; subclass it and use `@ForgeAuthMetadata()` with `@UseGuards(YourGuard)`. */
+export { ForgeAuthGuard } from './forge/forge-auth.guard.js';
+/** `@ForgeAuth()`'s metadata alone, for a route guarded by a subclass of `ForgeAuthGuard`. */
+export { ForgeAuthMetadata } from './forge/forge-auth.decorator.js';
+/** Parameter decorator for the verified Forge invocation. */
 export { ForgeContext } from './forge/forge-context.decorator.js';
+/** The verified Forge invocation of a request object. */
 export { forgeContextOf } from './forge/forge-request.js';
+/** What a verified Forge Remote call tells the handler. */
 export type { ForgeInvocationContext } from './forge/forge-invocation-context.js';
-export { ForgeTokenVerifier, type VerifiedForgeInvocation } from './forge/forge-token-verifier.js';
-export { ForgeJwks, DEFAULT_FORGE_JWKS_URL, FORGE_JWKS_DEFAULTS, type ForgeJwksOptions, type ForgeJwksStats } from './forge/forge-jwks.js';
-export { FORGE_APP_ARI_PREFIX, FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri, isForgeAppId } from './forge/forge-app-id.js';
-export { FORGE_INSTALLATION_ARI_PREFIX, MAX_FORGE_TOKEN_LENGTH } from './forge/forge-token-claims.js';
-export type { ConnectForgeOptions } from './config/connect-options.js';
+/** The Connect tenant of a Forge installation, and the other way. */
+export { ConnectForgeLink, type ConnectTenantRef, type ForgeInstallationRef } from './forge/forge-tenant-link.js';
+/** Forge app ids and their ARIs. */
+export { FORGE_APP_ARI_PREFIX, forgeAppAri, isForgeAppId } from './forge/forge-app-id.js';
+
+// ── Health and errors ─────────────────────────────────────────────────────────────────────────────
+/** Whether the app can serve requests (the database answers). */
+export { ConnectHealth, type ConnectHealthReport } from './health/connect-health.js';
+/** The framework's one error type, with a code. */
+export { ConnectError, isConnectError } from './errors/connect-error.js';
+/** Every error code, with its meaning. */
+export { CONNECT_ERROR_CODES, type ConnectErrorCode } from './errors/connect-error-codes.js';
+/** The HTTP status and JSON body of an error, as the edge answers it. */
+export { httpStatusOf, toErrorResponse } from './errors/connect-error-http.js';

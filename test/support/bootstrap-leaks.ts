@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { EmbeddedPostgres } from 'atlassian-connect-nest';
+import { EmbeddedPostgres } from 'atlassian-connect-nest/advanced';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 

@@ -2,7 +2,8 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { KeyObject, webcrypto } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { CONNECT_DATA_SOURCE, LIFECYCLE_PATHS, queryStringHash, TypeOrmTenantStore, type LifecycleEventName, type TenantStore } from 'atlassian-connect-nest';
+import { CONNECT_DATA_SOURCE, LIFECYCLE_PATHS, queryStringHash, type LifecycleEventName, type TenantStore } from 'atlassian-connect-nest';
+import { TypeOrmTenantStore } from 'atlassian-connect-nest/advanced';
 import type { FakeConnectHost, FakeHostApp, FakeSite, HttpCallResponse } from 'atlassian-connect-nest/testing';
 import type { RunningExample } from './example-app.js';
 

@@ -14,7 +14,8 @@ const slowMs = Number(process.env.SLOW_MS ?? 500);
 const url = process.env.DATABASE_URL || undefined;
 
 class SlowAppRoot {}
-const adapter = process.env.HTTP_ADAPTER === 'fastify' ? new (await import('@nestjs/platform-fastify')).FastifyAdapter() : new (await import('@nestjs/platform-express')).ExpressAdapter();
+const adapter =
+  process.env.HTTP_ADAPTER === 'fastify' ? new (await import('@nestjs/platform-fastify')).FastifyAdapter() : new (await import('@nestjs/platform-express')).ExpressAdapter();
 const app = await NestFactory.create(
   {
     module: SlowAppRoot,

@@ -1,30 +1,6 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.constants.js';
 import { ConnectAuthGuard } from './connect-auth.guard.js';
-
-/** How a route authenticates. */
-export interface ConnectAuthOptions {
-  /**
-   * `'request'` (default): the token's qsh must be the hash of this very request.
-   * `'context'`: also accept context tokens (`qsh: "context-qsh"`, from `AP.context.getToken()`);
-   * use it only for routes your own front end calls with such a token.
-   */
-  qsh?: 'request' | 'context';
-  /**
-   * The key of the app the route belongs to. Usually not needed: the app whose baseUrl path (or host)
-   * the request is under is used.
-   */
-  app?: string;
-  /**
-   * The route serves a page the product frames (general page, macro, panel): after verification the
-   * response gets `Content-Security-Policy: frame-ancestors <tenant baseUrl/displayUrl origins>` and,
-   * when the request came over https, `Strict-Transport-Security`. Behind a TLS-terminating proxy,
-   * https is detected from `X-Forwarded-Proto` only when the HTTP adapter trusts the proxy
-   * (`app.set('trust proxy', …)` on Express, `new FastifyAdapter({ trustProxy })` on Fastify). `@ConnectPage()` is the shorthand.
-   */
-  page?: boolean;
-}
-
-export const CONNECT_AUTH_OPTIONS = 'atlassian-connect-nest:auth-options';
 
 /**
  * Requires a valid Connect JWT (HS256, signed with the tenant's shared secret, qsh bound to the
@@ -45,7 +21,26 @@ export const CONNECT_AUTH_OPTIONS = 'atlassian-connect-nest:auth-options';
  * ```
  */
 export function ConnectAuth(options: ConnectAuthOptions = {}): MethodDecorator & ClassDecorator {
-  return applyDecorators(SetMetadata(CONNECT_AUTH_OPTIONS, { qsh: 'request', ...options }), UseGuards(ConnectAuthGuard));
+  return applyDecorators(ConnectAuthMetadata(options), UseGuards(ConnectAuthGuard));
+}
+
+/**
+ * The options of `@ConnectAuth()` without its guard: for a route guarded by your own subclass of
+ * `ConnectAuthGuard` (which reads them the same way).
+ *
+ * @example
+ * ```ts
+ * @Injectable()
+ * export class AuditedConnectAuthGuard extends ConnectAuthGuard {
+ *   protected override appOf(options: ConnectAuthOptions, facts: HttpRequestFacts) { … }
+ * }
+ *
+ * @Get('api/report') @ConnectAuthMetadata({ qsh: 'context' }) @UseGuards(AuditedConnectAuthGuard)
+ * report(@ConnectContext() ctx: ConnectRequestContext) { … }
+ * ```
+ */
+export function ConnectAuthMetadata(options: ConnectAuthOptions = {}): MethodDecorator & ClassDecorator {
+  return SetMetadata(CONNECT_AUTH_OPTIONS, { qsh: 'request', ...options });
 }
 
 /**

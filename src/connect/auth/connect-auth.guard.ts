@@ -1,14 +1,14 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { requestFacts, type HttpRequestFacts } from '../http/http-request-facts.js';
-import { assertHeaderCount, DEFAULT_MAX_REQUEST_HEADERS, isHttpsRequest } from '../http/request-limits.js';
+import { assertHeaderCount, isHttpsRequest } from '../http/request-limits.js';
 import { pageSecurityHeaders } from './page-security-headers.js';
-import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.decorator.js';
+import { CONNECT_AUTH_OPTIONS, type ConnectAuthOptions } from './connect-auth.constants.js';
 import { CONNECT_CONTEXT, httpRequestOf, type RequestWithConnectContext } from './connect-request.js';
 import { ConnectTokenVerifier, type ConnectRequestContext, type HsVerifyOptions, type IncomingRequest } from './jwt/connect-token-verifier.js';
 import { extractToken } from './jwt/token-extractor.js';
@@ -34,9 +34,9 @@ export class ConnectAuthGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
     protected readonly registry: ConnectAppRegistry,
     protected readonly verifier: ConnectTokenVerifier,
-    @Inject(CONNECT_MODULE_OPTIONS) protected readonly options: ConnectModuleOptions,
+    @Inject(RESOLVED_CONNECT_OPTIONS) protected readonly options: ResolvedConnectOptions,
   ) {
-    this.maxRequestHeaders = options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS;
+    this.maxRequestHeaders = options.maxRequestHeaders;
   }
 
   /**

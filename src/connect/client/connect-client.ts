@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import type { ConnectRequestContext } from '../auth/jwt/connect-token-verifier.js';
 import { isTenantActive, type ConnectTenant } from '../tenants/tenant.js';
 import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
@@ -9,8 +9,7 @@ import { signAppJwt } from './app-jwt.js';
 import { ConnectClientError } from './connect-client-error.js';
 import { ConnectHttpClient, type CallTarget, type ClientDefaults } from './connect-http-client.js';
 import { forgeCallTarget, type ForgeCallContext } from './forge-client-target.js';
-import { DEFAULT_RETRY_OPTIONS } from './retry-policy.js';
-import { DEFAULT_AUTHORIZATION_SERVER_URL, UserTokenProvider } from './user-token-provider.js';
+import { UserTokenProvider } from './user-token-provider.js';
 
 /** Whose product to call: a verified request, a tenant, or an (app key, clientKey) pair. */
 export type ClientTarget = ConnectRequestContext | ConnectTenant | { appKey: string; clientKey: string };
@@ -43,22 +42,18 @@ export class ConnectClient {
   constructor(
     @Inject(TENANT_STORE) private readonly tenants: TenantStore,
     private readonly registry: ConnectAppRegistry,
-    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+    @Inject(RESOLVED_CONNECT_OPTIONS) { client }: ResolvedConnectOptions,
   ) {
-    const client = options.client ?? {};
-    const prefixes = new Map(options.apps.map((app) => [app.key, app.restApiPrefix]));
-    this.defaults = {
-      timeoutMs: client.timeoutMs ?? 30_000,
-      retry: { ...DEFAULT_RETRY_OPTIONS, ...client.retry },
-    };
+    const prefixes = client.restApiPrefixes;
+    this.defaults = { timeoutMs: client.timeoutMs, retry: client.retry };
     this.restApiPrefix = (tenant) => {
       const prefix = prefixes.get(tenant.appKey);
       return typeof prefix === 'function' ? prefix(tenant) : prefix;
     };
     this.userTokens = new UserTokenProvider({
-      authorizationServerUrl: client.authorizationServerUrl ?? DEFAULT_AUTHORIZATION_SERVER_URL,
-      cacheSize: client.userTokenCacheSize ?? 10_000,
-      timeoutMs: client.timeoutMs ?? 30_000,
+      authorizationServerUrl: client.authorizationServerUrl,
+      cacheSize: client.userTokenCacheSize,
+      timeoutMs: client.timeoutMs,
     });
   }
 

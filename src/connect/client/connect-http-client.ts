@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ConnectClientError, productMessagesOf } from './connect-client-error.js';
 import { paginate, type PageOptions } from './paginate.js';
 import { ensureUnderBasePath, resolveRequestUrl, safeUrl, type QueryValue } from './request-url.js';
-import { backoffDelayMs, hintedDelayMs, isIdempotent, isRetryableStatus, type RetryOptions } from './retry-policy.js';
+import type { RetryOptions } from '../config/connect-options.js';
+import { backoffDelayMs, hintedDelayMs, isIdempotent, isRetryableStatus } from './retry-policy.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
@@ -45,8 +46,8 @@ export interface CallTarget {
 }
 
 export interface ClientDefaults {
-  timeoutMs: number;
-  retry: RetryOptions;
+  readonly timeoutMs: number;
+  readonly retry: Readonly<RetryOptions>;
 }
 
 const logger = new Logger('ConnectClient');

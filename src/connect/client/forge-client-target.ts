@@ -1,14 +1,13 @@
 import type { ForgeInvocationContext } from '../forge/forge-invocation-context.js';
 import { ConnectClientError } from './connect-client-error.js';
 import type { CallTarget } from './connect-http-client.js';
+import { isLoopbackHost } from '../util/loopback.js';
 
 /** What the Forge modes of the client need from a verified Forge Remote call. */
 export type ForgeCallContext = Pick<ForgeInvocationContext, 'apiBaseUrl' | 'systemToken' | 'userToken'>;
 
 /** Whose Forge OAuth token a call carries. */
 export type ForgePrincipal = 'system' | 'user';
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 const TOKEN_SOURCES: Record<ForgePrincipal, { method: string; header: string; setting: string }> = {
   system: { method: 'asForgeApp', header: 'x-forge-oauth-system', setting: 'appSystemToken' },
@@ -52,6 +51,6 @@ function checkedApiBaseUrl(value: unknown, method: string): string {
     throw refuse('is not an absolute URL');
   }
   if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') throw refuse('carries credentials, a query or a fragment');
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname))) throw refuse('is not an https URL');
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) throw refuse('is not an https URL');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }

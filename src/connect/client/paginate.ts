@@ -1,4 +1,3 @@
-import type { ConnectResponse } from './connect-http-client.js';
 import { ConnectClientError } from './connect-client-error.js';
 import type { QueryValue } from './request-url.js';
 
@@ -8,7 +7,8 @@ export interface PageOptions {
   maxPages?: number | undefined;
 }
 
-type FetchPage = (url: string, query: Record<string, QueryValue> | undefined) => Promise<ConnectResponse<unknown>>;
+/** Fetches one page; only its parsed body is read. */
+type FetchPage = (url: string, query: Record<string, QueryValue> | undefined) => Promise<{ readonly body: unknown }>;
 
 interface JiraPage {
   values: unknown[];

@@ -1,24 +1,4 @@
-/** How the client retries. */
-export interface RetryOptions {
-  /** Attempts in all, the first included (default 4). */
-  maxAttempts: number;
-  /** Never wait past this much time since the first attempt, waits included (default 60 s). */
-  maxTotalMs: number;
-  /** First backoff step when the product gives no hint (default 500 ms). */
-  baseDelayMs: number;
-  /** Longest single wait, hinted or not (default 30 s). */
-  maxDelayMs: number;
-  /** Retry POST/PATCH too (they may not be idempotent). Default false: opt in per request. */
-  retryNonIdempotent: boolean;
-}
-
-export const DEFAULT_RETRY_OPTIONS: Readonly<RetryOptions> = Object.freeze({
-  maxAttempts: 4,
-  maxTotalMs: 60_000,
-  baseDelayMs: 500,
-  maxDelayMs: 30_000,
-  retryNonIdempotent: false,
-});
+import type { RetryOptions } from '../config/connect-options.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 

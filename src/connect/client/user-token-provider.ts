@@ -5,7 +5,6 @@ import type { ConnectTenant } from '../tenants/tenant.js';
 import { LruCache } from '../util/lru-cache.js';
 import { ConnectClientError } from './connect-client-error.js';
 
-export const DEFAULT_AUTHORIZATION_SERVER_URL = 'https://oauth-2-authorization-server.services.atlassian.com';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** A cached token is dropped this long before the product says it expires. */
 const EXPIRY_MARGIN_MS = 60_000;

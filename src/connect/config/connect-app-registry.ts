@@ -62,5 +62,5 @@ function pathOf(rawUrl: string): string {
 
 function isUnder(path: string, basePath: string): boolean {
   if (basePath === '') return true;
-  return path === basePath || (path.startsWith(basePath) && path.charCodeAt(basePath.length) === 47) /* / */;
+  return path === basePath || (path.startsWith(basePath) && path.charCodeAt(basePath.length) === 47); /* / */
 }

@@ -1,7 +1,6 @@
 import type { InstallKeyResolver } from '../keys/install-key-resolver.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
 import type { ConnectTenant } from '../tenants/tenant.js';
-import type { RetryOptions } from '../client/retry-policy.js';
 import type { ConnectProduct } from './connect-product.js';
 import type { ConnectDescriptorInput, ResolvedConnectApp } from './resolved-connect-app.js';
 
@@ -55,6 +54,20 @@ export interface ConnectForgeOptions {
   jwksCooldownMs?: number | undefined;
   /** How long fetched keys are used before the JWKS is fetched again (default 600,000 ms). */
   jwksCacheMaxAgeMs?: number | undefined;
+}
+
+/** How the client retries. */
+export interface RetryOptions {
+  /** Attempts in all, the first included (default 4). */
+  maxAttempts: number;
+  /** Never wait past this much time since the first attempt, waits included (default 60 s). */
+  maxTotalMs: number;
+  /** First backoff step when the product gives no hint (default 500 ms). */
+  baseDelayMs: number;
+  /** Longest single wait, hinted or not (default 30 s). */
+  maxDelayMs: number;
+  /** Retry POST/PATCH too (they may not be idempotent). Default false: opt in per request. */
+  retryNonIdempotent: boolean;
 }
 
 /** Settings of the outbound client (`ConnectClient`). */

@@ -13,19 +13,14 @@ const APP_KEY = /^[a-zA-Z0-9._-]{1,64}$/;
  */
 const ROUTE_SAFE_PATH = /^[A-Za-z0-9\-._~%$&',;=@/]*$/;
 
-/** Resolved apps by the `apps` array they came from: the options are checked before the registry is built. */
-const resolvedByOptions = new WeakMap<readonly ConnectAppOptions[], readonly ResolvedConnectApp[]>();
-
 /**
- * Checks the apps' options and resolves each into a `ResolvedConnectApp`; throws `config/invalid`.
- * The result is memoised per `apps` array (so a descriptor function runs once).
+ * Checks the apps' options and resolves each into a `ResolvedConnectApp` (a descriptor function is
+ * called here, once per resolution); throws `config/invalid`.
  */
 export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefined): readonly ResolvedConnectApp[] {
   if (!Array.isArray(apps) || apps.length === 0) {
     throw ConnectError.create('config/invalid', 'ConnectModule needs at least one app in `apps`.');
   }
-  const cached = resolvedByOptions.get(apps);
-  if (cached !== undefined) return cached;
   const resolved = apps.map(resolveApp);
   assertUnique(
     resolved.map((app) => app.key),
@@ -39,9 +34,7 @@ export function resolveConnectApps(apps: readonly ConnectAppOptions[] | undefine
     resolved.flatMap((app) => (app.forgeAppId === undefined ? [] : [app.forgeAppId])),
     'Forge app id',
   );
-  const frozen = Object.freeze(resolved);
-  resolvedByOptions.set(apps, frozen);
-  return frozen;
+  return Object.freeze(resolved);
 }
 
 function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 
 import { ConnectError } from '../errors/connect-error.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
-import { TENANT_COLUMN_LIMITS } from '../tenants/tenant.entity.js';
+import { TENANT_COLUMN_LIMITS } from './tenant.entity.js';
 import { CONNECT_ENTITIES, CONNECT_MIGRATIONS, connectDataSourceOptions, type ConnectDataSourceInput } from './connect-data-source-options.js';
 
 const base: ConnectDataSourceInput = {

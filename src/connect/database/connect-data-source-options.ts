@@ -1,11 +1,12 @@
 import pg from 'pg';
 import type { DataSourceOptions, EntitySchema } from 'typeorm';
 
+import { integerOption, schemaNameOption } from '../config/option-checks.js';
 import { ConnectError } from '../errors/connect-error.js';
-import { CreateConnectTenant1795446752614 } from '../tenants/migrations/1795446752614-create-connect-tenant.js';
-import { NotifyConnectTenantChanges1795500000000 } from '../tenants/migrations/1795500000000-notify-connect-tenant-changes.js';
-import { IndexConnectTenantInstallations1796000000000 } from '../tenants/migrations/1796000000000-index-connect-tenant-installations.js';
-import { ConnectTenantEntity } from '../tenants/tenant.entity.js';
+import { CreateConnectTenant1795446752614 } from './migrations/1795446752614-create-connect-tenant.js';
+import { NotifyConnectTenantChanges1795500000000 } from './migrations/1795500000000-notify-connect-tenant-changes.js';
+import { IndexConnectTenantInstallations1796000000000 } from './migrations/1796000000000-index-connect-tenant-installations.js';
+import { ConnectTenantEntity } from './tenant.entity.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -46,20 +47,12 @@ export interface ConnectDataSourceInput {
 /** Extra time the client waits beyond `statement_timeout` so the server's own cancellation wins normally. */
 const CLIENT_TIMEOUT_GRACE_MS = 1_000;
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 function invalid(message: string): ConnectError {
   return ConnectError.create('config/invalid', message);
 }
 
-function checkPositiveInteger(name: string, value: number): void {
-  if (!Number.isSafeInteger(value) || value < 1) throw invalid(`${name} must be a positive integer.`);
-}
-
 function checkSchema(schema: string): void {
-  if (!SCHEMA_NAME.test(schema)) {
-    throw invalid('schema must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63 characters).');
-  }
+  schemaNameOption('database.schema', schema);
 }
 
 function quoteIdentifier(identifier: string): string {
@@ -120,9 +113,9 @@ export async function ensureSchema(url: string, schema: string, options: { conne
 export function connectDataSourceOptions(input: ConnectDataSourceInput): DataSourceOptions {
   const { url, schema, poolSize, connectTimeoutMs, queryTimeoutMs } = input;
   if (typeof url !== 'string' || url.length === 0) throw invalid('The database url is missing.');
-  checkPositiveInteger('poolSize', poolSize);
-  checkPositiveInteger('connectTimeoutMs', connectTimeoutMs);
-  checkPositiveInteger('queryTimeoutMs', queryTimeoutMs);
+  integerOption('database.poolSize', poolSize, 1);
+  integerOption('database.connectTimeoutMs', connectTimeoutMs, 1);
+  integerOption('database.queryTimeoutMs', queryTimeoutMs, 1);
   if (schema !== undefined) checkSchema(schema);
 
   // Options handed to pg.Pool (and from it to every pg.Client) on top of TypeORM's own.

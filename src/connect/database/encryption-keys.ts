@@ -2,20 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { MAKE_KEY_COMMAND, NO_PRODUCTION_KEY } from '../config/resolve-connect-options.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { SecretCipher } from './secret-cipher.js';
 
-/** Where the development key is kept unless `encryption.devKeyFile` says otherwise. */
-export const DEFAULT_DEV_KEY_FILE = '.data/connect-encryption.key';
-
-/** How to make a key, quoted in the production refusal. */
-export const MAKE_KEY_COMMAND = `node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
-
 export interface ConnectEncryptionInput {
   /** Keys (`<base64 key>` or `<kid>:<base64 key>`, 32 bytes each); the first encrypts, all decrypt. */
-  readonly keys?: readonly string[];
+  readonly keys?: readonly string[] | undefined;
   /** Development only: the file the generated key is kept in (default `.data/connect-encryption.key`). */
-  readonly devKeyFile?: string;
+  readonly devKeyFile?: string | undefined;
 }
 
 export interface ResolveSecretCipherContext {
@@ -36,14 +32,9 @@ export async function resolveSecretCipher(encryption: ConnectEncryptionInput | u
   const keys = (encryption?.keys ?? []).filter((key) => typeof key !== 'string' || key.trim() !== '');
   if (keys.length > 0) return SecretCipher.fromKeys(keys);
   if (context.nodeEnv === 'production') {
-    throw ConnectError.create(
-      'config/invalid',
-      'No encryption key for tenant secrets: NODE_ENV is production, so the app will not generate one. ' +
-        `Make a key with  ${MAKE_KEY_COMMAND}  and set CONNECT_ENCRYPTION_KEYS=<that key> ` +
-        '(or pass encryption: { keys: [...] } to ConnectModule). Keep it secret and keep it: without it the stored secrets cannot be read.',
-    );
+    throw ConnectError.create('config/invalid', NO_PRODUCTION_KEY);
   }
-  const file = resolve(encryption?.devKeyFile ?? DEFAULT_DEV_KEY_FILE);
+  const file = resolve(encryption?.devKeyFile ?? CONNECT_DEFAULTS.encryption.devKeyFile);
   const key = await readOrCreateDevKey(file);
   if (!warned.has(file)) {
     warned.add(file);

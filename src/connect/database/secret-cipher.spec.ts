@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ConnectError } from '../errors/connect-error.js';
-import { MAKE_KEY_COMMAND, readOrCreateDevKey, resolveSecretCipher } from './encryption-keys.js';
-import { deriveKeyId, isUndecryptableSecretError, parseEncryptionKey, SecretCipher } from './secret-cipher.js';
+import { MAKE_KEY_COMMAND } from '../config/resolve-connect-options.js';
+import { readOrCreateDevKey, resolveSecretCipher } from './encryption-keys.js';
+import { deriveKeyId, parseEncryptionKey } from '../config/encryption-key-option.js';
+import { isUndecryptableSecretError, SecretCipher } from './secret-cipher.js';
 
 const key = (): string => randomBytes(32).toString('base64');
 const owner = { appKey: 'com.example.app', clientKey: 'client-1' };

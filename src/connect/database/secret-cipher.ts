@@ -1,13 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
+import { assertUniqueKeyIds, parseEncryptionKeys, type EncryptionKey } from '../config/encryption-key-option.js';
 import { ConnectError } from '../errors/connect-error.js';
 
 /** Format version of an encrypted value: `v1.<kid>.<nonce b64url>.<ciphertext+tag b64url>`. */
 export const SECRET_FORMAT_PREFIX = 'v1.';
 
-const KID = /^[A-Za-z0-9_-]{1,32}$/;
 const ENCRYPTED = /^v1\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{22,})$/;
-const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const AAD_LABEL = 'atlassian-connect-nest/tenant-shared-secret/v1';
@@ -20,10 +19,6 @@ export interface SecretOwner {
 
 /** Why a stored secret could not be decrypted (`detail.reason` of the error). */
 export type UndecryptableReason = 'unknown-key' | 'plaintext' | 'tampered';
-
-function configInvalid(message: string): ConnectError {
-  return ConnectError.create('config/invalid', message);
-}
 
 /**
  * The error for a stored secret that cannot be decrypted. The message is safe for a client (it never
@@ -61,43 +56,6 @@ function associatedData(owner: SecretOwner): Buffer {
   );
 }
 
-/** 32 bytes from standard or URL-safe base64 (padding optional), or `undefined`. */
-function decodeKey(text: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text)) return undefined;
-  const bytes = Buffer.from(text.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-  return bytes.length === KEY_BYTES ? bytes : undefined;
-}
-
-/** The key id derived from a key: the first 8 bytes of its SHA-256, base64url. */
-export function deriveKeyId(key: Buffer): string {
-  return createHash('sha256').update(key).digest().subarray(0, 8).toString('base64url');
-}
-
-/** One configured key. */
-export interface EncryptionKey {
-  readonly kid: string;
-  readonly key: Buffer;
-}
-
-/**
- * Parses `<key>` or `<kid>:<key>`, where key is 32 bytes of base64 or base64url. Error messages name
- * the position, never the value.
- */
-export function parseEncryptionKey(spec: string, position = 0): EncryptionKey {
-  const where = `encryption.keys[${position}]`;
-  if (typeof spec !== 'string') throw configInvalid(`${where} must be a string.`);
-  const text = spec.trim();
-  const colon = text.indexOf(':');
-  const kid = colon === -1 ? undefined : text.slice(0, colon);
-  const encoded = colon === -1 ? text : text.slice(colon + 1);
-  if (kid !== undefined && !KID.test(kid)) {
-    throw configInvalid(`${where} has an invalid key id: use 1 to 32 characters of A-Z, a-z, 0-9, "_" and "-".`);
-  }
-  const key = decodeKey(encoded);
-  if (key === undefined) throw configInvalid(`${where} is not 32 bytes of base64 or base64url.`);
-  return { kid: kid ?? deriveKeyId(key), key };
-}
-
 /**
  * Encrypts tenants' shared secrets with AES-256-GCM: a random 96-bit nonce per value and the
  * tenant's (appKey, clientKey) as associated data, so a value copied to another row does not decrypt.
@@ -110,19 +68,14 @@ export class SecretCipher {
   readonly currentKid: string;
 
   constructor(keys: readonly EncryptionKey[]) {
-    if (keys.length === 0) throw configInvalid('encryption.keys needs at least one key.');
-    const map = new Map<string, Buffer>();
-    for (const { kid, key } of keys) {
-      if (map.has(kid)) throw configInvalid(`encryption.keys holds the key id "${kid}" twice.`);
-      map.set(kid, key);
-    }
-    this.keys = map;
+    assertUniqueKeyIds(keys);
+    this.keys = new Map(keys.map(({ kid, key }) => [kid, key]));
     this.currentKid = keys[0]!.kid;
   }
 
   /** From `encryption.keys` strings (`<key>` or `<kid>:<key>`). */
   static fromKeys(specs: readonly string[]): SecretCipher {
-    return new SecretCipher(specs.map((spec, index) => parseEncryptionKey(spec, index)));
+    return new SecretCipher(parseEncryptionKeys(specs));
   }
 
   /** Whether `value` has the shape of an encrypted value (otherwise it is plaintext). */

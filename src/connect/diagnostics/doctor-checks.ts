@@ -1,6 +1,7 @@
 import { DESCRIPTOR_PATH, LIFECYCLE_PATHS, type LifecycleEventName } from '../config/resolved-connect-app.js';
-import { DEFAULT_INSTALL_KEYS_URL } from '../keys/http-install-key-resolver.js';
-import { parseInstallKeysBaseUrl } from '../keys/kid.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { parseInstallKeysBaseUrl } from '../config/url-options.js';
+import { isLoopbackHost } from '../util/loopback.js';
 
 /**
  * The checks behind `atlassian-connect-nest doctor`: a running app seen from outside, the way the
@@ -203,7 +204,7 @@ export function classifyLifecycleStatus(name: string, url: string, status: numbe
 async function installKeysCheck(options: DoctorOptions): Promise<DoctorCheck> {
   const name = 'install keys';
   const explicit = options.installKeysUrl !== undefined;
-  const base = parseInstallKeysBaseUrl(options.installKeysUrl ?? DEFAULT_INSTALL_KEYS_URL).href;
+  const base = parseInstallKeysBaseUrl(options.installKeysUrl ?? CONNECT_DEFAULTS.installKeysUrl).href;
   const timeoutMs = explicit ? options.timeoutMs : (options.defaultInstallKeysTimeoutMs ?? 3000);
   try {
     const response = await options.fetch(base, { redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
@@ -232,10 +233,13 @@ function validBaseUrl(value: unknown): string | undefined {
   }
 }
 
-/** Loopback host names: `localhost` (and `*.localhost`), 127.0.0.0/8 and `[::1]`. */
+/**
+ * Loopback host names as the doctor grades them: the framework's loopback hosts and also `*.localhost`
+ * names (which resolve to this machine on most systems). Only for grading: nothing is trusted on it.
+ */
 export function isLoopback(hostname: string): boolean {
   const host = hostname.toLowerCase();
-  return host === 'localhost' || host.endsWith('.localhost') || /^127(\.\d{1,3}){3}$/.test(host) || host === '[::1]';
+  return isLoopbackHost(host) || host.endsWith('.localhost');
 }
 
 function normalize(url: string): string {

@@ -1,16 +1,6 @@
 import { applyDecorators, SetMetadata, UseGuards } from '@nestjs/common';
+import { FORGE_AUTH_OPTIONS, type ForgeAuthOptions } from './forge-auth.constants.js';
 import { ForgeAuthGuard } from './forge-auth.guard.js';
-
-/** How a Forge Remote route authenticates. */
-export interface ForgeAuthOptions {
-  /**
-   * The key of the Connect app whose Forge app id the token must name. Default: any app configured with
-   * `forge.appId`; the token's `aud` then chooses the app.
-   */
-  app?: string;
-}
-
-export const FORGE_AUTH_OPTIONS = 'atlassian-connect-nest:forge-auth-options';
 
 /**
  * Requires a valid Forge Invocation Token (`Authorization: Bearer <FIT>`, RS256 from the Forge JWKS,
@@ -30,5 +20,19 @@ export const FORGE_AUTH_OPTIONS = 'atlassian-connect-nest:forge-auth-options';
  * ```
  */
 export function ForgeAuth(options: ForgeAuthOptions = {}): MethodDecorator & ClassDecorator {
-  return applyDecorators(SetMetadata(FORGE_AUTH_OPTIONS, { ...options }), UseGuards(ForgeAuthGuard));
+  return applyDecorators(ForgeAuthMetadata(options), UseGuards(ForgeAuthGuard));
+}
+
+/**
+ * The options of `@ForgeAuth()` without its guard: for a route guarded by your own subclass of
+ * `ForgeAuthGuard`.
+ *
+ * @example
+ * ```ts
+ * @Post('hello') @ForgeAuthMetadata({ app: 'com.example.jira' }) @UseGuards(TracingForgeAuthGuard)
+ * hello(@ForgeContext() forge: ForgeInvocationContext) { … }
+ * ```
+ */
+export function ForgeAuthMetadata(options: ForgeAuthOptions = {}): MethodDecorator & ClassDecorator {
+  return SetMetadata(FORGE_AUTH_OPTIONS, { ...options });
 }

@@ -1,22 +1,17 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { requestFacts } from '../http/http-request-facts.js';
-import { assertHeaderCount, DEFAULT_MAX_REQUEST_HEADERS } from '../http/request-limits.js';
-import { FORGE_AUTH_OPTIONS, type ForgeAuthOptions } from './forge-auth.decorator.js';
+import { assertHeaderCount } from '../http/request-limits.js';
+import { FORGE_AUTH_OPTIONS, FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER, type ForgeAuthOptions } from './forge-auth.constants.js';
 import { createForgeInvocationContext, type ForgeOAuthTokens } from './forge-invocation-context.js';
 import { FORGE_CONTEXT, type RequestWithForgeContext } from './forge-request.js';
 import { bearerTokenOf } from './forge-token-claims.js';
 import { ForgeTokenVerifier } from './forge-token-verifier.js';
-
-/** Header of the app's own OAuth token on a Forge Remote call. */
-export const FORGE_OAUTH_SYSTEM_HEADER = 'x-forge-oauth-system';
-/** Header of the calling user's OAuth token on a Forge Remote call. */
-export const FORGE_OAUTH_USER_HEADER = 'x-forge-oauth-user';
 
 /** Longest OAuth token accepted in an `x-forge-oauth-*` header. */
 const MAX_OAUTH_TOKEN_LENGTH = 8192;
@@ -33,7 +28,7 @@ export class ForgeAuthGuard implements CanActivate {
     protected readonly adapterHost: HttpAdapterHost,
     protected readonly registry: ConnectAppRegistry,
     protected readonly verifier: ForgeTokenVerifier,
-    @Inject(CONNECT_MODULE_OPTIONS) protected readonly options: ConnectModuleOptions,
+    @Inject(RESOLVED_CONNECT_OPTIONS) protected readonly options: ResolvedConnectOptions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -41,7 +36,7 @@ export class ForgeAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<RequestWithForgeContext & { headers?: Record<string, string | string[] | undefined> }>();
     const pinned = this.pinnedAppOf(options);
     try {
-      assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
+      assertHeaderCount(request, this.options.maxRequestHeaders);
       const facts = requestFacts(this.adapterHost.httpAdapter, request);
       const token = bearerTokenOf(facts.authorization);
       const verified = await this.verifier.verify(token, pinned);

@@ -4,7 +4,8 @@ import type { FlattenedJWSInput } from 'jose';
 import { ConnectError } from '../errors/connect-error.js';
 import { createForgeKeyPair, type ForgeKeyPair } from '../testing/fake-forge-keys.js';
 import { ForgeJwksServer } from '../testing/fake-forge-jwks-server.js';
-import { ForgeJwks, parseForgeJwksUrl } from './forge-jwks.js';
+import { parseForgeJwksUrl } from '../config/url-options.js';
+import { ForgeJwks } from './forge-jwks.js';
 
 const TOKEN = { payload: '', signature: '' } as FlattenedJWSInput;
 

@@ -1,31 +1,25 @@
 import { createRemoteJWKSet, customFetch, errors, type JWTHeaderParameters, type FlattenedJWSInput } from 'jose';
 import type { webcrypto } from 'node:crypto';
 import { ConnectError } from '../errors/connect-error.js';
-import { isLoopbackHost } from './forge-token-claims.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { integerOption } from '../config/option-checks.js';
+import { parseForgeJwksUrl } from '../config/url-options.js';
+import { discardBody, fetchWithoutRedirects, readBodyCapped, ResponseTooLarge } from '../util/capped-fetch.js';
+import { reasonOf } from '../util/error-reason.js';
+import { isLoopbackHost } from '../util/loopback.js';
 
 type CryptoKey = webcrypto.CryptoKey;
 
-/** Atlassian's JWKS for Forge Invocation Tokens (production). */
-export const DEFAULT_FORGE_JWKS_URL = 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json';
-
-/** Defaults of {@link ForgeJwksOptions}. */
-export const FORGE_JWKS_DEFAULTS = Object.freeze({
-  timeoutMs: 5000,
-  cooldownMs: 30_000,
-  cacheMaxAgeMs: 600_000,
-  /** A JWKS of a few RSA keys is a few KiB. */
-  maxBodyBytes: 64 * 1024,
-});
-
+/** Settings of a {@link ForgeJwks}; the defaults are `CONNECT_DEFAULTS.forge` and `CONNECT_DEFAULTS.forgeJwksFetch`. */
 export interface ForgeJwksOptions {
   /** https, or http on a loopback host (tests, the simulator). */
   url: string;
-  timeoutMs?: number;
-  cooldownMs?: number;
-  cacheMaxAgeMs?: number;
-  maxBodyBytes?: number;
+  timeoutMs?: number | undefined;
+  cooldownMs?: number | undefined;
+  cacheMaxAgeMs?: number | undefined;
+  maxBodyBytes?: number | undefined;
   /** The fetch implementation; default the global `fetch`. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 export interface ForgeJwksStats {
@@ -52,13 +46,13 @@ export class ForgeJwks {
     const url = parseForgeJwksUrl(options.url);
     this.url = url.href;
     this.isLocal = isLoopbackHost(url.hostname);
-    const timeoutMs = nonNegativeInteger('jwksTimeoutMs', options.timeoutMs ?? FORGE_JWKS_DEFAULTS.timeoutMs, 1);
-    const maxBodyBytes = nonNegativeInteger('maxBodyBytes', options.maxBodyBytes ?? FORGE_JWKS_DEFAULTS.maxBodyBytes, 1);
+    const timeoutMs = integerOption('forge.jwksTimeoutMs', options.timeoutMs ?? CONNECT_DEFAULTS.forge.jwksTimeoutMs, 1);
+    const maxBodyBytes = integerOption('maxBodyBytes', options.maxBodyBytes ?? CONNECT_DEFAULTS.forgeJwksFetch.maxBodyBytes, 1);
     const fetchImpl = options.fetch ?? globalThis.fetch;
     this.keySet = createRemoteJWKSet(url, {
       timeoutDuration: timeoutMs,
-      cooldownDuration: nonNegativeInteger('jwksCooldownMs', options.cooldownMs ?? FORGE_JWKS_DEFAULTS.cooldownMs, 0),
-      cacheMaxAge: nonNegativeInteger('jwksCacheMaxAgeMs', options.cacheMaxAgeMs ?? FORGE_JWKS_DEFAULTS.cacheMaxAgeMs, 0),
+      cooldownDuration: integerOption('forge.jwksCooldownMs', options.cooldownMs ?? CONNECT_DEFAULTS.forge.jwksCooldownMs, 0),
+      cacheMaxAge: integerOption('forge.jwksCacheMaxAgeMs', options.cacheMaxAgeMs ?? CONNECT_DEFAULTS.forge.jwksCacheMaxAgeMs, 0),
       [customFetch]: (input: string | URL | Request, init?: RequestInit) => {
         this.fetchCount++;
         return fetchCapped(fetchImpl, input, init, maxBodyBytes);
@@ -106,7 +100,7 @@ export class ForgeJwks {
     if (error instanceof JwksHttpStatus) {
       return ConnectError.create('forge/jwks-unavailable', `The Forge JWKS at ${this.url} answered HTTP ${error.status}.`, { ...where, status: error.status });
     }
-    if (error === TOO_LARGE) {
+    if (error instanceof ResponseTooLarge) {
       return ConnectError.create('forge/jwks-unavailable', `The Forge JWKS at ${this.url} is larger than a key set can be.`, where);
     }
     return ConnectError.create(
@@ -118,25 +112,6 @@ export class ForgeJwks {
   }
 }
 
-/** Checks a configured JWKS URL: https, or http on a loopback host; no credentials, query or fragment. */
-export function parseForgeJwksUrl(value: unknown): URL {
-  let url: URL;
-  try {
-    url = new URL(String(value));
-  } catch {
-    throw ConnectError.create('config/invalid', `forge.jwksUrl ${JSON.stringify(value)} is not an absolute URL.`);
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw ConnectError.create('config/invalid', `forge.jwksUrl ${url.origin}${url.pathname} must not carry credentials, a query or a fragment.`);
-  }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw ConnectError.create('config/invalid', `forge.jwksUrl ${url.href} must be https (plain http is accepted only on a loopback host, for tests).`);
-  }
-  return url;
-}
-
-const TOO_LARGE = Symbol('too large');
-
 /** A JWKS answer other than 200 (jose itself would drop the status from its message). */
 class JwksHttpStatus extends Error {
   constructor(readonly status: number) {
@@ -144,43 +119,13 @@ class JwksHttpStatus extends Error {
   }
 }
 
-/**
- * A fetch for the JWKS: redirects are errors (the configured host, and only it, serves the keys) and
- * the body is read up to `maxBytes` (then the download is cancelled).
- */
+/** The JWKS fetch: no redirects (the configured host, and only it, serves the keys), a bounded body. */
 async function fetchCapped(fetchImpl: typeof fetch, input: string | URL | Request, init: RequestInit | undefined, maxBytes: number): Promise<Response> {
-  const response = await fetchImpl(input, { ...init, redirect: 'error' });
+  const response = await fetchWithoutRedirects(fetchImpl, input, init);
   if (response.status !== 200) {
-    await response.body?.cancel().catch(() => undefined);
+    await discardBody(response);
     throw new JwksHttpStatus(response.status);
   }
-  if (response.body === null) return new Response('', { status: 200 });
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw TOO_LARGE;
-    }
-    chunks.push(value);
-  }
-  return new Response(Buffer.concat(chunks), { status: 200, headers: response.headers });
-}
-
-function nonNegativeInteger(name: string, value: number, min: number): number {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw ConnectError.create('config/invalid', `The Forge option ${name} must be an integer of at least ${min}.`, { [name]: String(value) });
-  }
-  return value;
-}
-
-function reasonOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const causeText = cause instanceof Error ? `: ${(cause as NodeJS.ErrnoException).code ?? cause.message}` : '';
-  return `${error.message}${causeText}`;
+  const body = await readBodyCapped(response, maxBytes);
+  return new Response(body, { status: 200, headers: response.headers });
 }

@@ -1,4 +1,5 @@
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import { isLoopbackHost } from '../util/loopback.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri, forgeAppIdOfAri } from './forge-app-id.js';
 
@@ -183,8 +184,4 @@ function objectOf(value: unknown): Record<string, unknown> | undefined {
 
 function stringOf(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }

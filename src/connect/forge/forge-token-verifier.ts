@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { jwtVerify, type JWTPayload } from 'jose';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri } from './forge-app-id.js';
 import { ForgeJwks } from './forge-jwks.js';
-import { forgeLeewaySecondsOf } from './forge-options.js';
 import { assertForgeClaims, assertForgeIssuer, decodeUnverifiedFit, forgeAppIdOfAudience, fromJoseFitError, type ForgeInvocationClaims } from './forge-token-claims.js';
 
 /** A FIT that verified, and the Connect app it is for. */
@@ -30,10 +29,10 @@ export class ForgeTokenVerifier {
   constructor(
     private readonly registry: ConnectAppRegistry,
     private readonly jwks: ForgeJwks,
-    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+    @Inject(RESOLVED_CONNECT_OPTIONS) options: ResolvedConnectOptions,
   ) {
-    this.leewaySeconds = forgeLeewaySecondsOf(options);
-    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    this.leewaySeconds = options.forge.leewaySeconds;
+    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds;
   }
 
   /**

@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, type AbstractHttpAdapter } from '@nestjs/core';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import { DESCRIPTOR_PATH, LIFECYCLE_PATHS, type LifecycleEventName, type ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { extractToken } from '../auth/jwt/token-extractor.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { RETRY_AFTER_SECONDS } from '../errors/connect-error-http.js';
 import { ConnectHealth } from '../health/connect-health.js';
 import { LifecycleService } from '../lifecycle/lifecycle.service.js';
-import { DEFAULT_MAX_LIFECYCLE_JSON_DEPTH, jsonDepthExceeds } from '../lifecycle/json-depth.js';
+import { jsonDepthExceeds } from '../lifecycle/json-depth.js';
 import { requestFacts } from './http-request-facts.js';
-import { assertHeaderCount, clientAddress, DEFAULT_LIFECYCLE_RATE_LIMIT, DEFAULT_MAX_REQUEST_HEADERS, isLoopback, TokenBucketLimiter } from './request-limits.js';
+import { assertHeaderCount, clientAddress, TokenBucketLimiter } from './request-limits.js';
+import { isLoopbackAddress } from '../util/loopback.js';
 import { postLifecycleRoutes, type RouteHandler } from './lifecycle-body-errors.js';
 import { sendConnectError } from './send-connect-error.js';
 
@@ -34,11 +35,11 @@ export class ConnectRoutes implements OnModuleInit {
     private readonly registry: ConnectAppRegistry,
     private readonly lifecycle: LifecycleService,
     private readonly health: ConnectHealth,
-    @Inject(CONNECT_MODULE_OPTIONS) private readonly options: ConnectModuleOptions,
+    @Inject(RESOLVED_CONNECT_OPTIONS) private readonly options: ResolvedConnectOptions,
   ) {
     const limit = options.lifecycleRateLimit;
-    this.limiter = limit === false ? undefined : new TokenBucketLimiter({ ...DEFAULT_LIFECYCLE_RATE_LIMIT, ...stripUndefined(limit ?? {}) });
-    this.exemptLoopback = limit === false ? true : (limit?.exemptLoopback ?? true);
+    this.limiter = limit === false ? undefined : new TokenBucketLimiter(limit);
+    this.exemptLoopback = limit === false || limit.exemptLoopback;
   }
 
   onModuleInit(): void {
@@ -64,7 +65,7 @@ export class ConnectRoutes implements OnModuleInit {
       else lifecycleRoutes.push({ path: route.path, handler: dispatch });
     }
     postLifecycleRoutes(adapter, lifecycleRoutes);
-    const healthPath = this.options.healthPath ?? '/health';
+    const healthPath = this.options.healthPath;
     if (healthPath !== false) adapter.get(healthPath, (_req: unknown, res: unknown) => this.serveHealth(adapter, res));
     this.logger.log(`Serving ${this.registry.apps.map((app) => `${app.key} at ${app.baseUrl}`).join(', ')}.`);
   }
@@ -90,11 +91,11 @@ export class ConnectRoutes implements OnModuleInit {
 
   private async serveLifecycle(adapter: AbstractHttpAdapter, event: LifecycleEventName, app: ResolvedConnectApp, request: unknown, response: unknown): Promise<void> {
     this.limitRate(app, request);
-    assertHeaderCount(request, this.options.maxRequestHeaders ?? DEFAULT_MAX_REQUEST_HEADERS);
+    assertHeaderCount(request, this.options.maxRequestHeaders);
     const facts = requestFacts(adapter, request);
     const token = extractToken(facts.authorization, facts.rawUrl);
     const body = (request as { body?: unknown }).body;
-    const maxDepth = this.options.maxLifecycleJsonDepth ?? DEFAULT_MAX_LIFECYCLE_JSON_DEPTH;
+    const maxDepth = this.options.maxLifecycleJsonDepth;
     if (jsonDepthExceeds(body, maxDepth)) {
       throw ConnectError.create('lifecycle/invalid-payload', `The lifecycle body nests deeper than ${maxDepth} levels.`);
     }
@@ -106,7 +107,7 @@ export class ConnectRoutes implements OnModuleInit {
   private limitRate(app: ResolvedConnectApp, request: unknown): void {
     if (this.limiter === undefined) return;
     const source = clientAddress(request);
-    if (this.exemptLoopback && isLoopback(source)) return;
+    if (this.exemptLoopback && isLoopbackAddress(source)) return;
     const wait = this.limiter.take(source);
     if (wait > 0) {
       this.logger.warn(`Lifecycle rate limit reached for ${source} (${app.key}); retry in ${wait} s.`);
@@ -120,8 +121,4 @@ export class ConnectRoutes implements OnModuleInit {
     if (report.status !== 'ok') adapter.setHeader(response, 'retry-after', String(RETRY_AFTER_SECONDS));
     adapter.reply(response, report, report.status === 'ok' ? 200 : 503);
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

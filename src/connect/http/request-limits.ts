@@ -1,7 +1,5 @@
+import { integerOption } from '../config/option-checks.js';
 import { ConnectError } from '../errors/connect-error.js';
-
-/** Default for `maxRequestHeaders`: real product requests carry about 15 headers. */
-export const DEFAULT_MAX_REQUEST_HEADERS = 100;
 
 type RequestLike = {
   headers?: Record<string, unknown>;
@@ -54,10 +52,6 @@ export function isHttpsRequest(request: unknown): boolean {
   return req.socket?.encrypted === true || req.raw?.socket?.encrypted === true;
 }
 
-export function isLoopback(address: string): boolean {
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
-}
-
 export interface RateLimitOptions {
   /** Requests allowed per window (the bucket's capacity). */
   readonly limit: number;
@@ -65,8 +59,6 @@ export interface RateLimitOptions {
   /** Most sources tracked at once; the least recently seen are forgotten first. */
   readonly maxSources: number;
 }
-
-export const DEFAULT_LIFECYCLE_RATE_LIMIT: RateLimitOptions = { limit: 30, windowMs: 60_000, maxSources: 10_000 };
 
 /**
  * An in-process token bucket per key: `limit` tokens, refilled continuously at `limit / windowMs`.
@@ -80,9 +72,9 @@ export class TokenBucketLimiter {
     readonly options: RateLimitOptions,
     private readonly clock: () => number = Date.now,
   ) {
-    if (!(options.limit >= 1) || !(options.windowMs > 0) || !(options.maxSources >= 1)) {
-      throw ConnectError.create('config/invalid', 'lifecycleRateLimit needs limit >= 1, windowMs > 0 and maxSources >= 1.');
-    }
+    integerOption('lifecycleRateLimit.limit', options.limit, 1);
+    integerOption('lifecycleRateLimit.windowMs', options.windowMs, 1);
+    integerOption('lifecycleRateLimit.maxSources', options.maxSources, 1);
   }
 
   /** Takes a token for `key`: 0 when allowed, otherwise the seconds until one is available. */

@@ -3,7 +3,8 @@ import { ConnectError } from '../errors/connect-error.js';
 import type { ConnectErrorCode } from '../errors/connect-error-codes.js';
 import { createInstallKeyPair, type InstallKeyPair } from '../testing/install-key-pair.js';
 import { InstallKeyServer } from '../testing/install-key-server.js';
-import { HTTP_INSTALL_KEY_RESOLVER_DEFAULTS, HttpInstallKeyResolver, type HttpInstallKeyResolverOptions } from './http-install-key-resolver.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { HttpInstallKeyResolver, type HttpInstallKeyResolverOptions } from './http-install-key-resolver.js';
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
   const outcome = await promise.then(
@@ -55,7 +56,7 @@ describe('HttpInstallKeyResolver against a real key server', () => {
   });
 
   it('exposes its defaults', () => {
-    expect(HTTP_INSTALL_KEY_RESOLVER_DEFAULTS).toEqual({ timeoutMs: 5000, maxBodyBytes: 16 * 1024, cacheSize: 64 });
+    expect({ timeoutMs: CONNECT_DEFAULTS.installKeyTimeoutMs, ...CONNECT_DEFAULTS.installKeyFetch }).toEqual({ timeoutMs: 5000, maxBodyBytes: 16 * 1024, cacheSize: 64 });
   });
 
   it('resolves a key that verifies a token signed with the matching private key', async () => {

@@ -1,23 +1,16 @@
 import type { webcrypto } from 'node:crypto';
 import { importSPKI } from 'jose';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { integerOption } from '../config/option-checks.js';
+import { parseInstallKeysBaseUrl } from '../config/url-options.js';
 import { ConnectError } from '../errors/connect-error.js';
+import { discardBody, fetchWithoutRedirects, readBodyCapped, ResponseTooLarge } from '../util/capped-fetch.js';
+import { reasonOf } from '../util/error-reason.js';
 import { LruCache } from '../util/lru-cache.js';
 import type { InstallKeyResolver } from './install-key-resolver.js';
-import { installKeyUrl, isSafeKid, parseInstallKeysBaseUrl } from './kid.js';
+import { installKeyUrl, isSafeKid } from './kid.js';
 
 type CryptoKey = webcrypto.CryptoKey;
-
-/** Atlassian's public key CDN for signed installs. */
-export const DEFAULT_INSTALL_KEYS_URL = 'https://connect-install-keys.atlassian.com';
-
-/** Defaults of {@link HttpInstallKeyResolverOptions}. */
-export const HTTP_INSTALL_KEY_RESOLVER_DEFAULTS = Object.freeze({
-  /** Whole request, body included. */
-  timeoutMs: 5000,
-  /** An RSA-4096 SPKI PEM is about 800 bytes. */
-  maxBodyBytes: 16 * 1024,
-  cacheSize: 64,
-});
 
 /** The smallest RSA modulus accepted for an install key. */
 export const MIN_INSTALL_KEY_MODULUS_BITS = 2048;
@@ -26,13 +19,13 @@ export interface HttpInstallKeyResolverOptions {
   /** The install keys base URL; the key named `kid` is fetched from `<baseUrl>/<kid>`. */
   baseUrl: string;
   /** Upper bound for one fetch, from sending the request to the last body byte. Default 5000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Larger bodies are refused (and their download aborted). Default 16 KiB. */
-  maxBodyBytes?: number;
+  maxBodyBytes?: number | undefined;
   /** How many keys are kept, least recently used evicted first. Default 64. */
-  cacheSize?: number;
+  cacheSize?: number | undefined;
   /** The fetch implementation; default the global `fetch`. */
-  fetch?: typeof fetch;
+  fetch?: typeof fetch | undefined;
 }
 
 export interface HttpInstallKeyResolverStats {
@@ -65,15 +58,6 @@ function isClearlyNotPem(mediaType: string): boolean {
   );
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw ConnectError.create('config/invalid', `The install key resolver option ${name} must be a positive integer.`, {
-      [name]: String(value),
-    });
-  }
-  return value;
-}
-
 /**
  * Fetches the public key of a signed install token from the install keys host (Atlassian's CDN by
  * default), once per kid: keys are cached by kid (a rotated key always gets a new kid), concurrent
@@ -94,9 +78,9 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     const url = parseInstallKeysBaseUrl(options.baseUrl);
     this.baseUrl = url.href;
     this.keyHost = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
-    this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.timeoutMs);
-    this.maxBodyBytes = positiveInteger('maxBodyBytes', options.maxBodyBytes ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.maxBodyBytes);
-    const cacheSize = positiveInteger('cacheSize', options.cacheSize ?? HTTP_INSTALL_KEY_RESOLVER_DEFAULTS.cacheSize);
+    this.timeoutMs = integerOption('installKeyTimeoutMs', options.timeoutMs ?? CONNECT_DEFAULTS.installKeyTimeoutMs, 1);
+    this.maxBodyBytes = integerOption('maxBodyBytes', options.maxBodyBytes ?? CONNECT_DEFAULTS.installKeyFetch.maxBodyBytes, 1);
+    const cacheSize = integerOption('cacheSize', options.cacheSize ?? CONNECT_DEFAULTS.installKeyFetch.cacheSize, 1);
     this.cache = new LruCache(cacheSize);
     this.fetchImpl = options.fetch ?? globalThis.fetch;
   }
@@ -144,9 +128,8 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     this.fetchCount++;
     let response: Response;
     try {
-      response = await this.fetchImpl(url, {
+      response = await fetchWithoutRedirects(this.fetchImpl, url, {
         method: 'GET',
-        redirect: 'error',
         signal,
         headers: { accept: 'application/x-pem-file, text/plain;q=0.9, */*;q=0.1' },
       });
@@ -161,7 +144,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     }
 
     if (response.status !== 200) {
-      await discard(response);
+      await discardBody(response);
       if (response.status === 404 || response.status === 410) {
         throw ConnectError.create('jwt/invalid-kid', `The install key host ${this.keyHost} does not know key ${kid} (HTTP ${response.status}).`, {
           ...where,
@@ -177,7 +160,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     const contentType = response.headers.get('content-type');
     const mediaType = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
     if (mediaType !== '' && isClearlyNotPem(mediaType)) {
-      await discard(response);
+      await discardBody(response);
       throw ConnectError.create(
         'jwt/key-unavailable',
         `The install key host ${this.keyHost} served key ${kid} as ${mediaType}, not as a PEM public key; is the install keys URL right?`,
@@ -185,17 +168,11 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       );
     }
 
-    const declaredLength = Number(response.headers.get('content-length') ?? Number.NaN);
-    if (Number.isFinite(declaredLength) && declaredLength > this.maxBodyBytes) {
-      await discard(response);
-      throw this.tooLarge(kid);
-    }
-
     let body: Uint8Array;
     try {
-      body = await readCapped(response, this.maxBodyBytes);
+      body = await readBodyCapped(response, this.maxBodyBytes);
     } catch (cause) {
-      if (cause === TOO_LARGE) throw this.tooLarge(kid);
+      if (cause instanceof ResponseTooLarge) throw this.tooLarge(kid);
       if (signal.aborted) throw timedOut();
       throw ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} broke off while sending key ${kid}.`, { ...where, reason: reasonOf(cause) }, cause);
     }
@@ -240,51 +217,4 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       { keyHost: this.keyHost, kid, maxBodyBytes: this.maxBodyBytes },
     );
   }
-}
-
-const TOO_LARGE = Symbol('too large');
-
-/** Reads the whole body, cancelling the download as soon as it exceeds `maxBytes` (throws TOO_LARGE). */
-async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw TOO_LARGE;
-      }
-      chunks.push(value);
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return body;
-}
-
-/** Drops a body we will not read, so the connection is freed. */
-async function discard(response: Response): Promise<void> {
-  try {
-    await response.body?.cancel();
-  } catch {
-    // nothing to free
-  }
-}
-
-function reasonOf(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const causeText = cause instanceof Error ? `: ${(cause as NodeJS.ErrnoException).code ?? cause.message}` : '';
-  return `${error.message}${causeText}`;
 }

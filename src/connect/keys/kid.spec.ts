@@ -1,5 +1,6 @@
 import { ConnectError } from '../errors/connect-error.js';
-import { installKeyUrl, isSafeKid, MAX_KID_LENGTH, parseInstallKeysBaseUrl } from './kid.js';
+import { parseInstallKeysBaseUrl } from '../config/url-options.js';
+import { installKeyUrl, isSafeKid, MAX_KID_LENGTH } from './kid.js';
 
 function codeOf(fn: () => unknown): string | undefined {
   try {

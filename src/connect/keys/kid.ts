@@ -1,3 +1,4 @@
+import { parseInstallKeysBaseUrl } from '../config/url-options.js';
 import { ConnectError } from '../errors/connect-error.js';
 
 /** The longest key id accepted. Atlassian's kids are UUIDs (36 characters); this leaves room. */
@@ -13,34 +14,6 @@ const SAFE_KID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
  */
 export function isSafeKid(kid: unknown): kid is string {
   return typeof kid === 'string' && SAFE_KID.test(kid);
-}
-
-/**
- * Parses and checks an install keys base URL (`https://connect-install-keys.atlassian.com`, or a
- * local stand-in such as `http://127.0.0.1:4000/keys`). It must be an absolute `http:`/`https:` URL
- * without credentials, query or fragment. Throws a `config/invalid` ConnectError otherwise.
- */
-export function parseInstallKeysBaseUrl(base: string): URL {
-  let url: URL;
-  try {
-    url = new URL(base);
-  } catch (cause) {
-    throw ConnectError.create('config/invalid', 'The install keys URL is not an absolute URL.', undefined, cause);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw ConnectError.create('config/invalid', 'The install keys URL must use http or https.', {
-      protocol: url.protocol,
-    });
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw ConnectError.create('config/invalid', 'The install keys URL must not carry credentials.');
-  }
-  if (url.search !== '' || url.hash !== '' || base.includes('?') || base.includes('#')) {
-    throw ConnectError.create('config/invalid', 'The install keys URL must not have a query or a fragment.', {
-      installKeysUrl: `${url.origin}${url.pathname}`,
-    });
-  }
-  return url;
 }
 
 /**

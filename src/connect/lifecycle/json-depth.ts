@@ -1,6 +1,3 @@
-/** Default for `maxLifecycleJsonDepth`: real lifecycle payloads are 1 level deep. */
-export const DEFAULT_MAX_LIFECYCLE_JSON_DEPTH = 20;
-
 /**
  * Whether `value` nests arrays/objects deeper than `max` levels (a scalar is depth 0, `{}` depth 1).
  * Iterative with an explicit stack, so a hostile body cannot overflow the call stack, and it stops at

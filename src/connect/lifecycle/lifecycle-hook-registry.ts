@@ -1,14 +1,11 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import type { LifecycleEventName, ResolvedConnectApp } from '../config/resolved-connect-app.js';
+import type { LifecycleEventName } from '../config/resolved-connect-app.js';
+import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type MethodHook } from '../discovery/method-hooks.js';
 import type { ConnectLifecycleEvent } from './connect-lifecycle-event.js';
-import { LIFECYCLE_HOOK_DECORATORS, type LifecycleHookFilter } from './lifecycle-hooks.decorators.js';
+import { LIFECYCLE_HOOK_DECORATORS } from './lifecycle-hooks.decorators.js';
 
-interface LifecycleHook {
-  readonly name: string;
-  readonly filter: LifecycleHookFilter;
-  readonly run: (event: ConnectLifecycleEvent) => unknown;
-}
+type LifecycleHook = MethodHook<LifecycleHookFilter, ConnectLifecycleEvent>;
 
 /** Finds the `@OnInstalled()`-style methods of every provider and controller at bootstrap. */
 @Injectable()
@@ -22,21 +19,9 @@ export class LifecycleHookRegistry implements OnApplicationBootstrap {
   ) {}
 
   onApplicationBootstrap(): void {
-    const found: typeof this.hooks = { installed: [], uninstalled: [], enabled: [], disabled: [] };
-    const seen = new Set<object>();
-    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
-      const instance: unknown = wrapper.instance;
-      if (!wrapper.isDependencyTreeStatic() || instance === null || typeof instance !== 'object' || seen.has(instance)) continue;
-      seen.add(instance);
-      const prototype = Object.getPrototypeOf(instance) as object;
-      for (const method of this.scanner.getAllMethodNames(prototype)) {
-        for (const [event, decorator] of Object.entries(LIFECYCLE_HOOK_DECORATORS) as [LifecycleEventName, (typeof LIFECYCLE_HOOK_DECORATORS)[LifecycleEventName]][]) {
-          const filter = this.discovery.getMetadataByDecorator(decorator, wrapper, method) as LifecycleHookFilter | undefined;
-          if (filter === undefined) continue;
-          const target = instance as Record<string, (event: ConnectLifecycleEvent) => unknown>;
-          found[event].push({ name: `${instance.constructor.name}.${method}`, filter, run: (e) => target[method]!(e) });
-        }
-      }
+    const found = {} as Record<LifecycleEventName, LifecycleHook[]>;
+    for (const [event, decorator] of Object.entries(LIFECYCLE_HOOK_DECORATORS) as [LifecycleEventName, (typeof LIFECYCLE_HOOK_DECORATORS)[LifecycleEventName]][]) {
+      found[event] = discoverMethodHooks<LifecycleHookFilter, ConnectLifecycleEvent>(this.discovery, this.scanner, decorator);
     }
     this.hooks = found;
     const count = Object.values(found).reduce((sum, list) => sum + list.length, 0);
@@ -46,7 +31,7 @@ export class LifecycleHookRegistry implements OnApplicationBootstrap {
   /** Runs the hooks of `event` for `app` one after another; the first failure stops and rejects. */
   async run(event: ConnectLifecycleEvent): Promise<void> {
     for (const hook of this.hooks[event.event]) {
-      if (!matches(hook.filter, event.app)) continue;
+      if (!matchesHookFilter(hook.metadata, event.app.key, event.app)) continue;
       try {
         await hook.run(event);
       } catch (error) {
@@ -63,8 +48,4 @@ export class LifecycleHookError extends Error {
   ) {
     super(`Lifecycle hook ${hook} failed.`, { cause });
   }
-}
-
-function matches(filter: LifecycleHookFilter, app: ResolvedConnectApp): boolean {
-  return (filter.app === undefined || filter.app === app.key) && (filter.product === undefined || filter.product === app.product);
 }

@@ -1,13 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { ConnectProduct } from '../config/connect-product.js';
-
-/** Narrows a lifecycle hook to some apps; without a filter it runs for every app. */
-export interface LifecycleHookFilter {
-  /** Run only for the app with this key. */
-  app?: string;
-  /** Run only for apps of this product. */
-  product?: ConnectProduct;
-}
+import type { LifecycleHookFilter } from '../discovery/method-hooks.js';
 
 /**
  * Runs the decorated method after a tenant is installed (first install or re-install), inside the

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { DataSource } from 'typeorm';
 
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { resolveConnectOptions } from '../config/resolve-connect-options.js';
 import { connectDataSourceOptions } from '../database/connect-data-source-options.js';
 import { SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
@@ -315,7 +315,10 @@ const databaseUrl = process.env.DATABASE_URL;
   it("a re-install or uninstall on another instance drops this instance's mapping within milliseconds", async () => {
     const cache = new CachingTenantStore(new TypeOrmTenantStore(mine, cipher), { maxEntries: 100, ttlMs: 60_000 });
     const other = new CachingTenantStore(new TypeOrmTenantStore(theirs, cipher), { maxEntries: 100, ttlMs: 60_000 });
-    const options = { apps: [], database: { url: db.url, schema: db.schema } } as unknown as ConnectModuleOptions;
+    const options = await resolveConnectOptions(
+      { apps: [{ product: 'jira', key: APP, baseUrl: 'https://installations.example.test/jira', descriptor: {} }], database: { url: db.url, schema: db.schema } },
+      { nodeEnv: 'test' },
+    );
     const input = installation();
     await other.install(input, noWork);
     const listener = new TenantChangeListener(options, cache, mine);

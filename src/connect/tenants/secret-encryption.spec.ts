@@ -6,7 +6,7 @@ import { connectDataSourceOptions } from '../database/connect-data-source-option
 import { bindSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
-import { createEncryptSharedSecretsMigration, ENCRYPT_SHARED_SECRETS_MIGRATION } from './migrations/encrypt-shared-secrets.js';
+import { createEncryptSharedSecretsMigration, ENCRYPT_SHARED_SECRETS_MIGRATION } from '../database/migrations/encrypt-shared-secrets.js';
 import { reencryptTenantSecrets } from './reencrypt-tenant-secrets.js';
 import type { TenantInstallation } from './tenant.js';
 import { TypeOrmTenantStore } from './typeorm-tenant-store.js';

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import type { ConnectDatabaseOptions, ConnectModuleOptions } from '../config/connect-options.js';
+import { resolveConnectOptions } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import { connectDataSourceOptions } from '../database/connect-data-source-options.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
 import { CachingTenantStore } from './caching-tenant-store.js';
@@ -12,6 +14,11 @@ import type { ConnectTenant } from './tenant.js';
 import type { TenantStore } from './tenant-store.js';
 
 const APP = 'com.test.listener';
+
+/** Module options as the framework resolves them: one app, this database, everything else default. */
+function resolvedWith(database: ConnectDatabaseOptions, extra: Partial<ConnectModuleOptions> = {}): Promise<ResolvedConnectOptions> {
+  return resolveConnectOptions({ apps: [{ product: 'jira', key: APP, baseUrl: 'https://listener.example.test/jira', descriptor: {} }], database, ...extra }, { nodeEnv: 'test' });
+}
 
 /** An inner store that counts lookups and answers a fresh object each time (so a cache hit is visible). */
 function countingStore(): TenantStore & { lookups: number } {
@@ -74,9 +81,8 @@ if (!databaseUrl) {
       clientKey,
     ]);
 
-  function listenerFor(database: TestDatabase, dataSource: DataSource, cache: CachingTenantStore): TenantChangeListener {
-    const options = { apps: [], database: { url: database.url, schema: database.schema } } as unknown as ConnectModuleOptions;
-    return new TenantChangeListener(options, cache, dataSource);
+  async function listenerFor(database: TestDatabase, dataSource: DataSource, cache: CachingTenantStore): Promise<TenantChangeListener> {
+    return new TenantChangeListener(await resolvedWith({ url: database.url, schema: database.schema }), cache, dataSource);
   }
 
   beforeAll(async () => {
@@ -100,7 +106,7 @@ if (!databaseUrl) {
     const inner = countingStore();
     const cache = new CachingTenantStore(inner, { maxEntries: 100, ttlMs: 60_000, observedTtlMs: 600_000 });
     expect(cache.currentTtlMs).toBe(60_000);
-    const listener = listenerFor(db, source, cache);
+    const listener = await listenerFor(db, source, cache);
     await listener.onApplicationBootstrap();
     try {
       expect(listener.enabled).toBe(true);
@@ -182,10 +188,7 @@ if (!databaseUrl) {
   it('starts bypassed and keeps retrying when it cannot connect; closes cleanly on shutdown', async () => {
     const inner = countingStore();
     const cache = new CachingTenantStore(inner, { maxEntries: 100, ttlMs: 60_000 });
-    const options = {
-      apps: [],
-      database: { url: 'postgres://postgres@127.0.0.1:1/none', schema: db.schema, connectTimeoutMs: 200 },
-    } as unknown as ConnectModuleOptions;
+    const options = await resolvedWith({ url: 'postgres://postgres@127.0.0.1:1/none', schema: db.schema, connectTimeoutMs: 200 });
     const listener = new TenantChangeListener(options, cache, source);
     await listener.onApplicationBootstrap();
     expect(listener.connected).toBe(false);
@@ -197,9 +200,10 @@ if (!databaseUrl) {
     await listener.onApplicationShutdown();
   });
 
-  it('stays off with a custom store (not a CachingTenantStore)', async () => {
-    const options = { apps: [], database: { url: db.url } } as unknown as ConnectModuleOptions;
-    const listener = new TenantChangeListener(options, countingStore(), source);
+  it('stays off with a custom store (the cache in front of it hears of no database)', async () => {
+    const custom = countingStore();
+    const options = await resolvedWith({ url: db.url }, { tenantStore: custom });
+    const listener = new TenantChangeListener(options, new CachingTenantStore(custom, { maxEntries: 10, ttlMs: 1000 }), source);
     await listener.onApplicationBootstrap();
     expect(listener.enabled).toBe(false);
     expect(listener.connected).toBe(false);

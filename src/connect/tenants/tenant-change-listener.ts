@@ -3,28 +3,15 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
+import { TENANT_CHANGE_CHANNEL } from '../database/migrations/1795500000000-notify-connect-tenant-changes.js';
 import { CachingTenantStore } from './caching-tenant-store.js';
-import { TENANT_CHANGE_CHANNEL } from './migrations/1795500000000-notify-connect-tenant-changes.js';
-import { TENANT_STORE, type TenantStore } from './tenant-store.js';
 
-/** Timing of the listener's connection (exported for tests). */
-export interface TenantChangeListenerTiming {
-  /** First wait before reconnecting; doubles on each failed attempt. */
-  readonly reconnectBaseMs: number;
-  /** Longest wait between two reconnect attempts. */
-  readonly reconnectMaxMs: number;
-  /** How often the idle connection is checked with a `SELECT 1` (finds half-open TCP connections). */
-  readonly heartbeatMs: number;
-}
-
-export const DEFAULT_TENANT_CHANGE_LISTENER_TIMING: TenantChangeListenerTiming = {
-  reconnectBaseMs: 250,
-  reconnectMaxMs: 5_000,
-  heartbeatMs: 10_000,
-};
+/** Timing of the listener's connection: `CONNECT_DEFAULTS.tenantChangeListener`. */
+export type TenantChangeListenerTiming = (typeof CONNECT_DEFAULTS)['tenantChangeListener'];
 
 /**
  * Keeps the tenant cache of this instance in step with the other instances sharing the database.
@@ -60,15 +47,15 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
   private readonly listeners = new Set<(event: 'connected' | 'disconnected') => void>();
 
   constructor(
-    @Inject(CONNECT_MODULE_OPTIONS) private readonly options: ConnectModuleOptions,
-    @Inject(TENANT_STORE) store: TenantStore,
-    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) private readonly dataSource: DataSource | null,
+    @Inject(RESOLVED_CONNECT_OPTIONS) private readonly options: ResolvedConnectOptions,
+    store: CachingTenantStore,
+    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) private readonly dataSource: DataSource,
   ) {
-    const url = options.database?.url;
-    const active = options.tenantStore === undefined && store instanceof CachingTenantStore && url !== undefined && url !== '';
-    this.cache = active ? (store as CachingTenantStore) : undefined;
+    const url = options.database.url;
+    const active = options.tenantStore === undefined && url !== undefined;
+    this.cache = active ? store : undefined;
     this.url = active ? url : undefined;
-    this.timing = DEFAULT_TENANT_CHANGE_LISTENER_TIMING;
+    this.timing = CONNECT_DEFAULTS.tenantChangeListener;
   }
 
   /** Whether this instance listens (a real PostgreSQL URL and the default caching store), once bootstrapped. */
@@ -124,7 +111,7 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
 
   private async isEmbeddedEngine(): Promise<boolean> {
     try {
-      const rows: { version: string }[] = (await this.dataSource?.query('SELECT version() AS version')) ?? [];
+      const rows: { version: string }[] = await this.dataSource.query('SELECT version() AS version');
       return /PGlite|emscripten/i.test(rows[0]?.version ?? '');
     } catch {
       return false;
@@ -139,11 +126,11 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
   }
 
   private async open(): Promise<void> {
-    const database = this.options.database ?? {};
+    const database = this.options.database;
     const client = new pg.Client({
       connectionString: this.url,
-      connectionTimeoutMillis: database.connectTimeoutMs ?? 2_000,
-      query_timeout: (database.queryTimeoutMs ?? 5_000) + 1_000,
+      connectionTimeoutMillis: database.connectTimeoutMs,
+      query_timeout: database.queryTimeoutMs + 1_000,
       keepAlive: true,
       application_name: 'atlassian-connect-nest listener',
     });

@@ -11,26 +11,14 @@ export interface TenantWriteContext {
 }
 
 /**
- * Where tenants live. The default implementation is `TypeOrmTenantStore` (PostgreSQL); provide your own
- * under the `TENANT_STORE` token to change it. Every method rejects with a `ConnectError` coded
- * `store/unavailable` when the backing store cannot answer.
+ * Where tenants live. The default implementation is `TypeOrmTenantStore` (PostgreSQL); give your own as
+ * the `tenantStore` option to change it. The framework always puts its bounded cache in front (the
+ * `TENANT_STORE` token is that cache), so a store only stores. Every method rejects with a
+ * `ConnectError` coded `store/unavailable` when the backing store cannot answer.
  */
 export interface TenantStore {
   /** The tenant, or `null` when (appKey, clientKey) was never installed. Inactive tenants are returned. */
   find(appKey: string, clientKey: string): Promise<ConnectTenant | null>;
-  /**
-   * Optional: the tenant when this store can give it without any I/O (a cache hit), else `undefined`.
-   * Lets authentication finish synchronously in steady state; `find` is used otherwise.
-   */
-  peek?(appKey: string, clientKey: string): ConnectTenant | undefined;
-
-  /**
-   * Whether `tenant` is the very object `peek` would return for its app and clientKey right now: a
-   * cheaper check than `peek` for a caller that already holds a record (the verified-request cache).
-   * Optional; `peek` is used without it.
-   */
-  isCurrent?(tenant: ConnectTenant): boolean;
-
   /**
    * The tenant of `appKey` whose latest `installed` callback carried this Forge `installationId`
    * (`ari:cloud:ecosystem::installation/<uuid>`), or `null`. Each signed install replaces the stored

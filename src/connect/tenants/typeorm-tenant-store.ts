@@ -1,8 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
+import { InjectConnectDataSource } from '../database/connect-data-source.constants.js';
 import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError, isConnectError } from '../errors/connect-error.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
@@ -125,7 +124,7 @@ export class TypeOrmTenantStore implements TenantStore {
    * DataSource (`bindSecretCipher`) is used, and without either the store refuses to exist.
    */
   constructor(
-    @InjectDataSource(CONNECT_DATA_SOURCE) private readonly dataSource: DataSource,
+    @InjectConnectDataSource() private readonly dataSource: DataSource,
     @Optional() @Inject(SecretCipher) cipher?: SecretCipher,
   ) {
     const resolved = cipher ?? boundSecretCipher(dataSource);

@@ -1,21 +1,15 @@
 import { hash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
-import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
 import { isTenantActive, type ConnectTenant } from '../../tenants/tenant.js';
-import { TENANT_STORE, type TenantStore } from '../../tenants/tenant-store.js';
+import { CachingTenantStore } from '../../tenants/caching-tenant-store.js';
 import { canonicalRequest } from './canonical-request.js';
 import { assertHs256Header, assertTimeClaims, hs256Key, parseCompactJwt, verifyHs256Signature, type CompactJwt, type Hs256Key } from './compact-jwt.js';
 import { assertConnectClaims, CONTEXT_QSH, type ConnectJwtClaims } from './connect-jwt-claims.js';
-import {
-  DEFAULT_VERIFIED_REQUEST_CACHE_ENTRIES,
-  DEFAULT_VERIFIED_REQUEST_MAX_KEY_LENGTH,
-  VerifiedRequestCache,
-  type IncomingRequestParts,
-  type VerifiedRequestCacheStats,
-} from './verified-request-cache.js';
+import { VerifiedRequestCache, type IncomingRequestParts, type VerifiedRequestCacheStats } from './verified-request-cache.js';
 
 /** What a verified request tells the handler. */
 export interface ConnectRequestContext {
@@ -64,29 +58,18 @@ export class ConnectTokenVerifier {
    * object.
    */
   private readonly keys = new WeakMap<ConnectTenant, Hs256Key>();
-  /** Requests verified before (see `recall`); `undefined` when switched off or the store cannot `peek`. */
+  /** Requests verified before (see `recall`); `undefined` when switched off. */
   private readonly remembered: VerifiedRequestCache<ConnectRequestContext> | undefined;
 
   constructor(
-    @Inject(TENANT_STORE) private readonly tenants: TenantStore,
-    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+    private readonly tenants: CachingTenantStore,
+    @Inject(RESOLVED_CONNECT_OPTIONS) options: ResolvedConnectOptions,
   ) {
-    this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
-    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    this.leewaySeconds = options.leewaySeconds;
+    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds;
     const cache = options.verifiedRequestCache;
-    // A hit is trusted only while the store hands out the very tenant record the token was checked
-    // against, which needs `peek`; a store without it gets no cache rather than a weaker one.
-    const maxEntries = (cache || undefined)?.maxEntries ?? DEFAULT_VERIFIED_REQUEST_CACHE_ENTRIES;
-    const maxKeyLength = (cache || undefined)?.maxKeyLength ?? DEFAULT_VERIFIED_REQUEST_MAX_KEY_LENGTH;
-    for (const [name, value] of [
-      ['maxEntries', maxEntries],
-      ['maxKeyLength', maxKeyLength],
-    ] as const) {
-      if (!Number.isInteger(value) || value < 1) {
-        throw ConnectError.create('config/invalid', `verifiedRequestCache.${name} must be a positive integer, not ${JSON.stringify(value)}.`);
-      }
-    }
-    this.remembered = cache === false || tenants.peek === undefined ? undefined : new VerifiedRequestCache(maxEntries, maxKeyLength);
+    // A hit is trusted only while the tenant cache still holds the very record the token was checked against.
+    this.remembered = cache === false ? undefined : new VerifiedRequestCache(cache.maxEntries, cache.maxKeyLength);
   }
 
   /**
@@ -105,7 +88,7 @@ export class ConnectTokenVerifier {
       const now = Date.now() / 1000;
       if (entry.acceptedUntil > now) {
         const tenant = verified.tenant;
-        const current = this.tenants.isCurrent !== undefined ? this.tenants.isCurrent(tenant) : this.tenants.peek?.(app.key, verified.clientKey) === tenant;
+        const current = this.tenants.isCurrent(tenant);
         if (current && isTenantActive(tenant)) {
           cache.countHit();
           cache.touch(entry, now);
@@ -125,17 +108,16 @@ export class ConnectTokenVerifier {
 
   async verify(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): Promise<ConnectRequestContext> {
     const { jwt, iss } = this.decode(request.token);
-    const tenant = this.tenants.peek?.(app.key, iss) ?? (await this.tenants.find(app.key, iss));
+    const tenant = this.tenants.peek(app.key, iss) ?? (await this.tenants.find(app.key, iss));
     return this.verifyFor(app, tenant, jwt, request, options);
   }
 
   /**
    * `verify` without waiting, for the steady state: the verified context when the tenant store has the
-   * tenant in memory (`TenantStore.peek`), `undefined` when it would have to be looked up (call
+   * tenant in memory (`CachingTenantStore.peek`), `undefined` when it would have to be looked up (call
    * `verify` then). Throws the same `ConnectError`s as `verify`.
    */
   verifyCached(app: ResolvedConnectApp, request: IncomingRequest, options: HsVerifyOptions): ConnectRequestContext | undefined {
-    if (this.tenants.peek === undefined) return undefined;
     const { jwt, iss } = this.decode(request.token);
     const tenant = this.tenants.peek(app.key, iss);
     return tenant === undefined ? undefined : this.verifyFor(app, tenant, jwt, request, options);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { jwtVerify, type JWTPayload } from 'jose';
-import { CONNECT_MODULE_OPTIONS } from '../../config/connect.module-definition.js';
-import { DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, type ConnectModuleOptions } from '../../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
 import { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from '../../keys/install-key-resolver.js';
@@ -24,10 +24,10 @@ export class InstallTokenVerifier {
 
   constructor(
     @Inject(INSTALL_KEY_RESOLVER) private readonly keys: InstallKeyResolver,
-    @Inject(CONNECT_MODULE_OPTIONS) options: ConnectModuleOptions,
+    @Inject(RESOLVED_CONNECT_OPTIONS) options: ResolvedConnectOptions,
   ) {
-    this.leewaySeconds = options.leewaySeconds ?? DEFAULT_LEEWAY_SECONDS;
-    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    this.leewaySeconds = options.leewaySeconds;
+    this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds;
   }
 
   async verify(app: ResolvedConnectApp, request: IncomingRequest, payloadClientKey: unknown): Promise<ConnectJwtClaims> {

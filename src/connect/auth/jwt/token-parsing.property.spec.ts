@@ -1,10 +1,11 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import type { ConnectModuleOptions } from '../../config/connect-options.js';
 import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
 import type { ConnectTenant } from '../../tenants/tenant.js';
 import type { TenantStore } from '../../tenants/tenant-store.js';
+import { CachingTenantStore } from '../../tenants/caching-tenant-store.js';
+import { resolveConnectOptions } from '../../config/resolve-connect-options.js';
 import { queryStringHash } from './canonical-request.js';
 import { assertConnectClaims, decodeUnverified } from './connect-jwt-claims.js';
 import { ConnectTokenVerifier } from './connect-token-verifier.js';
@@ -178,8 +179,15 @@ describe('ConnectTokenVerifier before and around the signature (properties)', ()
     enabled: true,
     uninstalledAt: null,
   } as unknown as ConnectTenant;
-  const store = { find: async (_: string, clientKey: string) => (clientKey === 'client-1' ? tenant : null) } as unknown as TenantStore;
-  const verifier = new ConnectTokenVerifier(store, { apps: [] } as unknown as ConnectModuleOptions);
+  const store = new CachingTenantStore({ find: async (_: string, clientKey: string) => (clientKey === 'client-1' ? tenant : null) } as unknown as TenantStore, {
+    maxEntries: 10,
+    ttlMs: 60_000,
+  });
+  let verifier: ConnectTokenVerifier;
+  beforeAll(async () => {
+    const options = await resolveConnectOptions({ apps: [{ product: 'jira', key: app.key, baseUrl: app.baseUrl, descriptor: {} }] }, { nodeEnv: 'test' });
+    verifier = new ConnectTokenVerifier(store, options);
+  });
   const sign = (header: unknown, claims: unknown) => {
     const input = `${b64url(JSON.stringify(header) ?? 'x')}.${b64url(JSON.stringify(claims) ?? 'x')}`;
     return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;

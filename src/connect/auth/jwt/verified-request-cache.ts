@@ -1,8 +1,3 @@
-/** Defaults of `ConnectModuleOptions.verifiedRequestCache`. */
-export const DEFAULT_VERIFIED_REQUEST_CACHE_ENTRIES = 10_000;
-/** Requests whose URL and Authorization header are longer together are verified every time. */
-export const DEFAULT_VERIFIED_REQUEST_MAX_KEY_LENGTH = 4_096;
-
 /** The parts of a request that decide how its token verifies (besides time and the tenant record). */
 export interface RememberedRequest {
   readonly method: string;

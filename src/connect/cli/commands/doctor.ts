@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseDoctorTarget, runDoctorChecks, type DoctorCheck, type DoctorTarget } from '../../diagnostics/doctor-checks.js';
-import { DEFAULT_INSTALL_KEYS_URL } from '../../keys/http-install-key-resolver.js';
-import { parseInstallKeysBaseUrl } from '../../keys/kid.js';
+import { CONNECT_DEFAULTS } from '../../config/connect-defaults.js';
+import { parseInstallKeysBaseUrl } from '../../config/url-options.js';
 import type { CliCommand } from '../cli-io.js';
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -14,7 +14,7 @@ the signed-install and context-qsh migrations), every lifecycle URL (an unsigned
 401, not 404 or 500) and the install keys host.
 
   --install-keys-url <url>   the install keys host the app uses (unreachable: FAIL); without it
-                             ${DEFAULT_INSTALL_KEYS_URL} is tried for 3 s (unreachable: WARN)
+                             ${CONNECT_DEFAULTS.installKeysUrl} is tried for 3 s (unreachable: WARN)
   --timeout <ms>             per request (default ${DEFAULT_TIMEOUT_MS})
 
 Prints one PASS, WARN or FAIL line per check.

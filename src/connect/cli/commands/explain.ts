@@ -5,7 +5,8 @@ import { DEFAULT_LEEWAY_SECONDS } from '../../config/connect-options.js';
 import { buildTokenReport, importPublicKeyPem, type Finding, type TokenReport, type VerificationKey } from '../../diagnostics/token-report.js';
 import { isConnectError } from '../../errors/connect-error.js';
 import { redactUrl } from '../../http/redact-url.js';
-import { DEFAULT_INSTALL_KEYS_URL, HttpInstallKeyResolver } from '../../keys/http-install-key-resolver.js';
+import { CONNECT_DEFAULTS } from '../../config/connect-defaults.js';
+import { HttpInstallKeyResolver } from '../../keys/http-install-key-resolver.js';
 import type { CliCommand, CliIo } from '../cli-io.js';
 
 const USAGE = `Usage: atlassian-connect-nest explain <token> [options]
@@ -20,7 +21,7 @@ Decodes a Connect JWT (never printing a secret) and says whether it is valid for
   --secret-env <name>        read the shared secret from this environment variable instead
   --public-key <file>        PEM file with Atlassian's RSA public key (RS256 signed installs)
   --install-keys-url <url>   fetch the key by the token's kid from this host; "default" means
-                             ${DEFAULT_INSTALL_KEYS_URL}
+                             ${CONNECT_DEFAULTS.installKeysUrl}
   --allow-context            the route opts in to context tokens (qsh "context-qsh")
   --leeway <s>               tolerated clock skew in seconds (default ${DEFAULT_LEEWAY_SECONDS})
 
@@ -148,7 +149,7 @@ async function parseExplainArgs(argv: string[], env: NodeJS.ProcessEnv): Promise
       throw new UsageError(`--public-key ${file}: ${(error as Error).message}.`);
     }
   } else if (values['install-keys-url'] !== undefined) {
-    const baseUrl = values['install-keys-url'] === 'default' ? DEFAULT_INSTALL_KEYS_URL : values['install-keys-url'];
+    const baseUrl = values['install-keys-url'] === 'default' ? CONNECT_DEFAULTS.installKeysUrl : values['install-keys-url'];
     try {
       key = { type: 'install-keys', resolver: new HttpInstallKeyResolver({ baseUrl }), source: baseUrl.replace(/\/+$/, '') };
     } catch (error) {

@@ -1,7 +1,7 @@
 import { DiscoveryService } from '@nestjs/core';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
-import type { PurgeCandidate } from '../tenants/tenant-purge.js';
-import type { LifecycleHookFilter } from './lifecycle-hooks.decorators.js';
+import type { PurgeCandidate } from './tenant-purge.js';
+import type { LifecycleHookFilter } from '../discovery/method-hooks.js';
 
 /** What an `@OnPurge()` hook receives. */
 export interface ConnectPurgeEvent {

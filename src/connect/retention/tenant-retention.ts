@@ -5,17 +5,14 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { CronJob } from 'cron';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
-import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
-import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
 import { ConnectError } from '../errors/connect-error.js';
-import type { LifecycleHookFilter } from '../lifecycle/lifecycle-hooks.decorators.js';
-import { OnPurge, type ConnectPurgeEvent } from '../lifecycle/on-purge.decorator.js';
+import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type MethodHook } from '../discovery/method-hooks.js';
+import { OnPurge, type ConnectPurgeEvent } from './on-purge.decorator.js';
 import { TenantPurger, type PurgeCandidate, type PurgeSkipReason } from './tenant-purge.js';
 
-export const DEFAULT_RETENTION_UNINSTALLED_DAYS = 30;
-/** Daily at 03:17 server time (off the hour, when everyone else's jobs run). */
-export const DEFAULT_RETENTION_SCHEDULE = '17 3 * * *';
 /** The name of the purge job in `SchedulerRegistry` (when the app imports `ScheduleModule.forRoot()`). */
 export const TENANT_RETENTION_JOB = 'atlassian-connect:tenant-retention';
 
@@ -30,11 +27,7 @@ export interface TenantPurgeReport {
   readonly kept: { tenant: PurgeCandidate; reason: PurgeSkipReason }[];
 }
 
-interface PurgeHook {
-  readonly name: string;
-  readonly filter: LifecycleHookFilter;
-  readonly run: (event: ConnectPurgeEvent) => unknown;
-}
+type PurgeHook = MethodHook<LifecycleHookFilter, ConnectPurgeEvent>;
 
 /**
  * Deletes tenants uninstalled longer ago than `retention.uninstalledDays` (default 30), after the
@@ -54,24 +47,20 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
   private running: Promise<TenantPurgeReport> | undefined;
 
   constructor(
-    @Inject(CONNECT_MODULE_OPTIONS) private readonly options: ConnectModuleOptions,
-    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) dataSource: DataSource | null,
+    @Inject(RESOLVED_CONNECT_OPTIONS) private readonly options: ResolvedConnectOptions,
+    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) dataSource: DataSource,
     private readonly registry: ConnectAppRegistry,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     @Optional() private readonly scheduler?: SchedulerRegistry,
   ) {
-    this.purger = dataSource ? new TenantPurger(dataSource) : undefined;
-    const days = options.retention?.uninstalledDays ?? DEFAULT_RETENTION_UNINSTALLED_DAYS;
-    if (!(typeof days === 'number' && Number.isFinite(days) && days >= 0)) {
-      throw ConnectError.create('config/invalid', 'retention.uninstalledDays must be a number of days (0 or more).');
-    }
-    this.uninstalledDays = days;
+    this.purger = options.tenantStore === undefined ? new TenantPurger(dataSource) : undefined;
+    this.uninstalledDays = options.retention.uninstalledDays;
   }
 
   onApplicationBootstrap(): void {
-    this.hooks = this.discoverHooks();
-    const schedule = this.options.retention?.schedule ?? DEFAULT_RETENTION_SCHEDULE;
+    this.hooks = discoverMethodHooks<LifecycleHookFilter, ConnectPurgeEvent>(this.discovery, this.scanner, OnPurge);
+    const schedule = this.options.retention.schedule;
     if (schedule === false || this.purger === undefined) return;
     try {
       this.job = CronJob.from({ cronTime: schedule, onTick: () => void this.runScheduled(), start: true, unrefTimeout: true });
@@ -147,7 +136,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
   private async runHooks(tenant: PurgeCandidate, transaction: EntityManager): Promise<void> {
     const app = this.registry.get(tenant.appKey);
     for (const hook of this.hooks) {
-      if (!matches(hook.filter, tenant, app)) continue;
+      if (!matchesHookFilter(hook.metadata, tenant.appKey, app)) continue;
       try {
         await hook.run({ app, tenant, transaction });
       } catch (cause) {
@@ -155,30 +144,8 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
       }
     }
   }
-
-  private discoverHooks(): PurgeHook[] {
-    const found: PurgeHook[] = [];
-    const seen = new Set<object>();
-    for (const wrapper of [...this.discovery.getProviders(), ...this.discovery.getControllers()]) {
-      const instance: unknown = wrapper.instance;
-      if (!wrapper.isDependencyTreeStatic() || instance === null || typeof instance !== 'object' || seen.has(instance)) continue;
-      seen.add(instance);
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance) as object)) {
-        const filter = this.discovery.getMetadataByDecorator(OnPurge, wrapper, method) as LifecycleHookFilter | undefined;
-        if (filter === undefined) continue;
-        const target = instance as Record<string, (event: ConnectPurgeEvent) => unknown>;
-        found.push({ name: `${instance.constructor.name}.${method}`, filter, run: (event) => target[method]!(event) });
-      }
-    }
-    return found;
-  }
 }
 
 function idOf(candidate: PurgeCandidate): string {
   return JSON.stringify([candidate.appKey, candidate.clientKey]);
-}
-
-function matches(filter: LifecycleHookFilter, tenant: PurgeCandidate, app: ReturnType<ConnectAppRegistry['get']>): boolean {
-  if (filter.app !== undefined && filter.app !== tenant.appKey) return false;
-  return filter.product === undefined || filter.product === app?.product;
 }

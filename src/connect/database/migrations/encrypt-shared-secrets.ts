@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-import { SecretCipher } from '../../database/secret-cipher.js';
+import { SecretCipher } from '../secret-cipher.js';
 
 /** The migration's name in `connect_migrations` (its timestamp orders it after the table's creation). */
 export const ENCRYPT_SHARED_SECRETS_MIGRATION = 'EncryptConnectTenantSecrets1795977000000';

@@ -1,0 +1,94 @@
+/**
+ * Every default of the framework, in one place. The module options (`ConnectModuleOptions`) take their
+ * defaults from the fields of the same name; the groups after them are bounds of the framework's own
+ * parts (install-key fetches, the Forge JWKS, the change listener) that are not module options.
+ * `resolveConnectOptions()` fills these in; nothing else reads an option with its own fallback.
+ * The README's options tables are checked against this object by a test.
+ */
+export const CONNECT_DEFAULTS = deepFreeze({
+  /** Atlassian's public key CDN for signed installs. */
+  installKeysUrl: 'https://connect-install-keys.atlassian.com',
+  installKeyTimeoutMs: 5000,
+  leewaySeconds: 30,
+  maxTokenLifetimeSeconds: 3600,
+  healthPath: '/health',
+  /** Real product requests carry about 15 headers. */
+  maxRequestHeaders: 100,
+  /** Real lifecycle payloads are 1 level deep. */
+  maxLifecycleJsonDepth: 20,
+  database: {
+    embeddedDataDir: '.data/pglite',
+    poolSize: 10,
+    connectTimeoutMs: 2000,
+    queryTimeoutMs: 5000,
+  },
+  tenantCache: {
+    maxEntries: 10_000,
+    /** While changes made by other instances could go unheard. */
+    ttlMs: 10_000,
+    /** While every change is heard (change feed connected, or the embedded engine). */
+    observedTtlMs: 300_000,
+  },
+  verifiedRequestCache: {
+    maxEntries: 10_000,
+    maxKeyLength: 4096,
+  },
+  lifecycleRateLimit: {
+    limit: 30,
+    windowMs: 60_000,
+    maxSources: 10_000,
+    exemptLoopback: true,
+  },
+  retention: {
+    uninstalledDays: 30,
+    /** Daily at 03:17 server time (off the hour, when everyone else's jobs run). */
+    schedule: '17 3 * * *',
+  },
+  encryption: {
+    devKeyFile: '.data/connect-encryption.key',
+  },
+  client: {
+    authorizationServerUrl: 'https://oauth-2-authorization-server.services.atlassian.com',
+    timeoutMs: 30_000,
+    retry: {
+      maxAttempts: 4,
+      maxTotalMs: 60_000,
+      baseDelayMs: 500,
+      maxDelayMs: 30_000,
+      retryNonIdempotent: false,
+    },
+    userTokenCacheSize: 10_000,
+  },
+  forge: {
+    /** Atlassian's JWKS for Forge Invocation Tokens (production). */
+    jwksUrl: 'https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json',
+    jwksTimeoutMs: 5000,
+    jwksCooldownMs: 30_000,
+    jwksCacheMaxAgeMs: 600_000,
+  },
+  /** `HttpInstallKeyResolver`: an RSA-4096 SPKI PEM is about 800 bytes. */
+  installKeyFetch: {
+    maxBodyBytes: 16 * 1024,
+    cacheSize: 64,
+  },
+  /** `ForgeJwks`: a JWKS of a few RSA keys is a few KiB. */
+  forgeJwksFetch: {
+    maxBodyBytes: 64 * 1024,
+  },
+  /** `TenantChangeListener`'s connection. */
+  tenantChangeListener: {
+    /** First wait before reconnecting; doubles on each failed attempt. */
+    reconnectBaseMs: 250,
+    /** Longest wait between two reconnect attempts. */
+    reconnectMaxMs: 5000,
+    /** How often the idle connection is checked with a `SELECT 1` (finds half-open TCP connections). */
+    heartbeatMs: 10_000,
+  },
+});
+
+type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
+function deepFreeze<T extends object>(value: T): DeepReadonly<T> {
+  for (const field of Object.values(value)) if (typeof field === 'object' && field !== null) deepFreeze(field as object);
+  return Object.freeze(value) as DeepReadonly<T>;
+}

@@ -1,0 +1,65 @@
+import type { InstallKeyResolver } from '../keys/install-key-resolver.js';
+import type { TenantStore } from '../tenants/tenant-store.js';
+import type { ConnectAppOptions, RetryOptions } from './connect-options.js';
+import type { ResolvedConnectApp } from './resolved-connect-app.js';
+
+/**
+ * The module options after `resolveConnectOptions()`: every default filled in, every check done, the
+ * whole object frozen. This is what the framework's services receive (`RESOLVED_CONNECT_OPTIONS`);
+ * none of them applies a default of its own.
+ */
+export interface ResolvedConnectOptions {
+  readonly apps: readonly ResolvedConnectApp[];
+  /** Clock skew tolerated on `exp`, `nbf` and `iat` of Connect JWTs, in seconds. */
+  readonly leewaySeconds: number;
+  readonly maxTokenLifetimeSeconds: number;
+  readonly maxRequestHeaders: number;
+  readonly maxLifecycleJsonDepth: number;
+  readonly healthPath: string | false;
+  readonly installKeys: {
+    readonly url: string;
+    readonly timeoutMs: number;
+    /** The app's own resolver (`installKeyResolver`), replacing the HTTP one. */
+    readonly resolver: InstallKeyResolver | undefined;
+  };
+  /** The app's own store (`tenantStore`): no database is opened then. */
+  readonly tenantStore: TenantStore | undefined;
+  readonly database: {
+    /** The PostgreSQL URL; `undefined` starts the embedded engine (unless `tenantStore` is given). */
+    readonly url: string | undefined;
+    /** Where the embedded engine keeps its files; `undefined` keeps them in memory (`embeddedDataDir: 'memory'`). */
+    readonly embeddedDataDir: string | undefined;
+    readonly schema: string | undefined;
+    /** Connections in the pool: always 1 on the embedded engine (it has one session). */
+    readonly poolSize: number;
+    readonly connectTimeoutMs: number;
+    readonly queryTimeoutMs: number;
+  };
+  readonly tenantCache: { readonly maxEntries: number; readonly ttlMs: number; readonly observedTtlMs: number };
+  readonly verifiedRequestCache: false | { readonly maxEntries: number; readonly maxKeyLength: number };
+  readonly lifecycleRateLimit: false | { readonly limit: number; readonly windowMs: number; readonly maxSources: number; readonly exemptLoopback: boolean };
+  readonly retention: { readonly uninstalledDays: number; readonly schedule: string | false };
+  readonly encryption: {
+    /** The configured keys (blank entries dropped); empty: the development key in `devKeyFile`. */
+    readonly keys: readonly string[];
+    readonly devKeyFile: string;
+  };
+  readonly client: {
+    readonly authorizationServerUrl: string;
+    readonly timeoutMs: number;
+    readonly retry: Readonly<RetryOptions>;
+    readonly userTokenCacheSize: number;
+    /** `restApiPrefix` of each app that sets one, by app key. */
+    readonly restApiPrefixes: ReadonlyMap<string, NonNullable<ConnectAppOptions['restApiPrefix']>>;
+  };
+  readonly forge: {
+    readonly jwksUrl: string;
+    /** `forge.leewaySeconds`, else `leewaySeconds`. */
+    readonly leewaySeconds: number;
+    readonly jwksTimeoutMs: number;
+    readonly jwksCooldownMs: number;
+    readonly jwksCacheMaxAgeMs: number;
+  };
+  /** `NODE_ENV` when the options were resolved: `production` has stricter rules. */
+  readonly nodeEnv: string | undefined;
+}

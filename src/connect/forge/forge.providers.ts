@@ -1,0 +1,20 @@
+import type { Provider } from '@nestjs/common';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
+import { ForgeAuthGuard } from './forge-auth.guard.js';
+import { ForgeJwks } from './forge-jwks.js';
+import { ConnectForgeLink } from './forge-tenant-link.js';
+import { ForgeTokenVerifier } from './forge-token-verifier.js';
+
+/** Incoming Forge Remote calls: the Forge JWKS (`forge.*`), the FIT verifier, the guard behind `@ForgeAuth()`, and the Connect↔Forge link. */
+export const forgeProviders: Provider[] = [
+  {
+    provide: ForgeJwks,
+    inject: [RESOLVED_CONNECT_OPTIONS],
+    useFactory: ({ forge }: ResolvedConnectOptions) =>
+      new ForgeJwks({ url: forge.jwksUrl, timeoutMs: forge.jwksTimeoutMs, cooldownMs: forge.jwksCooldownMs, cacheMaxAgeMs: forge.jwksCacheMaxAgeMs }),
+  },
+  ForgeTokenVerifier,
+  ForgeAuthGuard,
+  ConnectForgeLink,
+];

@@ -3,8 +3,8 @@ import { Controller, HttpCode, Post, type INestApplication } from '@nestjs/commo
 import { Test } from '@nestjs/testing';
 import { ConnectError, ConnectModule, ForgeAuth, ForgeContext, type ConnectAppOptions, type ConnectModuleOptions, type ForgeInvocationContext } from 'atlassian-connect-nest';
 import { createForgeKeyPair, FakeForgeHost, httpCall, SAMPLE_FORGE_ACCOUNT_ID, signConnectToken, type HttpCallResponse } from 'atlassian-connect-nest/testing';
-import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
-import type { ExampleConfig } from '../src/example-config.js';
+import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/example/app.module.js';
+import type { ExampleConfig } from '../src/example/example-config.js';
 import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
 import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';

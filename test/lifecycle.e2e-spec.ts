@@ -12,7 +12,7 @@ import { Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { createInstallKeyPair, FakeConnectHost, type FakeHostApp, type FakeSite, type InstallKeyPair, type LifecycleCallOptions } from 'atlassian-connect-nest/testing';
 import { OnDisabled, OnEnabled, OnInstalled, OnUninstalled, queryStringHash, TENANT_STORE, type ConnectLifecycleEvent, type TenantStore } from 'atlassian-connect-nest';
-import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
+import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/example/app.module.js';
 import { startExample, type RunningExample } from './support/example-app.js';
 import { customLifecycleCall, expectConnectError, expectRefused, expectServed, nowSeconds, storedTenant, whoami, type StoredTenant } from './support/lifecycle-kit.js';
 

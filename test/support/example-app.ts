@@ -1,8 +1,8 @@
 import type { INestApplication, LoggerService, Provider } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';
-import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/app.module.js';
-import type { ExampleConfig } from '../../src/example-config.js';
+import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/example/app.module.js';
+import type { ExampleConfig } from '../../src/example/example-config.js';
 import { createTestApp, testAdapterName } from './http-adapter.js';
 
 /** The public URL the example app believes it has; requests really go to 127.0.0.1. */

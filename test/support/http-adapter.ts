@@ -1,7 +1,7 @@
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
-import { EXAMPLE_HTTP_ADAPTERS, type ExampleHttpAdapter } from '../../src/example-config.js';
-import { createExampleHttpAdapter } from '../../src/example-http-adapter.js';
+import { EXAMPLE_HTTP_ADAPTERS, type ExampleHttpAdapter } from '../../src/example/example-config.js';
+import { createExampleHttpAdapter } from '../../src/example/example-http-adapter.js';
 
 export type TestHttpAdapter = ExampleHttpAdapter;
 

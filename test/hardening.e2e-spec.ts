@@ -3,7 +3,8 @@ import { FakeConnectHost, type FakeHostApp, type FakeSite } from 'atlassian-conn
 import { Module } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { startExample, type RunningExample } from './support/example-app.js';
-import { listenOn, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
+import { listenOn, type StartedConnectApp } from './support/connect-test-app.js';
+import { whoamiController } from './fixtures/whoami-controller.js';
 import { adapterOf } from './support/http-adapter.js';
 import { expectConnectError, nowSeconds } from './support/lifecycle-kit.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';

@@ -5,7 +5,8 @@ import { createInstallKeyPair, FakeConnectHost, httpCall, signConnectToken, type
 import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/example/app.module.js';
 import { confluenceDescriptor } from '../src/example/confluence/confluence.descriptor.js';
 import { jiraDescriptor } from '../src/example/jira/jira.descriptor.js';
-import { listenOn, qshOf, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
+import { listenOn, qshOf, type StartedConnectApp } from './support/connect-test-app.js';
+import { whoamiController } from './fixtures/whoami-controller.js';
 import { PUBLIC_BASE_URL, startExample, type RunningExample } from './support/example-app.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';
 

@@ -19,6 +19,9 @@ export interface RunningExample {
 }
 
 /**
+ * For the suites about the example app itself (src/example/: its routes, its settings, the command line
+ * against it); suites about the framework start a fixture app instead (./fixture-app.ts).
+ *
  * Starts the real example app on a free port, against real PostgreSQL (a schema of its own) when
  * DATABASE_URL is set and the embedded engine otherwise, with a fake Atlassian host for signed installs.
  * It runs on the suite's adapter (`CONNECT_TEST_ADAPTER`) unless `overrides.httpAdapter` names one, or

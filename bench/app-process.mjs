@@ -1,4 +1,5 @@
-// The example app as a child process (`node dist/main.js`), exactly as `npm start` runs it.
+// The benchmarked app as a child process (`node bench/bench-app.mjs`): the built example app, started by
+// the same code as `npm start`, plus the bench's unguarded baseline route.
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -111,7 +112,7 @@ export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
   const port = await freePort();
   // The heap probe (bench/heap-probe.mjs) answers `liveMemory()` over the IPC channel.
   const probeArgs = ['--expose-gc', '--import', pathToFileURL(resolve(ROOT, 'bench/heap-probe.mjs')).href];
-  const child = spawn(process.execPath, [...probeArgs, ...nodeArgs, resolve(ROOT, 'dist/main.js')], {
+  const child = spawn(process.execPath, [...probeArgs, ...nodeArgs, resolve(ROOT, 'bench/bench-app.mjs')], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

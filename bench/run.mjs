@@ -1,5 +1,6 @@
-// `npm run bench`: autocannon against the real example app (dist/main.js, a child process) with real
-// tenants, on each adapter and tenant count; prints one table and writes it to docs/benchmarks.md.
+// `npm run bench`: autocannon against the real example app plus an unguarded baseline route
+// (bench/bench-app.mjs, a child process) with real tenants, on each adapter and tenant count; prints one
+// table and writes it to docs/benchmarks.md.
 // Settings (environment): see README "Benchmarks" and `settingsFromEnv` below.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ async function loadDist() {
   const index = join(ROOT, 'dist/connect/index.js');
   const advanced = join(ROOT, 'dist/connect/advanced.js');
   const testing = join(ROOT, 'dist/connect/testing/index.js');
-  if (![index, advanced, testing, join(ROOT, 'dist/main.js')].every((file) => existsSync(file))) {
+  if (![index, advanced, testing, join(ROOT, 'dist/example/serve-example.js')].every((file) => existsSync(file))) {
     throw new Error('dist/ is missing: run `npm run bench` (it builds first) or `npm run build`.');
   }
   const load = (file) => import(pathToFileURL(file).href);
@@ -383,11 +384,11 @@ function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
     '### Machine',
     '',
     formatMachine(machine, os.loadavg()),
-    '- App and load generator on the same machine: `node dist/main.js` as a child process, autocannon in the bench process.',
+    '- App and load generator on the same machine: `node bench/bench-app.mjs` (the built example app plus the bare route) as a child process, autocannon in the bench process.',
     '',
     '### What is measured',
     '',
-    `- **bare (no guard)**: \`GET /jira/bench/bare\` in the same app (src/common/bench.controller.ts), same response shape and size as whoami, sent the very same requests (Authorization header included).`,
+    `- **bare (no guard)**: \`GET /jira/bench/bare\` in the same app (added by bench/bench-app.mjs), same response shape and size as whoami, sent the very same requests (Authorization header included).`,
     `- **Rounds**: after ${settings.warmup} s of warm-up per route, the GET routes are measured in ${Math.max(1, Math.round(settings.rounds))} rounds of ${formatNumber(settings.duration / Math.max(1, Math.round(settings.rounds)), 1)} s each (every route once per round, back to back, the order rotating). req/s is the median over the rounds; the **ratio to bare** is the median over the rounds of the route's req/s divided by the bare route's req/s *of the same round*, so load from elsewhere on a shared machine largely cancels out. The spread of the bare route's rounds is given as the noise of the block. p50/p99 are over every response of all rounds (exact times, not autocannon's whole-millisecond histogram).`,
     `- **@ConnectAuth()**: \`GET /jira/api/whoami\` with an HS256 token whose qsh is bound to the request; requests rotate over ${formatNumber(settings.pool)} distinct tenants (all of them when fewer), so the tenant cache serves many entries. Each connection sends the same tokens over and over, as a front end reuses its token until it nears expiry: after its first use a token's request is recalled from the verified-request cache (\`verifiedRequestCache\`), with no decoding or hashing.`,
     `- **@ConnectAuth(), new token each request**: whoami where no request repeats an earlier token (the pool's tenants take turns, every token for another user, \`sub\`), so nothing can be recalled from the verified-request cache and each token is decoded, its HMAC and qsh computed: what a route costs when every caller brings a new token. autocannon builds each of these requests anew (\`setupRequest\`), which costs the load generator, so its ratio is to **bare, request built each time**: the bare route sent the same tokens the same way.`,

@@ -4,7 +4,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import pg from 'pg';
 
-/** The example app's Jira app key (src/app.module.ts). */
+/** The example app's Jira app key (src/example/app.module.ts). */
 export const JIRA_APP_KEY = 'com.example.connect-nest.jira';
 
 /** Rows per INSERT (one statement of 12 array parameters, expanded with unnest). */

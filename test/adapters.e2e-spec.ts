@@ -1,27 +1,28 @@
 /**
  * The framework's HTTP edge on both Nest adapters in one run, whatever CONNECT_TEST_ADAPTER says: the
- * real example app on Express, then on Fastify, answering the same requests the same way.
+ * two-product fixture app on Express, then on Fastify, answering the same requests the same way.
  */
 import type { IncomingMessage } from 'node:http';
 import { ForbiddenException, Module } from '@nestjs/common';
 import { ConnectModule } from 'atlassian-connect-nest';
 import { httpCall, type FakeSite } from 'atlassian-connect-nest/testing';
 import { qshOf } from './support/connect-test-app.js';
-import { startExample, type RunningExample } from './support/example-app.js';
+import { FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
+import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
 import { adapterOf, createTestApp, type TestHttpAdapter } from './support/http-adapter.js';
 import { expectConnectError } from './support/lifecycle-kit.js';
 import { startTestDatabase } from './support/test-database-options.js';
 
-const JIRA = 'com.example.connect-nest.jira';
+const JIRA = FIXTURE_JIRA_KEY;
 const WHOAMI = '/jira/api/whoami';
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 describe.each<TestHttpAdapter>(['express', 'fastify'])('on %s', (adapter) => {
-  let ex: RunningExample;
+  let ex: RunningApp;
   let site: FakeSite;
 
   beforeAll(async () => {
-    ex = await startExample({ httpAdapter: adapter });
+    ex = await startFixtureApp({ adapter });
     site = ex.host.newSite('jira');
   });
   afterAll(async () => {

@@ -4,19 +4,20 @@ import { FakeConnectHost, signConnectToken, type FakeSite } from 'atlassian-conn
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { SignJWT } from 'jose';
 import { LogCapture } from './support/log-capture.js';
-import { startExample, type RunningExample } from './support/example-app.js';
+import { FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
+import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
 import { createTestApp } from './support/http-adapter.js';
 
 const WHOAMI = '/jira/api/whoami';
 
-describe('@ConnectAuth() on the example app', () => {
+describe('@ConnectAuth() on the two-product fixture app', () => {
   const logs = new LogCapture();
-  let ex: RunningExample;
+  let ex: RunningApp;
   let site: FakeSite;
 
   beforeAll(async () => {
     const host = await FakeConnectHost.start();
-    ex = await startExample({}, host, logs);
+    ex = await startFixtureApp({ host, logger: logs });
     site = ex.host.newSite('jira');
     expect((await ex.host.install(ex.jira, site)).status).toBe(204);
   });
@@ -31,7 +32,7 @@ describe('@ConnectAuth() on the example app', () => {
   function expect401(response: { status: number; body: unknown; headers: Record<string, unknown> }, type: string) {
     expect({ status: response.status, type: (response.body as { type?: string }).type }).toEqual({ status: 401, type });
     expect(typeof (response.body as { message?: unknown }).message).toBe('string');
-    expect(response.headers['www-authenticate']).toBe('JWT realm="com.example.connect-nest.jira"');
+    expect(response.headers['www-authenticate']).toBe(`JWT realm="${FIXTURE_JIRA_KEY}"`);
   }
 
   it('answers 200 with the verified context for a request-bound token', async () => {

@@ -2,8 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { INestApplication } from '@nestjs/common';
 import { startTestDatabase } from 'atlassian-connect-nest/testing';
-import { AppModule } from '../src/app.module.js';
-import type { ExampleConfig } from '../src/example-config.js';
+import { AppModule } from '../src/example/app.module.js';
+import type { ExampleConfig } from '../src/example/example-config.js';
 import { createTestApp } from './support/http-adapter.js';
 import { assertCliBuilt, freePort, runCli, type CliRun } from './support/simulate-kit.js';
 

@@ -1,5 +1,5 @@
 import { httpCall } from 'atlassian-connect-nest/testing';
-import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
+import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/example/app.module.js';
 import {
   assertCliBuilt,
   freePort,

@@ -13,7 +13,8 @@ import {
 } from 'atlassian-connect-nest';
 import { FakeConnectHost, signConnectToken, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
 import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
-import { listenOn, qshOf, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
+import { listenOn, qshOf, type StartedConnectApp } from './support/connect-test-app.js';
+import { whoamiController } from './fixtures/whoami-controller.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';
 
 // Starting the embedded engine takes seconds on a busy machine (jest.config.js's per-project testTimeout is not applied).

@@ -3,12 +3,11 @@ import { Controller, HttpCode, Post, type INestApplication } from '@nestjs/commo
 import { Test } from '@nestjs/testing';
 import { ConnectError, ConnectModule, ForgeAuth, ForgeContext, type ConnectAppOptions, type ConnectModuleOptions, type ForgeInvocationContext } from 'atlassian-connect-nest';
 import { createForgeKeyPair, FakeForgeHost, httpCall, SAMPLE_FORGE_ACCOUNT_ID, signConnectToken, type HttpCallResponse } from 'atlassian-connect-nest/testing';
-import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
-import type { ExampleConfig } from '../src/example-config.js';
+import { FIXTURE_CONFLUENCE_KEY, FIXTURE_JIRA_KEY, TwoProductAppModule } from './fixtures/two-product-app.js';
 import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
 import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';
-import { startExample, type RunningExample } from './support/example-app.js';
+import { FIXTURE_PUBLIC_BASE_URL, startFixtureApp, type RunningApp } from './support/fixture-app.js';
 
 const JIRA_FORGE_APP_ID = '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11';
 const CONFLUENCE_FORGE_APP_ID = '7c1d2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5';
@@ -30,12 +29,12 @@ function expect401(response: HttpCallResponse, type: string): void {
   expect(response.headers['cache-control']).toBe('no-store');
 }
 
-describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', () => {
+describe('@ForgeAuth() on the two-product fixture app (real JWKS server, real RSA keys)', () => {
   const logs = new LogCapture();
   /** Every FIT and OAuth token sent: none may ever show up in a log line. */
   const secrets: string[] = [];
   let forge: FakeForgeHost;
-  let ex: RunningExample;
+  let ex: RunningApp;
 
   const invoke = async (options: Parameters<FakeForgeHost['invoke']>[1] = {}) => {
     const fit = options.fit === undefined ? await forge.mintInvocationToken(options.token) : options.fit;
@@ -46,11 +45,11 @@ describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', ()
 
   beforeAll(async () => {
     forge = await FakeForgeHost.start({ appId: JIRA_FORGE_APP_ID });
-    ex = await startExample(
-      { forgeAppIdJira: JIRA_FORGE_APP_ID, forgeAppIdConfluence: CONFLUENCE_FORGE_APP_ID, forgeJwksUrl: forge.jwksUrl, forgeJwksCooldownMs: COOLDOWN_MS },
-      undefined,
-      logs,
-    );
+    ex = await startFixtureApp({
+      forgeAppIds: { jira: JIRA_FORGE_APP_ID, confluence: CONFLUENCE_FORGE_APP_ID },
+      connect: { forge: { jwksUrl: forge.jwksUrl, jwksCooldownMs: COOLDOWN_MS } },
+      logger: logs,
+    });
   });
   afterAll(async () => {
     await ex?.close();
@@ -62,7 +61,7 @@ describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', ()
     const response = await invoke({ systemToken: 'sys-token-1', userToken: 'user-token-1', body: { issueKey: 'X-1' } });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
-      app: JIRA_APP_KEY,
+      app: FIXTURE_JIRA_KEY,
       appId: JIRA_FORGE_APP_ID,
       installationId: forge.installationId,
       accountId: SAMPLE_FORGE_ACCOUNT_ID,
@@ -81,7 +80,7 @@ describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', ()
     const response = await invoke({ token: { appId: CONFLUENCE_FORGE_APP_ID, principal: null, module: null, environment: { type: 'PRODUCTION' } } });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
-      app: CONFLUENCE_APP_KEY,
+      app: FIXTURE_CONFLUENCE_KEY,
       appId: CONFLUENCE_FORGE_APP_ID,
       accountId: null,
       module: null,
@@ -92,7 +91,7 @@ describe('@ForgeAuth() on the example app (real JWKS server, real RSA keys)', ()
 
   it('refuses a wrong aud (forge/invalid-aud) without touching the JWKS', async () => {
     const before = forge.jwks.fetches();
-    expect401(await invoke({ token: { aud: 'https://connect-nest.example.test/jira' } }), 'forge/invalid-aud');
+    expect401(await invoke({ token: { aud: ex.jira.baseUrl } }), 'forge/invalid-aud');
     expect401(await invoke({ token: { aud: [`ari:cloud:ecosystem::app/${JIRA_FORGE_APP_ID}`, `ari:cloud:ecosystem::app/${CONFLUENCE_FORGE_APP_ID}`] } }), 'forge/invalid-aud');
     // app.id must agree with aud.
     expect401(
@@ -230,7 +229,7 @@ class ForgeEchoController {
 
   @Post('echo')
   @HttpCode(200)
-  @ForgeAuth({ app: JIRA_APP_KEY })
+  @ForgeAuth({ app: FIXTURE_JIRA_KEY })
   echo(@ForgeContext() forge: ForgeInvocationContext, @ForgeContext('installationId') installationId: string, @ForgeContext('systemToken') systemToken: string | undefined) {
     ForgeEchoController.last = forge;
     return {
@@ -251,16 +250,13 @@ describe('@ForgeContext() exposes the x-forge-oauth-* tokens, and keeps them out
 
   beforeAll(async () => {
     forge = await FakeForgeHost.start({ appId: JIRA_FORGE_APP_ID });
-    const config: ExampleConfig = {
-      port: 0,
-      appBaseUrl: 'https://connect-nest.example.test',
-      embeddedDataDir: 'memory',
-      forgeAppIdJira: JIRA_FORGE_APP_ID,
-      forgeAppIdConfluence: CONFLUENCE_FORGE_APP_ID,
-      forgeJwksUrl: forge.jwksUrl,
-    };
-    const root = AppModule.register(config);
-    app = await createTestApp({ ...root, controllers: [...(root.controllers ?? []), ForgeEchoController] }, { logger: false });
+    const root = TwoProductAppModule.register({
+      publicBaseUrl: FIXTURE_PUBLIC_BASE_URL,
+      connect: { database: { embeddedDataDir: 'memory' }, forge: { jwksUrl: forge.jwksUrl } },
+      forgeAppIds: { jira: JIRA_FORGE_APP_ID, confluence: CONFLUENCE_FORGE_APP_ID },
+      controllers: [ForgeEchoController],
+    });
+    app = await createTestApp(root, { logger: false });
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });
@@ -316,7 +312,7 @@ describe('@ForgeContext() exposes the x-forge-oauth-* tokens, and keeps them out
   it('a route pinned to the Jira app refuses a FIT for the Confluence Forge app', async () => {
     const response = await forge.invoke(`${url}/forge/test/echo`, { token: { appId: CONFLUENCE_FORGE_APP_ID } });
     expect({ status: response.status, type: typeOf(response) }).toEqual({ status: 401, type: 'forge/invalid-aud' });
-    expect(response.headers['www-authenticate']).toBe(`Bearer realm="${JIRA_APP_KEY}"`);
+    expect(response.headers['www-authenticate']).toBe(`Bearer realm="${FIXTURE_JIRA_KEY}"`);
   });
 });
 

@@ -2,14 +2,16 @@ import { ConnectModule } from 'atlassian-connect-nest';
 import { FakeConnectHost, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
 import { Module } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { startExample, type RunningExample } from './support/example-app.js';
-import { listenOn, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
+import { FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
+import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
+import { listenOn, type StartedConnectApp } from './support/connect-test-app.js';
+import { whoamiController } from './fixtures/whoami-controller.js';
 import { adapterOf } from './support/http-adapter.js';
 import { expectConnectError, nowSeconds } from './support/lifecycle-kit.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';
 
 const WHOAMI = '/jira/api/whoami';
-const JIRA = 'com.example.connect-nest.jira';
+const JIRA = FIXTURE_JIRA_KEY;
 
 /** `n` extra `x-pad-<i>` headers. */
 function padding(n: number): Record<string, string> {
@@ -22,12 +24,12 @@ function nested(depth: number): unknown {
   return value;
 }
 
-describe('hostile input on the example app', () => {
-  let ex: RunningExample;
+describe('hostile input on the two-product fixture app', () => {
+  let ex: RunningApp;
   let site: FakeSite;
 
   beforeAll(async () => {
-    ex = await startExample({}, await FakeConnectHost.start());
+    ex = await startFixtureApp({ host: await FakeConnectHost.start() });
     site = ex.host.newSite('jira');
     expect((await ex.host.install(ex.jira, site)).status).toBe(204);
   });
@@ -109,7 +111,7 @@ describe('hostile input on the example app', () => {
     });
 
     it('sends HSTS when X-Forwarded-Proto says https and the app trusts the proxy', async () => {
-      const expectHsts = async (running: RunningExample, tenant: FakeSite) => {
+      const expectHsts = async (running: RunningApp, tenant: FakeSite) => {
         const token = await running.host.tokenFor(running.jira, tenant, 'GET', pagePath);
         const response = await running.host.send(running.jira, 'GET', `${pagePath}&jwt=${token}`, { headers: { 'x-forwarded-proto': 'https' } });
         expect(response.status).toBe(200);
@@ -131,8 +133,8 @@ describe('hostile input on the example app', () => {
         }
         return;
       }
-      // Fastify trusts a proxy only through its constructor option: a second example that does.
-      const trusting = await startExample({}, ex.host, undefined, [], new FastifyAdapter({ trustProxy: 'loopback' }));
+      // Fastify trusts a proxy only through its constructor option: a second app that does.
+      const trusting = await startFixtureApp({ host: ex.host, adapter: new FastifyAdapter({ trustProxy: 'loopback' }) });
       try {
         const tenant = trusting.host.newSite('jira');
         expect((await trusting.host.install(trusting.jira, tenant)).status).toBe(204);

@@ -3,7 +3,7 @@ import { CachingTenantStore } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, type FakeSite } from 'atlassian-connect-nest/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource, EntitySubscriberInterface } from 'typeorm';
-import { startExample, type RunningExample } from './support/example-app.js';
+import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
 
 /** Counts every SQL statement the app sends through its data source (TypeORM's BeforeQuery event). */
 class StatementCounter implements EntitySubscriberInterface {
@@ -19,13 +19,13 @@ class StatementCounter implements EntitySubscriberInterface {
  * the bounded cache. The counter itself is proven live by a cold lookup that must be counted.
  */
 describe('authenticated requests in steady state', () => {
-  let ex: RunningExample;
+  let ex: RunningApp;
   let jiraSite: FakeSite;
   let confluenceSite: FakeSite;
   const counter = new StatementCounter();
 
   beforeAll(async () => {
-    ex = await startExample({}, await FakeConnectHost.start());
+    ex = await startFixtureApp({ host: await FakeConnectHost.start() });
     jiraSite = ex.host.newSite('jira');
     confluenceSite = ex.host.newSite('confluence');
     expect((await ex.host.install(ex.jira, jiraSite)).status).toBe(204);

@@ -1,5 +1,5 @@
 /**
- * Signed installs and the other lifecycle callbacks, end to end: the real example app listening on
+ * Signed installs and the other lifecycle callbacks, end to end: the two-product fixture app listening on
  * 127.0.0.1, a FakeConnectHost whose install keys come from a real local HTTP server with real RSA
  * keys, and tenants in real PostgreSQL (DATABASE_URL) or the embedded engine.
  *
@@ -12,20 +12,20 @@ import { Injectable } from '@nestjs/common';
 import { createSecretKey } from 'node:crypto';
 import { createInstallKeyPair, FakeConnectHost, type FakeHostApp, type FakeSite, type InstallKeyPair, type LifecycleCallOptions } from 'atlassian-connect-nest/testing';
 import { OnDisabled, OnEnabled, OnInstalled, OnUninstalled, queryStringHash, TENANT_STORE, type ConnectLifecycleEvent, type TenantStore } from 'atlassian-connect-nest';
-import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
-import { startExample, type RunningExample } from './support/example-app.js';
+import { FIXTURE_CONFLUENCE_KEY, FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
+import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
 import { customLifecycleCall, expectConnectError, expectRefused, expectServed, nowSeconds, storedTenant, whoami, type StoredTenant } from './support/lifecycle-kit.js';
 
 // jest.config.js sets testTimeout per project, which jest ignores (it reads only the global option).
 jest.setTimeout(60_000);
 
-let ex: RunningExample;
+let ex: RunningApp;
 let host: FakeConnectHost;
 let jira: FakeHostApp;
 let confluence: FakeHostApp;
 
 beforeAll(async () => {
-  ex = await startExample();
+  ex = await startFixtureApp();
   ({ host, jira, confluence } = ex);
 });
 
@@ -71,7 +71,7 @@ describe('first install', () => {
 
     const row = await stored(site);
     expect(row).toEqual({
-      appKey: JIRA_APP_KEY,
+      appKey: FIXTURE_JIRA_KEY,
       clientKey: site.clientKey,
       sharedSecret: site.sharedSecret,
       baseUrl: site.baseUrl,
@@ -90,7 +90,7 @@ describe('first install', () => {
       updatedAt: expect.any(Date),
     });
     // The framework's own (cached) store agrees with the database.
-    const viaApp = await ex.app.get<TenantStore>(TENANT_STORE).find(JIRA_APP_KEY, site.clientKey);
+    const viaApp = await ex.app.get<TenantStore>(TENANT_STORE).find(FIXTURE_JIRA_KEY, site.clientKey);
     expect(viaApp).toEqual(row);
 
     await expectServed(host, jira, site);
@@ -144,7 +144,7 @@ describe('first install', () => {
     await expectServed(host, jira, site);
     // …and refuses a context token there just as in the header.
     const other = host.newSite('jira');
-    expectConnectError(await host.install(jira, other, { tokenInQuery: true, claims: { qsh: 'context-qsh' } }), 401, 'jwt/invalid-qsh', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, other, { tokenInQuery: true, claims: { qsh: 'context-qsh' } }), 401, 'jwt/invalid-qsh', FIXTURE_JIRA_KEY);
     expect(await stored(other)).toBeNull();
   });
 });
@@ -215,13 +215,13 @@ async function expectRefusedInstall(options: (target: FakeSite) => LifecycleCall
   const site = host.newSite('jira');
   const before = await installed(site);
   const rotated = host.rotateSecret(site);
-  expectConnectError(await host.install(jira, rotated, await options(rotated)), status, type, JIRA_APP_KEY);
+  expectConnectError(await host.install(jira, rotated, await options(rotated)), status, type, FIXTURE_JIRA_KEY);
   expect(await stored(site)).toEqual(before);
   await expectServed(host, jira, site);
   await expectRefused(host, jira, rotated, 'jwt/invalid-signature');
 
   const fresh = host.newSite('jira');
-  expectConnectError(await host.install(jira, fresh, await options(fresh)), status, type, JIRA_APP_KEY);
+  expectConnectError(await host.install(jira, fresh, await options(fresh)), status, type, FIXTURE_JIRA_KEY);
   expect(await stored(fresh)).toBeNull();
   await expectRefused(host, jira, fresh, 'jwt/unknown-iss');
 }
@@ -236,7 +236,7 @@ describe('refused installs leave the tenant as it was and create nothing', () =>
     ['the qsh of GET /installed', () => ({ claims: { qsh: hashOf('GET', '/jira/installed') } }), 'jwt/invalid-qsh'],
     ['no qsh', () => ({ claims: { qsh: undefined } }), 'jwt/invalid-qsh'],
     ['aud = the Confluence app of the same process', () => ({ claims: { aud: confluence.baseUrl } }), 'jwt/invalid-aud'],
-    ['aud = the origin only (a prefix of the baseUrl)', () => ({ claims: { aud: 'https://connect-nest.example.test' } }), 'jwt/invalid-aud'],
+    ['aud = the origin only (a prefix of the baseUrl)', () => ({ claims: { aud: new URL(jira.baseUrl).origin } }), 'jwt/invalid-aud'],
     ['aud = the baseUrl with another path that starts alike', () => ({ claims: { aud: `${jira.baseUrl}x` } }), 'jwt/invalid-aud'],
     ['no aud', () => ({ claims: { aud: undefined } }), 'jwt/invalid-aud'],
     ['iss is not the clientKey of the payload', () => ({ claims: { iss: 'another-client-key' } }), 'jwt/iss-mismatch'],
@@ -257,7 +257,7 @@ describe('refused installs leave the tenant as it was and create nothing', () =>
       header: { alg: 'HS256', typ: 'JWT' },
       key: createSecretKey(Buffer.from(site.sharedSecret, 'utf8')),
     });
-    expectConnectError(response, 401, 'jwt/unsupported-alg', JIRA_APP_KEY);
+    expectConnectError(response, 401, 'jwt/unsupported-alg', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
     await expectServed(host, jira, site);
   });
@@ -304,10 +304,10 @@ describe('refused installs leave the tenant as it was and create nothing', () =>
     const site = host.newSite('jira');
     const before = await installed(site);
     host.keyServer.resetRequests();
-    expectConnectError(await send(host.rotateSecret(site)), 401, 'jwt/invalid-kid', JIRA_APP_KEY);
+    expectConnectError(await send(host.rotateSecret(site)), 401, 'jwt/invalid-kid', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
     const fresh = host.newSite('jira');
-    expectConnectError(await send(fresh), 401, 'jwt/invalid-kid', JIRA_APP_KEY);
+    expectConnectError(await send(fresh), 401, 'jwt/invalid-kid', FIXTURE_JIRA_KEY);
     expect(await stored(fresh)).toBeNull();
     expect(host.keyServer.requests()).toBe(0);
     // The same token with the kid goes through: the header was the only fault.
@@ -324,9 +324,9 @@ describe('install key server', () => {
     await host.keyServer.down();
     try {
       const fresh = host.newSite('jira');
-      expectConnectError(await host.install(jira, fresh), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+      expectConnectError(await host.install(jira, fresh), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
       expect(await stored(fresh)).toBeNull();
-      expectConnectError(await host.install(jira, existing), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+      expectConnectError(await host.install(jira, existing), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
       expect(await stored(existing)).toBeNull();
     } finally {
       await host.keyServer.up();
@@ -340,8 +340,8 @@ describe('install key server', () => {
     const site = host.newSite('jira');
     host.keyServer.resetRequests();
     host.keyServer.failWith(500);
-    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
-    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
+    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
     expect(host.keyServer.requests(host.kid)).toBe(2);
     expect(await stored(site)).toBeNull();
     host.keyServer.failWith(null);
@@ -354,7 +354,7 @@ describe('install key server', () => {
     await host.rotateKey();
     const site = host.newSite('jira');
     host.keyServer.respondWith({ status: 200, contentType: 'text/html', body: '<html><body>Login</body></html>' });
-    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
     host.keyServer.respondWith(null);
     await installed(site);
   });
@@ -365,7 +365,7 @@ describe('install key server', () => {
     const site = host.newSite('jira');
     host.keyServer.resetRequests();
     host.keyServer.respondWith({ status: 302, body: '', headers: { location: `${host.keyServer.url}/${target.kid}` } });
-    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
     expect(host.keyServer.requests()).toBe(1);
     expect(host.keyServer.requests(target.kid)).toBe(0);
     expect(await stored(site)).toBeNull();
@@ -375,7 +375,7 @@ describe('install key server', () => {
     await host.rotateKey();
     const site = host.newSite('jira');
     host.keyServer.respondWith({ status: 200, contentType: 'application/x-pem-file', body: 'A'.repeat(512 * 1024), chunked: true });
-    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, site), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toBeNull();
   });
 
@@ -384,7 +384,7 @@ describe('install key server', () => {
     host.keyServer.add(weak);
     const site = host.newSite('jira');
     // jose will not sign with a 1024-bit key; the key is refused before any signature check anyway.
-    expectConnectError(await host.install(jira, site, { kid: weak.kid }), 503, 'jwt/key-unavailable', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, site, { kid: weak.kid }), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toBeNull();
   });
 
@@ -424,7 +424,7 @@ describe('install key server', () => {
   it('a kid the server learns later: 404 is not cached', async () => {
     const late = await createInstallKeyPair();
     const site = host.newSite('jira');
-    expectConnectError(await host.install(jira, site, { keyPair: late }), 401, 'jwt/invalid-kid', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, site, { keyPair: late }), 401, 'jwt/invalid-kid', FIXTURE_JIRA_KEY);
     host.keyServer.add(late);
     await installed(site, jira, { keyPair: late });
   });
@@ -435,18 +435,18 @@ async function expectInvalidPayload(payload: (site: FakeSite) => Record<string, 
   const site = host.newSite('jira');
   const before = await installed(site);
   const rotated = host.rotateSecret(site);
-  expectConnectError(await host.install(jira, rotated, { payload: payload(rotated) }), 400, 'lifecycle/invalid-payload', JIRA_APP_KEY);
+  expectConnectError(await host.install(jira, rotated, { payload: payload(rotated) }), 400, 'lifecycle/invalid-payload', FIXTURE_JIRA_KEY);
   expect(await stored(site)).toEqual(before);
   await expectServed(host, jira, site);
 
   const fresh = host.newSite('jira');
-  expectConnectError(await host.install(jira, fresh, { payload: payload(fresh) }), 400, 'lifecycle/invalid-payload', JIRA_APP_KEY);
+  expectConnectError(await host.install(jira, fresh, { payload: payload(fresh) }), 400, 'lifecycle/invalid-payload', FIXTURE_JIRA_KEY);
   expect(await stored(fresh)).toBeNull();
 }
 
 describe('payload validation', () => {
   it.each<[string, (site: FakeSite) => Record<string, unknown>]>([
-    ['key of another app (the Confluence app)', () => ({ key: CONFLUENCE_APP_KEY })],
+    ['key of another app (the Confluence app)', () => ({ key: FIXTURE_CONFLUENCE_KEY })],
     ['key of an unknown app', () => ({ key: 'com.evil.app' })],
     ['no key', () => ({ key: undefined })],
     ['productType confluence sent to the Jira app', () => ({ productType: 'confluence' })],
@@ -471,10 +471,10 @@ describe('payload validation', () => {
     const site = host.newSite('jira');
     const before = await installed(site);
     const rotated = host.rotateSecret(site);
-    expectConnectError(await host.install(jira, rotated, { payload: { clientKey: undefined } }), 401, 'jwt/iss-mismatch', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, rotated, { payload: { clientKey: undefined } }), 401, 'jwt/iss-mismatch', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
     const fresh = host.newSite('jira');
-    expectConnectError(await host.install(jira, fresh, { payload: { clientKey: undefined } }), 401, 'jwt/iss-mismatch', JIRA_APP_KEY);
+    expectConnectError(await host.install(jira, fresh, { payload: { clientKey: undefined } }), 401, 'jwt/iss-mismatch', FIXTURE_JIRA_KEY);
     expect(await stored(fresh)).toBeNull();
   });
 
@@ -523,7 +523,7 @@ describe('uninstalled', () => {
   it('an HS256 uninstall is refused (jwt/unsupported-alg) and the tenant stays active', async () => {
     const site = host.newSite('jira');
     const before = await installed(site);
-    expectConnectError(await host.uninstall(jira, site, { signing: 'HS256' }), 401, 'jwt/unsupported-alg', JIRA_APP_KEY);
+    expectConnectError(await host.uninstall(jira, site, { signing: 'HS256' }), 401, 'jwt/unsupported-alg', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
     await expectServed(host, jira, site);
   });
@@ -538,7 +538,7 @@ describe('uninstalled', () => {
   ])('refuses an uninstall with %s and the tenant stays active', async (_name, options, type) => {
     const site = host.newSite('jira');
     const before = await installed(site);
-    expectConnectError(await host.uninstall(jira, site, options(site)), 401, type, JIRA_APP_KEY);
+    expectConnectError(await host.uninstall(jira, site, options(site)), 401, type, FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
     await expectServed(host, jira, site);
   });
@@ -548,7 +548,7 @@ describe('uninstalled', () => {
     const before = await installed(victim);
     const attacker = host.newSite('jira');
     await installed(attacker);
-    expectConnectError(await host.uninstall(jira, attacker, { payload: { clientKey: victim.clientKey } }), 401, 'jwt/iss-mismatch', JIRA_APP_KEY);
+    expectConnectError(await host.uninstall(jira, attacker, { payload: { clientKey: victim.clientKey } }), 401, 'jwt/iss-mismatch', FIXTURE_JIRA_KEY);
     expect(await stored(victim)).toEqual(before);
     await expectServed(host, jira, victim);
   });
@@ -592,7 +592,7 @@ describe('enabled / disabled', () => {
     await installed(site);
     if (call === 'enable') expect204(await host.disable(jira, site));
     const before = await stored(site);
-    expectConnectError(await host[call](jira, site, options(site)), 401, type, JIRA_APP_KEY);
+    expectConnectError(await host[call](jira, site, options(site)), 401, type, FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
     if (call === 'enable') await expectRefused(host, jira, site, 'jwt/tenant-inactive');
     else await expectServed(host, jira, site);
@@ -601,7 +601,7 @@ describe('enabled / disabled', () => {
   it('a token signed with a secret the app does not have (401 jwt/invalid-signature) changes nothing', async () => {
     const site = host.newSite('jira');
     const before = await installed(site);
-    expectConnectError(await host.disable(jira, host.rotateSecret(site)), 401, 'jwt/invalid-signature', JIRA_APP_KEY);
+    expectConnectError(await host.disable(jira, host.rotateSecret(site)), 401, 'jwt/invalid-signature', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
   });
 
@@ -610,7 +610,7 @@ describe('enabled / disabled', () => {
     const before = await installed(victim);
     const attacker = host.newSite('jira');
     await installed(attacker);
-    expectConnectError(await host.disable(jira, attacker, { payload: { clientKey: victim.clientKey } }), 401, 'jwt/iss-mismatch', JIRA_APP_KEY);
+    expectConnectError(await host.disable(jira, attacker, { payload: { clientKey: victim.clientKey } }), 401, 'jwt/iss-mismatch', FIXTURE_JIRA_KEY);
     expect(await stored(victim)).toEqual(before);
     expect(await stored(attacker)).toMatchObject({ enabled: true });
     await expectServed(host, jira, victim);
@@ -618,16 +618,16 @@ describe('enabled / disabled', () => {
 
   it('enabled/disabled for an unknown clientKey: 401 jwt/unknown-iss, nothing created', async () => {
     const stranger = host.newSite('jira');
-    expectConnectError(await host.enable(jira, stranger), 401, 'jwt/unknown-iss', JIRA_APP_KEY);
-    expectConnectError(await host.disable(jira, stranger), 401, 'jwt/unknown-iss', JIRA_APP_KEY);
+    expectConnectError(await host.enable(jira, stranger), 401, 'jwt/unknown-iss', FIXTURE_JIRA_KEY);
+    expectConnectError(await host.disable(jira, stranger), 401, 'jwt/unknown-iss', FIXTURE_JIRA_KEY);
     expect(await stored(stranger)).toBeNull();
   });
 
   it('a bad body on disabled: 400 lifecycle/invalid-payload, state unchanged', async () => {
     const site = host.newSite('jira');
     const before = await installed(site);
-    expectConnectError(await host.disable(jira, site, { payload: { productType: 'confluence' } }), 400, 'lifecycle/invalid-payload', JIRA_APP_KEY);
-    expectConnectError(await host.disable(jira, site, { payload: { key: CONFLUENCE_APP_KEY } }), 400, 'lifecycle/invalid-payload', JIRA_APP_KEY);
+    expectConnectError(await host.disable(jira, site, { payload: { productType: 'confluence' } }), 400, 'lifecycle/invalid-payload', FIXTURE_JIRA_KEY);
+    expectConnectError(await host.disable(jira, site, { payload: { key: FIXTURE_CONFLUENCE_KEY } }), 400, 'lifecycle/invalid-payload', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toEqual(before);
   });
 
@@ -684,7 +684,7 @@ describe('the Confluence app (baseUrl path /confluence)', () => {
     const site = host.newSite('confluence');
     expect(site.baseUrl).toMatch(/\/wiki$/);
     const row = await installed(site, confluence);
-    expect(row).toMatchObject({ appKey: CONFLUENCE_APP_KEY, productType: 'confluence', baseUrl: site.baseUrl, sharedSecret: site.sharedSecret });
+    expect(row).toMatchObject({ appKey: FIXTURE_CONFLUENCE_KEY, productType: 'confluence', baseUrl: site.baseUrl, sharedSecret: site.sharedSecret });
     await expectServed(host, confluence, site);
     // One app's tenant is not a tenant of the other app.
     await expectRefused(host, jira, site, 'jwt/unknown-iss');
@@ -706,20 +706,20 @@ describe('the Confluence app (baseUrl path /confluence)', () => {
 
   it('refuses a Jira site on the Confluence app (400) and creates no row in either app', async () => {
     const site = host.newSite('jira');
-    expectConnectError(await host.install(confluence, site), 400, 'lifecycle/invalid-payload', CONFLUENCE_APP_KEY);
+    expectConnectError(await host.install(confluence, site), 400, 'lifecycle/invalid-payload', FIXTURE_CONFLUENCE_KEY);
     expect(await stored(site, confluence)).toBeNull();
     expect(await stored(site, jira)).toBeNull();
   });
 
   it('refuses an install signed for the Jira app (aud) on the Confluence app', async () => {
     const site = host.newSite('confluence');
-    expectConnectError(await host.install(confluence, site, { claims: { aud: jira.baseUrl } }), 401, 'jwt/invalid-aud', CONFLUENCE_APP_KEY);
+    expectConnectError(await host.install(confluence, site, { claims: { aud: jira.baseUrl } }), 401, 'jwt/invalid-aud', FIXTURE_CONFLUENCE_KEY);
     expect(await stored(site, confluence)).toBeNull();
   });
 
   it('refuses a context token on the Confluence installed callback', async () => {
     const site = host.newSite('confluence');
-    expectConnectError(await host.install(confluence, site, { claims: { qsh: 'context-qsh' } }), 401, 'jwt/invalid-qsh', CONFLUENCE_APP_KEY);
+    expectConnectError(await host.install(confluence, site, { claims: { qsh: 'context-qsh' } }), 401, 'jwt/invalid-qsh', FIXTURE_CONFLUENCE_KEY);
     expect(await stored(site, confluence)).toBeNull();
   });
 });
@@ -732,22 +732,22 @@ class FailingHooks {
   /** Whether any hook was handed a payload that still carried the shared secret. */
   sawSecret = false;
 
-  @OnInstalled({ app: JIRA_APP_KEY })
+  @OnInstalled({ app: FIXTURE_JIRA_KEY })
   installed(event: ConnectLifecycleEvent): void {
     this.run(event);
   }
 
-  @OnEnabled({ app: JIRA_APP_KEY })
+  @OnEnabled({ app: FIXTURE_JIRA_KEY })
   enabled(event: ConnectLifecycleEvent): void {
     this.run(event);
   }
 
-  @OnDisabled({ app: JIRA_APP_KEY })
+  @OnDisabled({ app: FIXTURE_JIRA_KEY })
   disabled(event: ConnectLifecycleEvent): void {
     this.run(event);
   }
 
-  @OnUninstalled({ app: JIRA_APP_KEY })
+  @OnUninstalled({ app: FIXTURE_JIRA_KEY })
   uninstalled(event: ConnectLifecycleEvent): void {
     this.run(event);
   }
@@ -760,12 +760,12 @@ class FailingHooks {
 }
 
 describe('failing lifecycle hooks', () => {
-  let hooked: RunningExample;
+  let hooked: RunningApp;
   let hook: FailingHooks;
 
   beforeAll(async () => {
     const hookHost = await FakeConnectHost.start();
-    hooked = await startExample({}, hookHost, undefined, [FailingHooks]);
+    hooked = await startFixtureApp({ host: hookHost, providers: [FailingHooks] });
     hook = hooked.app.get(FailingHooks);
   });
 
@@ -791,7 +791,7 @@ describe('failing lifecycle hooks', () => {
     hook.failing.add('installed');
     const rotated = { ...h.rotateSecret(site), baseUrl: 'https://renamed-during-failure.atlassian.net' };
     const response = await h.install(hooked.jira, rotated);
-    expectConnectError(response, 500, 'lifecycle/hook-failed', JIRA_APP_KEY);
+    expectConnectError(response, 500, 'lifecycle/hook-failed', FIXTURE_JIRA_KEY);
     expect(response.text).not.toContain('secret-detail-xyz');
     expect(hook.seen.at(-1)).toEqual({ event: 'installed', clientKey: site.clientKey, hadPrevious: true, inTransaction: true });
 
@@ -810,7 +810,7 @@ describe('failing lifecycle hooks', () => {
     const h = hooked.host;
     const site = h.newSite('jira');
     hook.failing.add('installed');
-    expectConnectError(await h.install(hooked.jira, site), 500, 'lifecycle/hook-failed', JIRA_APP_KEY);
+    expectConnectError(await h.install(hooked.jira, site), 500, 'lifecycle/hook-failed', FIXTURE_JIRA_KEY);
     expect(await storedHere(site, hooked.jira)).toBeNull();
     await expectRefused(h, hooked.jira, site, 'jwt/unknown-iss');
   });
@@ -822,7 +822,7 @@ describe('failing lifecycle hooks', () => {
     expect204(await h.uninstall(hooked.jira, site));
     const before = await storedHere(site, hooked.jira);
     hook.failing.add('installed');
-    expectConnectError(await h.install(hooked.jira, site), 500, 'lifecycle/hook-failed', JIRA_APP_KEY);
+    expectConnectError(await h.install(hooked.jira, site), 500, 'lifecycle/hook-failed', FIXTURE_JIRA_KEY);
     expect(await storedHere(site, hooked.jira)).toEqual(before);
     await expectRefused(h, hooked.jira, site, 'jwt/tenant-inactive');
   });
@@ -834,7 +834,7 @@ describe('failing lifecycle hooks', () => {
     expect204(await h.disable(hooked.jira, site));
     const before = await storedHere(site, hooked.jira);
     hook.failing.add('enabled');
-    expectConnectError(await h.enable(hooked.jira, site), 500, 'lifecycle/hook-failed', JIRA_APP_KEY);
+    expectConnectError(await h.enable(hooked.jira, site), 500, 'lifecycle/hook-failed', FIXTURE_JIRA_KEY);
     expect(hook.seen.at(-1)).toMatchObject({ event: 'enabled', inTransaction: true });
     expect(await storedHere(site, hooked.jira)).toEqual(before);
     await expectRefused(h, hooked.jira, site, 'jwt/tenant-inactive');
@@ -848,7 +848,7 @@ describe('failing lifecycle hooks', () => {
     const site = h.newSite('jira');
     expect204(await h.install(hooked.jira, site));
     hook.failing.add('disabled');
-    expectConnectError(await h.disable(hooked.jira, site), 500, 'lifecycle/hook-failed', JIRA_APP_KEY);
+    expectConnectError(await h.disable(hooked.jira, site), 500, 'lifecycle/hook-failed', FIXTURE_JIRA_KEY);
     expect(hook.seen.at(-1)).toMatchObject({ event: 'disabled', inTransaction: false });
     expect(await storedHere(site, hooked.jira)).toMatchObject({ enabled: false });
     await expectRefused(h, hooked.jira, site, 'jwt/tenant-inactive');
@@ -856,7 +856,7 @@ describe('failing lifecycle hooks', () => {
     const other = h.newSite('jira');
     expect204(await h.install(hooked.jira, other));
     hook.failing.add('uninstalled');
-    expectConnectError(await h.uninstall(hooked.jira, other), 500, 'lifecycle/hook-failed', JIRA_APP_KEY);
+    expectConnectError(await h.uninstall(hooked.jira, other), 500, 'lifecycle/hook-failed', FIXTURE_JIRA_KEY);
     expect(hook.seen.at(-1)).toMatchObject({ event: 'uninstalled', inTransaction: false });
     expect(await storedHere(other, hooked.jira)).toMatchObject({ uninstalledAt: expect.any(Date) });
     await expectRefused(h, hooked.jira, other, 'jwt/tenant-inactive');

@@ -2,11 +2,10 @@ import { jest } from '@jest/globals';
 import { ConnectModule, TENANT_STORE, type TenantStore } from 'atlassian-connect-nest';
 import { SignJWT } from 'jose';
 import { createInstallKeyPair, FakeConnectHost, httpCall, signConnectToken, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
-import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../src/app.module.js';
-import { confluenceDescriptor } from '../src/confluence/confluence.descriptor.js';
-import { jiraDescriptor } from '../src/jira/jira.descriptor.js';
-import { listenOn, qshOf, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
-import { PUBLIC_BASE_URL, startExample, type RunningExample } from './support/example-app.js';
+import { FIXTURE_CONFLUENCE_KEY, FIXTURE_JIRA_KEY, fixtureConfluenceDescriptor, fixtureJiraDescriptor } from './fixtures/two-product-app.js';
+import { listenOn, qshOf, type StartedConnectApp } from './support/connect-test-app.js';
+import { whoamiController } from './fixtures/whoami-controller.js';
+import { FIXTURE_PUBLIC_BASE_URL, startFixtureApp, type RunningApp } from './support/fixture-app.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';
 
 // Starting the embedded engine takes seconds on a busy machine (jest.config.js's per-project testTimeout is not applied).
@@ -24,21 +23,21 @@ function tokenWithQsh(site: FakeSite, qsh: string, accountId?: string): Promise<
   return signConnectToken({ clientKey: site.clientKey, sharedSecret: site.sharedSecret, qsh, ...(accountId !== undefined && { accountId }) });
 }
 
-describe('two apps in one process, told apart by path prefix (the example app)', () => {
-  let example: RunningExample;
+describe('two apps in one process, told apart by path prefix (the two-product fixture app)', () => {
+  let fixture: RunningApp;
   let host: FakeConnectHost;
   let jira: FakeHostApp;
   let confluence: FakeHostApp;
   let store: TenantStore;
 
   beforeAll(async () => {
-    example = await startExample();
-    ({ host, jira, confluence } = example);
-    store = example.app.get<TenantStore>(TENANT_STORE);
+    fixture = await startFixtureApp();
+    ({ host, jira, confluence } = fixture);
+    store = fixture.app.get<TenantStore>(TENANT_STORE);
   });
 
   afterAll(async () => {
-    await example?.close();
+    await fixture?.close();
   });
 
   async function installed(app: FakeHostApp, site: FakeSite): Promise<FakeSite> {
@@ -49,8 +48,8 @@ describe('two apps in one process, told apart by path prefix (the example app)',
 
   describe('descriptors', () => {
     it.each([
-      ['jira', JIRA_APP_KEY, jiraDescriptor],
-      ['confluence', CONFLUENCE_APP_KEY, confluenceDescriptor],
+      ['jira', FIXTURE_JIRA_KEY, fixtureJiraDescriptor],
+      ['confluence', FIXTURE_CONFLUENCE_KEY, fixtureConfluenceDescriptor],
     ] as const)('serves the %s descriptor at its own path with the protocol fields and the author modules', async (product, key, authored) => {
       const app = product === 'jira' ? jira : confluence;
       const response = await host.send(app, 'GET', `/${product}/atlassian-connect.json`);
@@ -58,7 +57,7 @@ describe('two apps in one process, told apart by path prefix (the example app)',
       expect(String(response.headers['content-type'])).toMatch(/^application\/json/);
       const descriptor = response.body as Record<string, unknown>;
       expect(descriptor.key).toBe(key);
-      expect(descriptor.baseUrl).toBe(`${PUBLIC_BASE_URL}/${product}`);
+      expect(descriptor.baseUrl).toBe(`${FIXTURE_PUBLIC_BASE_URL}/${product}`);
       expect(descriptor.authentication).toEqual({ type: 'jwt' });
       expect(descriptor.lifecycle).toEqual(LIFECYCLE);
       expect(descriptor.apiMigrations).toEqual(API_MIGRATIONS);
@@ -87,7 +86,7 @@ describe('two apps in one process, told apart by path prefix (the example app)',
       const refused = await host.send(confluence, 'GET', '/confluence/api/whoami', bearer(await tokenWithQsh(site, qshOf('GET&/api/whoami&'))));
       expect(refused.status).toBe(401);
       expect(refused.body).toEqual({ type: 'jwt/unknown-iss', message: expect.any(String) });
-      expect(refused.headers['www-authenticate']).toBe(`JWT realm="${CONFLUENCE_APP_KEY}"`);
+      expect(refused.headers['www-authenticate']).toBe(`JWT realm="${FIXTURE_CONFLUENCE_KEY}"`);
     });
 
     it('keeps the same clientKey installed in both apps as two rows with their own secrets', async () => {
@@ -95,10 +94,15 @@ describe('two apps in one process, told apart by path prefix (the example app)',
       const confluenceSite = await installed(confluence, host.newSite('confluence', { clientKey: jiraSite.clientKey }));
       expect(confluenceSite.sharedSecret).not.toBe(jiraSite.sharedSecret);
 
-      const jiraRow = await store.find(JIRA_APP_KEY, jiraSite.clientKey);
-      const confluenceRow = await store.find(CONFLUENCE_APP_KEY, jiraSite.clientKey);
-      expect(jiraRow).toMatchObject({ appKey: JIRA_APP_KEY, sharedSecret: jiraSite.sharedSecret, productType: 'jira', baseUrl: jiraSite.baseUrl });
-      expect(confluenceRow).toMatchObject({ appKey: CONFLUENCE_APP_KEY, sharedSecret: confluenceSite.sharedSecret, productType: 'confluence', baseUrl: confluenceSite.baseUrl });
+      const jiraRow = await store.find(FIXTURE_JIRA_KEY, jiraSite.clientKey);
+      const confluenceRow = await store.find(FIXTURE_CONFLUENCE_KEY, jiraSite.clientKey);
+      expect(jiraRow).toMatchObject({ appKey: FIXTURE_JIRA_KEY, sharedSecret: jiraSite.sharedSecret, productType: 'jira', baseUrl: jiraSite.baseUrl });
+      expect(confluenceRow).toMatchObject({
+        appKey: FIXTURE_CONFLUENCE_KEY,
+        sharedSecret: confluenceSite.sharedSecret,
+        productType: 'confluence',
+        baseUrl: confluenceSite.baseUrl,
+      });
 
       const whoami = qshOf('GET&/api/whoami&');
       // Each secret works on its own app…
@@ -118,8 +122,8 @@ describe('two apps in one process, told apart by path prefix (the example app)',
 
       // Uninstalling from Jira leaves the Confluence installation of the same clientKey alone.
       expect((await host.uninstall(jira, jiraSite)).status).toBe(204);
-      expect((await store.find(JIRA_APP_KEY, jiraSite.clientKey))?.uninstalledAt).toBeInstanceOf(Date);
-      expect((await store.find(CONFLUENCE_APP_KEY, jiraSite.clientKey))?.uninstalledAt).toBeNull();
+      expect((await store.find(FIXTURE_JIRA_KEY, jiraSite.clientKey))?.uninstalledAt).toBeInstanceOf(Date);
+      expect((await store.find(FIXTURE_CONFLUENCE_KEY, jiraSite.clientKey))?.uninstalledAt).toBeNull();
       expect((await host.send(confluence, 'GET', '/confluence/api/whoami', bearer(await tokenWithQsh(confluenceSite, whoami)))).status).toBe(200);
     });
 
@@ -130,11 +134,11 @@ describe('two apps in one process, told apart by path prefix (the example app)',
       const response = await host.install(misdirected, site, { claims: { aud: jira.baseUrl } });
       expect(response.status).toBe(401);
       expect(response.body).toMatchObject({ type: 'jwt/invalid-aud' });
-      expect(await store.find(CONFLUENCE_APP_KEY, site.clientKey)).toBeNull();
-      expect(await store.find(JIRA_APP_KEY, site.clientKey)).toBeNull();
+      expect(await store.find(FIXTURE_CONFLUENCE_KEY, site.clientKey)).toBeNull();
+      expect(await store.find(FIXTURE_JIRA_KEY, site.clientKey)).toBeNull();
       // The very same install sent to the right URL works (so the refusal above was about the URL).
       expect((await host.install(jira, site)).status).toBe(204);
-      expect(await store.find(JIRA_APP_KEY, site.clientKey)).not.toBeNull();
+      expect(await store.find(FIXTURE_JIRA_KEY, site.clientKey)).not.toBeNull();
     });
   });
 
@@ -195,7 +199,7 @@ describe('two apps in one process, told apart by path prefix (the example app)',
       expect(response.headers['content-security-policy']).toBe(`frame-ancestors ${new URL(site.baseUrl).origin}`);
       expect(response.headers['x-frame-options']).toBeUndefined();
       expect(response.text).toContain('<h1>Hello from Jira</h1>');
-      expect(response.text).toContain(`Served by ${JIRA_APP_KEY} to 5b10a2844c20165700ede21g on ${site.baseUrl}.`);
+      expect(response.text).toContain(`Served by ${FIXTURE_JIRA_KEY} to 5b10a2844c20165700ede21g on ${site.baseUrl}.`);
 
       // Without a token the page is not served.
       const anonymous = await host.send(jira, 'GET', `/jira/pages/hello?${query}`);
@@ -211,7 +215,7 @@ describe('two apps in one process, told apart by path prefix (the example app)',
       expect(String(response.headers['content-type'])).toMatch(/^text\/html/);
       expect(response.headers['content-security-policy']).toBe(`frame-ancestors ${new URL(confluenceSite.baseUrl).origin}`);
       expect(response.text).toContain('Hello macro on page 123');
-      expect(response.text).toContain(`Served by ${CONFLUENCE_APP_KEY}`);
+      expect(response.text).toContain(`Served by ${FIXTURE_CONFLUENCE_KEY}`);
 
       // The Jira app has no macro route, and a Jira tenant cannot use the Confluence one.
       const jiraToken = await tokenWithQsh(site, qshOf('GET&/macros/hello&pageId=123'));

@@ -1,5 +1,5 @@
 /**
- * Two real processes of the built example app (`node dist/main.js`) sharing one PostgreSQL schema:
+ * Two real processes of the built example app (`node dist/example/main.js`) sharing one PostgreSQL schema:
  * a lifecycle change handled by instance A must be honoured by instance B within a second, even when
  * B had the tenant cached (the tenant cache TTL is 10 s, so only the LISTEN/NOTIFY sync makes it).
  *
@@ -8,7 +8,7 @@
 import { jest } from '@jest/globals';
 import pg from 'pg';
 import { FakeConnectHost, startTestDatabase, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
-import { JIRA_APP_KEY } from '../src/app.module.js';
+import { JIRA_APP_KEY } from '../src/example/app.module.js';
 import { freePort, startChild, type ChildApp } from './support/child-app.js';
 import { expectRefused, expectServed, whoami } from './support/lifecycle-kit.js';
 
@@ -47,8 +47,8 @@ if (!databaseUrl) {
     });
     const [portA, portB] = [await freePort(), await freePort()];
     // One after the other: both would otherwise race to run the migrations on the fresh schema.
-    a = await startChild('dist/main.js', env(portA), { port: portA });
-    b = await startChild('dist/main.js', env(portB), { port: portB });
+    a = await startChild('dist/example/main.js', env(portA), { port: portA });
+    b = await startChild('dist/example/main.js', env(portB), { port: portB });
     jiraA = { key: JIRA_APP_KEY, product: 'jira', baseUrl: `${PUBLIC_URL}/jira`, via: a.url };
     jiraB = { ...jiraA, via: b.url };
   });

@@ -4,7 +4,8 @@ import type { DataSource } from 'typeorm';
 import { CONNECT_DATA_SOURCE, ConnectModule, OnPurge, TenantRetention, type ConnectPurgeEvent, type TenantStore } from 'atlassian-connect-nest';
 import { TenantPurger } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
-import { listenOn, whoamiController, type StartedConnectApp } from './support/connect-test-app.js';
+import { listenOn, type StartedConnectApp } from './support/connect-test-app.js';
+import { whoamiController } from './fixtures/whoami-controller.js';
 import { startTestDatabase, type TestDatabaseHandle } from './support/test-database-options.js';
 
 const KEY = 'com.test.retention';

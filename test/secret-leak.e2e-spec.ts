@@ -10,7 +10,7 @@ import { SecretCipher } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, type FakeApiSite, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import type { DataSource } from 'typeorm';
 
-import { AppModule } from '../src/app.module.js';
+import { AppModule } from '../src/example/app.module.js';
 import { startExample, type RunningExample } from './support/example-app.js';
 import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';

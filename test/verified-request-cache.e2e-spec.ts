@@ -1,20 +1,21 @@
 import { ConnectTokenVerifier } from 'atlassian-connect-nest';
 import { FakeConnectHost, type FakeSite } from 'atlassian-connect-nest/testing';
-import { startExample, type RunningExample } from './support/example-app.js';
+import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
 
 const WHOAMI = '/jira/api/whoami';
 const CONTEXT_WHOAMI = '/jira/api/context/whoami';
 
 /**
- * The verified-request cache through the real example app: a repeated request is answered without
- * verifying its token again, but never once anything the verification depended on has changed.
+ * The verified-request cache through a real app (the two-product fixture): a repeated request is
+ * answered without verifying its token again, but never once anything the verification depended on
+ * has changed.
  */
-describe('verified-request cache (example app)', () => {
-  let ex: RunningExample;
+describe('verified-request cache (fixture app)', () => {
+  let ex: RunningApp;
   let verifier: ConnectTokenVerifier;
 
   beforeAll(async () => {
-    ex = await startExample({}, await FakeConnectHost.start());
+    ex = await startFixtureApp({ host: await FakeConnectHost.start() });
     verifier = ex.app.get(ConnectTokenVerifier, { strict: false });
   });
   afterAll(async () => {

@@ -1,33 +1,8 @@
 import { createHash } from 'node:crypto';
-import { Controller, Get, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { ConnectAuth, ConnectContext, type ConnectRequestContext } from 'atlassian-connect-nest';
 import { createTestApp, type TestHttpAdapter } from './http-adapter.js';
 import { quietLogger } from './test-database-options.js';
-
-/** What a `whoami` route of the test controllers answers. */
-export interface WhoamiBody {
-  app: string;
-  clientKey: string;
-  productType: string;
-  accountId: string | null;
-}
-
-/**
- * A controller with `GET <prefix>/api/whoami` behind `@ConnectAuth()` that reports which app and tenant
- * the framework resolved (so a test sees not only "authenticated" but "authenticated as whom").
- */
-export function whoamiController(prefix = ''): Type<unknown> {
-  @Controller(prefix)
-  class WhoamiController {
-    @Get('api/whoami')
-    @ConnectAuth()
-    whoami(@ConnectContext() context: ConnectRequestContext): WhoamiBody {
-      return { app: context.app.key, clientKey: context.clientKey, productType: context.tenant.productType, accountId: context.accountId ?? null };
-    }
-  }
-  return WhoamiController;
-}
 
 export interface StartedConnectApp {
   app: INestApplication;

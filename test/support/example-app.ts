@@ -1,8 +1,8 @@
 import type { INestApplication, LoggerService, Provider } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';
-import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/app.module.js';
-import type { ExampleConfig } from '../../src/example-config.js';
+import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/example/app.module.js';
+import type { ExampleConfig } from '../../src/example/example-config.js';
 import { createTestApp, testAdapterName } from './http-adapter.js';
 
 /** The public URL the example app believes it has; requests really go to 127.0.0.1. */
@@ -19,6 +19,9 @@ export interface RunningExample {
 }
 
 /**
+ * For the suites about the example app itself (src/example/: its routes, its settings, the command line
+ * against it); suites about the framework start a fixture app instead (./fixture-app.ts).
+ *
  * Starts the real example app on a free port, against real PostgreSQL (a schema of its own) when
  * DATABASE_URL is set and the embedded engine otherwise, with a fake Atlassian host for signed installs.
  * It runs on the suite's adapter (`CONNECT_TEST_ADAPTER`) unless `overrides.httpAdapter` names one, or

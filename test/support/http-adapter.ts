@@ -1,9 +1,11 @@
 import type { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
-import { EXAMPLE_HTTP_ADAPTERS, type ExampleHttpAdapter } from '../../src/example-config.js';
-import { createExampleHttpAdapter } from '../../src/example-http-adapter.js';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 
-export type TestHttpAdapter = ExampleHttpAdapter;
+/** The Nest HTTP adapters the framework supports (the example app's `HTTP_ADAPTER` takes the same names). */
+export const TEST_HTTP_ADAPTERS = ['express', 'fastify'] as const;
+export type TestHttpAdapter = (typeof TEST_HTTP_ADAPTERS)[number];
 
 /**
  * The adapter the e2e suite runs on: `CONNECT_TEST_ADAPTER=fastify`, or express when unset. A wrong
@@ -11,15 +13,16 @@ export type TestHttpAdapter = ExampleHttpAdapter;
  */
 export function testAdapterName(): TestHttpAdapter {
   const value = (process.env.CONNECT_TEST_ADAPTER || 'express').trim().toLowerCase();
-  if (!(EXAMPLE_HTTP_ADAPTERS as readonly string[]).includes(value)) {
-    throw new Error(`CONNECT_TEST_ADAPTER must be ${EXAMPLE_HTTP_ADAPTERS.join(' or ')}, not ${JSON.stringify(process.env.CONNECT_TEST_ADAPTER)}.`);
+  if (!(TEST_HTTP_ADAPTERS as readonly string[]).includes(value)) {
+    throw new Error(`CONNECT_TEST_ADAPTER must be ${TEST_HTTP_ADAPTERS.join(' or ')}, not ${JSON.stringify(process.env.CONNECT_TEST_ADAPTER)}.`);
   }
   return value as TestHttpAdapter;
 }
 
-/** A new adapter: the one named (or the suite's), or the adapter instance given as is. */
+/** A new adapter (no options: the framework needs none): the one named (or the suite's), or the adapter instance given as is. */
 export function testHttpAdapter(adapter: TestHttpAdapter | AbstractHttpAdapter = testAdapterName()): AbstractHttpAdapter {
-  return typeof adapter === 'string' ? createExampleHttpAdapter(adapter) : adapter;
+  if (typeof adapter !== 'string') return adapter;
+  return adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
 }
 
 /** `NestFactory.create` on the suite's adapter (or the one given). */

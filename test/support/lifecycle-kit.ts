@@ -1,3 +1,4 @@
+import type { INestApplication } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import type { KeyObject, webcrypto } from 'node:crypto';
@@ -5,7 +6,6 @@ import type { DataSource } from 'typeorm';
 import { CONNECT_DATA_SOURCE, LIFECYCLE_PATHS, queryStringHash, type LifecycleEventName, type TenantStore } from 'atlassian-connect-nest';
 import { TypeOrmTenantStore } from 'atlassian-connect-nest/advanced';
 import type { FakeConnectHost, FakeHostApp, FakeSite, HttpCallResponse } from 'atlassian-connect-nest/testing';
-import type { RunningExample } from './example-app.js';
 
 /** A stored tenant, as the store returns it (the interface itself is not exported under a free name). */
 export type StoredTenant = NonNullable<Awaited<ReturnType<TenantStore['find']>>>;
@@ -59,7 +59,7 @@ export async function expectRefused(host: FakeConnectHost, app: FakeHostApp, sit
  * The row as it is in the database right now, read past the framework's tenant cache (a fresh
  * `TypeOrmTenantStore` on the app's own DataSource).
  */
-export function storedTenant(ex: RunningExample, app: FakeHostApp, clientKey: string): Promise<StoredTenant | null> {
+export function storedTenant(ex: { app: INestApplication }, app: FakeHostApp, clientKey: string): Promise<StoredTenant | null> {
   const dataSource = ex.app.get<DataSource>(getDataSourceToken(CONNECT_DATA_SOURCE));
   return new TypeOrmTenantStore(dataSource).find(app.key, clientKey);
 }

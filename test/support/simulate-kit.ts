@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { startTestDatabase } from 'atlassian-connect-nest/testing';
-import { AppModule } from '../../src/app.module.js';
-import type { ExampleConfig } from '../../src/example-config.js';
+import { AppModule } from '../../src/example/app.module.js';
+import type { ExampleConfig } from '../../src/example/example-config.js';
 import { createTestApp, testAdapterName } from './http-adapter.js';
 
 /** The built CLI: the e2e runs it exactly as a user would (`npm test` builds first). */

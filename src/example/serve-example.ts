@@ -1,13 +1,16 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
-import { exampleConfigFromEnv } from './example-config.js';
+import type { ExampleConfig } from './example-config.js';
 import { anyInterfaceHost, createExampleHttpAdapter } from './example-http-adapter.js';
 
-async function main(): Promise<void> {
-  const config = exampleConfigFromEnv();
-  const app = await NestFactory.create(AppModule.register(config), createExampleHttpAdapter(config.httpAdapter));
+/**
+ * Creates the example app on the adapter `config` names and listens on its port, as `npm start` does.
+ * `root` is the example's module unless given: the benchmark (bench/bench-app.mjs) starts it with one
+ * more controller, and so runs the same start-up.
+ */
+export async function serveExample(config: ExampleConfig, root: DynamicModule = AppModule.register(config)): Promise<INestApplication> {
+  const app = await NestFactory.create(root, createExampleHttpAdapter(config.httpAdapter));
   // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, close the database pool
   // and the tenant change listener, then exit 0 (without useProcessExit Nest re-raises the signal).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
@@ -17,9 +20,5 @@ async function main(): Promise<void> {
   logger.log(`Listening on port ${config.port} (${config.httpAdapter ?? 'express'}).`);
   logger.log(`Jira descriptor:       ${config.appBaseUrl}/jira/atlassian-connect.json`);
   logger.log(`Confluence descriptor: ${config.appBaseUrl}/confluence/atlassian-connect.json`);
+  return app;
 }
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});

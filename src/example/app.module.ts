@@ -1,7 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConnectModule, type ConnectModuleOptions } from 'atlassian-connect-nest';
 import { confluenceDescriptor } from './confluence/confluence.descriptor.js';
-import { BenchController } from './common/bench.controller.js';
 import { ConfluenceController } from './confluence/confluence.controller.js';
 import type { ExampleConfig } from './example-config.js';
 import { ForgeRemoteController } from './forge/forge-remote.controller.js';
@@ -60,7 +59,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConnectModule.forRootAsync({ useFactory: () => connectOptions(config) })],
-      controllers: [JiraController, ConfluenceController, BenchController, ForgeRemoteController],
+      controllers: [JiraController, ConfluenceController, ForgeRemoteController],
       providers: [InstallationLog],
     };
   }

@@ -1,0 +1,12 @@
+import 'reflect-metadata';
+import { exampleConfigFromEnv } from './example-config.js';
+import { serveExample } from './serve-example.js';
+
+async function main(): Promise<void> {
+  await serveExample(exampleConfigFromEnv());
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -4,6 +4,7 @@ import { ConnectClientModule } from './client/connect-client.module.js';
 import { ConnectAppRegistry } from './config/connect-app-registry.js';
 import { CONNECT_MODULE_OPTIONS, ConnectConfigurableModule } from './config/connect.module-definition.js';
 import type { ConnectModuleOptions } from './config/connect-options.js';
+import { ConnectOptionalPeers } from './config/optional-peers.js';
 import { resolveConnectApps } from './config/resolve-connect-apps.js';
 import { ConnectForgeModule } from './forge/connect-forge.module.js';
 import { ConnectHttpModule } from './http/connect-http.module.js';
@@ -43,12 +44,14 @@ import { ConnectRetentionModule } from './tenants/connect-retention.module.js';
     ConnectForgeModule,
   ],
   providers: [
+    // The optional peers, loaded when the options need them (see connect.module-definition.ts).
+    { provide: ConnectOptionalPeers, useFactory: () => new ConnectOptionalPeers() },
     {
       provide: ConnectAppRegistry,
       inject: [CONNECT_MODULE_OPTIONS],
       useFactory: (options: ConnectModuleOptions) => new ConnectAppRegistry(resolveConnectApps(options.apps)),
     },
   ],
-  exports: [CONNECT_MODULE_OPTIONS, ConnectAppRegistry, ConnectTenantsModule, ConnectAuthModule, ConnectHttpModule, ConnectClientModule, ConnectForgeModule],
+  exports: [CONNECT_MODULE_OPTIONS, ConnectOptionalPeers, ConnectAppRegistry, ConnectTenantsModule, ConnectAuthModule, ConnectHttpModule, ConnectClientModule, ConnectForgeModule],
 })
 export class ConnectModule extends ConnectConfigurableModule {}

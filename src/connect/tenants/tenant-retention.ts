@@ -1,23 +1,20 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { CronJob } from 'cron';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
 import { CONNECT_MODULE_OPTIONS } from '../config/connect.module-definition.js';
 import type { ConnectModuleOptions } from '../config/connect-options.js';
+import { ConnectOptionalPeers, type CronJobHandle, type SchedulerRegistryHandle, type SchedulingModules } from '../config/optional-peers.js';
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
 import { ConnectError } from '../errors/connect-error.js';
 import type { LifecycleHookFilter } from '../lifecycle/lifecycle-hooks.decorators.js';
 import { OnPurge, type ConnectPurgeEvent } from '../lifecycle/on-purge.decorator.js';
 import { TenantPurger, type PurgeCandidate, type PurgeSkipReason } from './tenant-purge.js';
 
-export const DEFAULT_RETENTION_UNINSTALLED_DAYS = 30;
-/** Daily at 03:17 server time (off the hour, when everyone else's jobs run). */
-export const DEFAULT_RETENTION_SCHEDULE = '17 3 * * *';
-/** The name of the purge job in `SchedulerRegistry` (when the app imports `ScheduleModule.forRoot()`). */
-export const TENANT_RETENTION_JOB = 'atlassian-connect:tenant-retention';
+import { DEFAULT_RETENTION_SCHEDULE, DEFAULT_RETENTION_UNINSTALLED_DAYS, TENANT_RETENTION_JOB } from './retention-defaults.js';
+
+export { DEFAULT_RETENTION_SCHEDULE, DEFAULT_RETENTION_UNINSTALLED_DAYS, TENANT_RETENTION_JOB } from './retention-defaults.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -43,6 +40,10 @@ interface PurgeHook {
  *
  * Only the default PostgreSQL store is purged; with a custom `tenantStore` there is no data source
  * and `purge()` does nothing (`ran: false`): retention is then the custom store's business.
+ *
+ * The schedule runs on the `cron` of `@nestjs/schedule` (an optional peer, loaded only when a schedule
+ * is on; `ConnectModule` refuses to start without it). When the app imports `ScheduleModule.forRoot()`,
+ * the job is also listed in its `SchedulerRegistry` as `atlassian-connect:tenant-retention`.
  */
 @Injectable()
 export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy {
@@ -50,7 +51,8 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly purger: TenantPurger | undefined;
   private readonly uninstalledDays: number;
   private hooks: PurgeHook[] = [];
-  private job: CronJob | undefined;
+  private job: CronJobHandle | undefined;
+  private scheduler: SchedulerRegistryHandle | undefined;
   private running: Promise<TenantPurgeReport> | undefined;
 
   constructor(
@@ -59,7 +61,8 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly registry: ConnectAppRegistry,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    @Optional() private readonly scheduler?: SchedulerRegistry,
+    private readonly peers: ConnectOptionalPeers,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.purger = dataSource ? new TenantPurger(dataSource) : undefined;
     const days = options.retention?.uninstalledDays ?? DEFAULT_RETENTION_UNINSTALLED_DAYS;
@@ -69,15 +72,19 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     this.uninstalledDays = days;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.hooks = this.discoverHooks();
-    const schedule = this.options.retention?.schedule ?? DEFAULT_RETENTION_SCHEDULE;
-    if (schedule === false || this.purger === undefined) return;
+    const configured = this.options.retention?.schedule;
+    if (configured === false || this.purger === undefined) return;
+    const schedule = configured ?? DEFAULT_RETENTION_SCHEDULE;
+    // Loaded (or refused) already while the options were checked; this is the same promise.
+    const { CronJob, SchedulerRegistry } = await this.peers.scheduling(configured);
     try {
       this.job = CronJob.from({ cronTime: schedule, onTick: () => void this.runScheduled(), start: true, unrefTimeout: true });
     } catch (error) {
       throw ConnectError.create('config/invalid', `retention.schedule ${JSON.stringify(schedule)} is not a valid cron expression.`, undefined, error);
     }
+    this.scheduler = appSchedulerRegistry(this.moduleRef, SchedulerRegistry);
     if (this.scheduler && !this.scheduler.doesExist('cron', TENANT_RETENTION_JOB)) this.scheduler.addCronJob(TENANT_RETENTION_JOB, this.job);
   }
 
@@ -85,6 +92,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.job === undefined) return;
     await this.job.stop();
     if (this.scheduler?.doesExist('cron', TENANT_RETENTION_JOB)) this.scheduler.deleteCronJob(TENANT_RETENTION_JOB);
+    this.scheduler = undefined;
     this.job = undefined;
     await this.running?.catch(() => undefined);
   }
@@ -171,6 +179,15 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
       }
     }
     return found;
+  }
+}
+
+/** The app's `SchedulerRegistry`, if it imports `ScheduleModule.forRoot()` (searched across all modules), else undefined. */
+function appSchedulerRegistry(moduleRef: ModuleRef, registry: SchedulingModules['SchedulerRegistry']): SchedulerRegistryHandle | undefined {
+  try {
+    return moduleRef.get<SchedulerRegistryHandle>(registry, { strict: false });
+  } catch {
+    return undefined; // not provided anywhere: the job runs all the same, unlisted
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type TenantStore,
 } from 'atlassian-connect-nest';
 import { FakeConnectHost, signConnectToken, type FakeHostApp, type FakeSite } from 'atlassian-connect-nest/testing';
+import { ConnectOptionalPeers, nodeModuleLoader, type ModuleLoader } from '../src/connect/config/optional-peers.js';
 import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
 import { listenOn, qshOf, type StartedConnectApp } from './support/connect-test-app.js';
 import { whoamiController } from './fixtures/whoami-controller.js';
@@ -242,6 +243,66 @@ describe('ConnectModule options', () => {
       const error = await compileError(Test.createTestingModule({ imports: [module] }));
       expect(error).toBeInstanceOf(ConnectError);
       expect(error).toMatchObject({ code: 'config/invalid', message: expect.stringMatching(/share the key "com\.test\.jira"/) });
+      expect(await watch.leftRunning()).toEqual({ engines: 0, dataSources: 0 });
+    });
+
+    /** Optional peers as if `missing` were not installed (Node's own error for those), the others loaded for real. */
+    const peersWithout = (...missing: string[]): ConnectOptionalPeers => {
+      const loader: ModuleLoader = {
+        load: (name) =>
+          missing.includes(name)
+            ? Promise.reject(
+                Object.assign(new Error(`Cannot find package '${name}' imported from /app/node_modules/atlassian-connect-nest/dist/connect/config/optional-peers.js`), {
+                  code: 'ERR_MODULE_NOT_FOUND',
+                }),
+              )
+            : nodeModuleLoader.load(name),
+        loadDependencyOf: (parent, dependency) => nodeModuleLoader.loadDependencyOf(parent, dependency),
+      };
+      return new ConnectOptionalPeers(loader);
+    };
+
+    it.each([
+      [
+        'the embedded engine without pglite',
+        { embeddedDataDir: 'memory' },
+        { schedule: false as const },
+        ['@electric-sql/pglite', '@electric-sql/pglite-socket'],
+        'No database URL is given, so the embedded engine would start, but @electric-sql/pglite and @electric-sql/pglite-socket are not installed: npm install @electric-sql/pglite @electric-sql/pglite-socket, or set database.url.',
+      ],
+      [
+        'the retention schedule without @nestjs/schedule',
+        undefined,
+        {},
+        ['@nestjs/schedule'],
+        'retention.schedule is on (default "17 3 * * *") but @nestjs/schedule is not installed: npm install @nestjs/schedule, or set retention: { schedule: false }.',
+      ],
+    ])('refuses %s with one config/invalid line, before any database is opened (forRoot and forRootAsync)', async (_name, database, retention, missing, message) => {
+      const options = { apps: [jira()], installKeysUrl: host.installKeysUrl, database: database ?? badDb.database, retention } as ConnectModuleOptions;
+      for (const module of [ConnectModule.forRoot(options), ConnectModule.forRootAsync({ useFactory: async () => options })]) {
+        const builder = Test.createTestingModule({ imports: [module] })
+          .overrideProvider(ConnectOptionalPeers)
+          .useValue(peersWithout(...missing));
+        const before = watch.started;
+        const error = await compileError(builder);
+        expect(error).toBeInstanceOf(ConnectError);
+        expect(error).toMatchObject({ code: 'config/invalid', message });
+        // not started and stopped again: never started
+        expect(watch.started).toEqual(before);
+        expect(await watch.leftRunning()).toEqual({ engines: 0, dataSources: 0 });
+      }
+    });
+
+    it('opens the database when the missing peers are not needed (a database URL, no schedule)', async () => {
+      const before = watch.started.dataSources;
+      const moduleRef = await Test.createTestingModule({
+        imports: [ConnectModule.forRoot({ apps: [jira()], installKeysUrl: host.installKeysUrl, database: badDb.database, retention: { schedule: false } })],
+      })
+        .overrideProvider(ConnectOptionalPeers)
+        .useValue(peersWithout(...(badDb.engine === 'postgres' ? ['@electric-sql/pglite', '@electric-sql/pglite-socket'] : []), '@nestjs/schedule'))
+        .compile();
+      expect(watch.started.dataSources - before).toBe(1);
+      await moduleRef.close();
       expect(await watch.leftRunning()).toEqual({ engines: 0, dataSources: 0 });
     });
 

@@ -1,4 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
+import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { CONNECT_DATA_SOURCE, ConnectModule, OnPurge, TenantRetention, type ConnectPurgeEvent, type TenantStore } from 'atlassian-connect-nest';
@@ -209,5 +210,31 @@ describe('scheduled tenant retention', () => {
       await started.close();
       await host.close();
     }
+  });
+
+  it("lists the job in the app's SchedulerRegistry when the app imports ScheduleModule.forRoot(), and takes it out on close", async () => {
+    const db = await startTestDatabase();
+    @Module({
+      imports: [
+        ScheduleModule.forRoot(),
+        ConnectModule.forRoot({
+          apps: [{ product: 'jira', key: KEY, baseUrl: BASE_URL, descriptor: { name: 'Retention' } }],
+          database: db.database,
+          retention: { schedule: '0 0 1 1 *' },
+        }),
+      ],
+    })
+    class ListedModule {}
+    const started = await listenOn({ module: ListedModule }, () => db.stop());
+    const registry = started.app.get(SchedulerRegistry);
+    try {
+      expect(registry.getCronJobs().size).toBe(1);
+      const job = registry.getCronJob('atlassian-connect:tenant-retention');
+      expect(job.isActive).toBe(true);
+      expect(job.cronTime.source).toBe('0 0 1 1 *');
+    } finally {
+      await started.close();
+    }
+    expect(registry.doesExist('cron', 'atlassian-connect:tenant-retention')).toBe(false);
   });
 });

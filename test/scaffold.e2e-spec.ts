@@ -1,58 +1,23 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { freePort } from './support/child-app.js';
+import { childEnv, CommandRunner, MINUTE, REPO_ROOT } from './support/npm-pack.js';
 
 // `atlassian-connect-nest new` for real: packs this repository (`npm test` has built it; run
 // `npm run build` before running this file alone), generates apps with the BUILT command line, installs
 // them against the tarball, and runs their own build, type check and tests, then starts one and fetches
 // its descriptors over HTTP. Slow (npm install, three jest runs): a few minutes on a small machine.
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'dist/connect/cli/main.js');
-const MINUTE = 60_000;
+const CLI = join(REPO_ROOT, 'dist/connect/cli/main.js');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of the generated apps' npm and node: ours, without what `npm test` and jest set for this run. */
-function childEnv(extra: Record<string, string> = {}, without: string[] = []): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(name) || name === 'INIT_CWD' || name === 'JEST_WORKER_ID' || without.includes(name)) continue;
-    env[name] = value;
-  }
-  return { ...env, ...extra };
-}
-
-function run(command: string, args: string[], cwd: string, timeoutMs: number, env = childEnv()): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
-
-/** Runs and fails with the output's tail when the exit code is not 0. */
-async function mustRun(command: string, args: string[], cwd: string, timeoutMs: number): Promise<Run> {
-  const started = Date.now();
-  const result = await run(command, args, cwd, timeoutMs);
-  const shown = [command === process.execPath ? 'node' : command, ...args.map((arg) => (arg === CLI ? 'dist/connect/cli/main.js' : arg.replace(work, '$TMP')))];
-  timings.push(`${shown.join(' ').slice(0, 90)} (in ${cwd === ROOT ? 'the repository' : cwd.replace(work, '$TMP')}): ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  if (result.code !== 0) {
-    const tail = (text: string) => text.split('\n').slice(-60).join('\n');
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited with ${result.code}:\n${tail(result.stdout)}\n${tail(result.stderr)}`);
-  }
-  return result;
-}
-
-function npm(args: string[], cwd: string, timeoutMs = 5 * MINUTE): Promise<Run> {
-  return mustRun('npm', args, cwd, timeoutMs);
-}
+const children = new Set<ChildProcess>();
+let work = '';
+let tarball = '';
+const runner = new CommandRunner((text) => (text === CLI ? 'dist/connect/cli/main.js' : work === '' ? text : text.replace(work, '$TMP')));
+const timings = runner.timings;
+const mustRun = runner.mustRun.bind(runner);
+const npm = runner.npm.bind(runner);
 
 /** The generated app's own checks: build, type check (tests included), its jest suite. */
 async function buildAndTest(dir: string): Promise<string> {
@@ -61,19 +26,6 @@ async function buildAndTest(dir: string): Promise<string> {
   const tested = await npm(['test'], dir);
   return `${tested.stdout}\n${tested.stderr}`;
 }
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const children = new Set<ChildProcess>();
-const timings: string[] = [];
-let work = '';
-let tarball = '';
 
 /** Stops a started app: SIGTERM (it closes its database), SIGKILL after 20 s. */
 async function stop(child: ChildProcess): Promise<void> {
@@ -91,8 +43,7 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'acn-scaffold-'));
-    const packed = await npm(['pack', '--json', '--pack-destination', work], ROOT, 2 * MINUTE);
-    tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+    tarball = await runner.packRepository(work);
 
     const created = await mustRun(
       process.execPath,
@@ -101,7 +52,7 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
       MINUTE,
     );
     expect(created.stdout).toContain('Created Scaffold Proof in both-products');
-    await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], both(), 8 * MINUTE);
+    await runner.install(both());
   }, 10 * MINUTE);
 
   afterAll(async () => {

@@ -9,6 +9,7 @@ import { ConnectClient } from './client/connect-client.js';
 import { ConnectAppRegistry } from './config/connect-app-registry.js';
 import { CONNECT_MODULE_OPTIONS, ConnectConfigurableModule } from './config/connect.module-definition.js';
 import type { ConnectModuleOptions } from './config/connect-options.js';
+import { ConnectOptionalPeers } from './config/optional-peers.js';
 import { RESOLVED_CONNECT_OPTIONS, resolveConnectOptions } from './config/resolve-connect-options.js';
 import type { ResolvedConnectOptions } from './config/resolved-connect-options.js';
 import { connectDatabaseModule } from './database/database.imports.js';
@@ -34,10 +35,12 @@ import { tenantsProviders } from './tenants/tenants.providers.js';
  * options fail the bootstrap before anything is opened.
  */
 const optionsProviders: Provider[] = [
+  // The optional peers, loaded when the options need them (tests replace it with overrideProvider).
+  { provide: ConnectOptionalPeers, useFactory: () => new ConnectOptionalPeers() },
   {
     provide: RESOLVED_CONNECT_OPTIONS,
-    inject: [CONNECT_MODULE_OPTIONS],
-    useFactory: (options: ConnectModuleOptions) => resolveConnectOptions(options),
+    inject: [CONNECT_MODULE_OPTIONS, ConnectOptionalPeers],
+    useFactory: (options: ConnectModuleOptions, peers: ConnectOptionalPeers) => resolveConnectOptions(options, { peers }),
   },
   {
     provide: ConnectAppRegistry,
@@ -81,6 +84,7 @@ const optionsProviders: Provider[] = [
   exports: [
     CONNECT_MODULE_OPTIONS,
     RESOLVED_CONNECT_OPTIONS,
+    ConnectOptionalPeers,
     ConnectAppRegistry,
     TENANT_STORE,
     INSTALL_KEY_RESOLVER,

@@ -40,11 +40,12 @@ export function requireBuilt(file: string): string {
 
 /**
  * Starts `node <script>` with `env` (on top of PATH, HOME and `HTTP_ADAPTER`, the suite's adapter) and waits until `GET <url><readyPath>`
- * answers (any status below 500, or `readyStatus`), or the process exits, or `timeoutMs` passes.
+ * answers (any status below 500, or `readyStatus`), or the process exits, or `timeoutMs` passes. It runs in `cwd` (default: the
+ * repository; `script` is relative to the repository unless absolute).
  */
-export async function startChild(script: string, env: Record<string, string>, options: { port: number; readyPath?: string; timeoutMs?: number }): Promise<ChildApp> {
+export async function startChild(script: string, env: Record<string, string>, options: { port: number; readyPath?: string; timeoutMs?: number; cwd?: string }): Promise<ChildApp> {
   const child = spawn(process.execPath, [requireBuilt(script)], {
-    cwd: ROOT,
+    cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', HTTP_ADAPTER: testAdapterName(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,6 +2,7 @@ import { ConnectError } from '../errors/connect-error.js';
 import { CONNECT_DEFAULTS } from './connect-defaults.js';
 import { parseEncryptionKeys } from './encryption-key-option.js';
 import type { ConnectModuleOptions, RetryOptions } from './connect-options.js';
+import { ConnectOptionalPeers, type SchedulingModules } from './optional-peers.js';
 import { booleanOption, groupOption, integerOption, schemaNameOption, shown } from './option-checks.js';
 import { resolveConnectApps } from './resolve-connect-apps.js';
 import type { ResolvedConnectOptions } from './resolved-connect-options.js';
@@ -15,10 +16,11 @@ export interface ResolveConnectOptionsContext {
   /** Default `process.env.NODE_ENV`. */
   readonly nodeEnv?: string | undefined;
   /**
-   * Checks a cron expression, throwing when it is not one (default: `cron`'s own parser, the one that
-   * will run it).
+   * How the optional peers are loaded (default: from the framework's location). The options decide
+   * which are needed: the embedded engine's packages without a database URL, `@nestjs/schedule` while
+   * a retention schedule is on. One that is missing fails the resolution with `config/invalid`.
    */
-  readonly checkCronExpression?: ((expression: string) => Promise<void>) | undefined;
+  readonly peers?: ConnectOptionalPeers | undefined;
 }
 
 /** The longest clock skew that makes sense to tolerate: 5 minutes. */
@@ -62,12 +64,17 @@ export async function resolveConnectOptions(options: ConnectModuleOptions, conte
     tenantCache: tenantCacheOf(options),
     verifiedRequestCache: verifiedRequestCacheOf(options),
     lifecycleRateLimit: lifecycleRateLimitOf(options),
-    retention: await retentionOf(options, context.checkCronExpression ?? checkWithCron),
+    retention: retentionOf(options),
     encryption: encryptionOf(options, nodeEnv),
     client: clientOf(options),
     forge: forgeOf(options, leewaySeconds),
     nodeEnv,
   };
+  // Last, so that every plain mistake is reported before a missing package is.
+  const peers = context.peers ?? new ConnectOptionalPeers();
+  await peers.check(resolved);
+  if (resolved.tenantStore === undefined && resolved.retention.schedule !== false)
+    checkCronExpression(resolved.retention.schedule, await peers.scheduling(resolved.retention.schedule));
   return deepFreeze(resolved);
 }
 
@@ -120,26 +127,23 @@ function lifecycleRateLimitOf(options: ConnectModuleOptions): ResolvedConnectOpt
   };
 }
 
-async function retentionOf(options: ConnectModuleOptions, checkCron: (expression: string) => Promise<void>): Promise<ResolvedConnectOptions['retention']> {
+function retentionOf(options: ConnectModuleOptions): ResolvedConnectOptions['retention'] {
   const retention = groupOption('retention', options.retention);
   const uninstalledDays = integerOption('retention.uninstalledDays', retention.uninstalledDays ?? CONNECT_DEFAULTS.retention.uninstalledDays, 0, 36_500);
   const schedule = retention.schedule ?? CONNECT_DEFAULTS.retention.schedule;
-  if (schedule === false) return { uninstalledDays, schedule };
-  if (typeof schedule !== 'string' || schedule.trim() === '') {
+  if (schedule !== false && (typeof schedule !== 'string' || schedule.trim() === '')) {
     throw ConnectError.create('config/invalid', `retention.schedule must be a cron expression or false, not ${shown(schedule)}.`);
-  }
-  try {
-    await checkCron(schedule);
-  } catch (error) {
-    if (error instanceof ConnectError) throw error;
-    throw ConnectError.create('config/invalid', `retention.schedule ${JSON.stringify(schedule)} is not a valid cron expression.`, undefined, error);
   }
   return { uninstalledDays, schedule };
 }
 
-async function checkWithCron(expression: string): Promise<void> {
-  const { CronTime } = await import('cron');
-  new CronTime(expression);
+/** The expression parsed by the `cron` that will run it (that of the app's `@nestjs/schedule`). */
+function checkCronExpression(schedule: string, { CronTime }: SchedulingModules): void {
+  try {
+    new CronTime(schedule);
+  } catch (error) {
+    throw ConnectError.create('config/invalid', `retention.schedule ${JSON.stringify(schedule)} is not a valid cron expression.`, undefined, error);
+  }
 }
 
 function encryptionOf(options: ConnectModuleOptions, nodeEnv: string | undefined): ResolvedConnectOptions['encryption'] {

@@ -3,8 +3,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { embeddedPostgresMissing, importEmbeddedEngine, nodeModuleLoader, type PGliteDatabase, type PGliteSocketServerHandle } from '../config/optional-peers.js';
 
 export interface EmbeddedPostgresOptions {
   /** Directory the database files live in (created when missing). Omit it for a throwaway in-memory database. */
@@ -38,19 +37,23 @@ const HANDOFF_LIMIT_MS = 2_000;
  * a second connection while holding the first (for example a query outside the transaction you are
  * in). Session state (`SET search_path`, …) outlives a connection: it belongs to the one session.
  * Two engines must never share one `dataDir` at the same time.
+ *
+ * `@electric-sql/pglite` and `@electric-sql/pglite-socket` are optional peers of the framework, loaded
+ * by `start()`: without them it rejects with a `config/invalid` error that says what to install.
  */
 export class EmbeddedPostgres {
   private stopping: Promise<void> | undefined;
 
   private constructor(
-    private readonly db: PGlite,
-    private readonly server: PGLiteSocketServer,
+    private readonly db: PGliteDatabase,
+    private readonly server: PGliteSocketServerHandle,
     private readonly gate: ConnectionGate,
     /** `postgres://postgres@127.0.0.1:<port>/postgres`; PGlite ignores user, password and database name. */
     readonly url: string,
   ) {}
 
   static async start(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+    const { PGlite, PGLiteSocketServer } = await importEmbeddedEngine(nodeModuleLoader, embeddedPostgresMissing);
     let dataDir: string | undefined;
     if (options.dataDir !== undefined) {
       dataDir = resolve(options.dataDir);

@@ -1,12 +1,11 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner, ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { CronJob } from 'cron';
 import type { DataSource, EntityManager } from 'typeorm';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
 import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
 import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
+import { ConnectOptionalPeers, type CronJobHandle, type SchedulerRegistryHandle, type SchedulingModules } from '../config/optional-peers.js';
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type MethodHook } from '../discovery/method-hooks.js';
@@ -36,6 +35,10 @@ type PurgeHook = MethodHook<LifecycleHookFilter, ConnectPurgeEvent>;
  *
  * Only the default PostgreSQL store is purged; with a custom `tenantStore` there is no data source
  * and `purge()` does nothing (`ran: false`): retention is then the custom store's business.
+ *
+ * The schedule runs on the `cron` of `@nestjs/schedule` (an optional peer, loaded only when a schedule
+ * is on; `ConnectModule` refuses to start without it). When the app imports `ScheduleModule.forRoot()`,
+ * the job is also listed in its `SchedulerRegistry` as `atlassian-connect:tenant-retention`.
  */
 @Injectable()
 export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy {
@@ -43,7 +46,8 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly purger: TenantPurger | undefined;
   private readonly uninstalledDays: number;
   private hooks: PurgeHook[] = [];
-  private job: CronJob | undefined;
+  private job: CronJobHandle | undefined;
+  private scheduler: SchedulerRegistryHandle | undefined;
   private running: Promise<TenantPurgeReport> | undefined;
 
   constructor(
@@ -52,21 +56,25 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly registry: ConnectAppRegistry,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
-    @Optional() private readonly scheduler?: SchedulerRegistry,
+    private readonly peers: ConnectOptionalPeers,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.purger = options.tenantStore === undefined ? new TenantPurger(dataSource) : undefined;
     this.uninstalledDays = options.retention.uninstalledDays;
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     this.hooks = discoverMethodHooks<LifecycleHookFilter, ConnectPurgeEvent>(this.discovery, this.scanner, OnPurge);
     const schedule = this.options.retention.schedule;
     if (schedule === false || this.purger === undefined) return;
+    // Loaded (or refused) already while the options were resolved; this is the same promise.
+    const { CronJob, SchedulerRegistry } = await this.peers.scheduling(schedule);
     try {
       this.job = CronJob.from({ cronTime: schedule, onTick: () => void this.runScheduled(), start: true, unrefTimeout: true });
     } catch (error) {
       throw ConnectError.create('config/invalid', `retention.schedule ${JSON.stringify(schedule)} is not a valid cron expression.`, undefined, error);
     }
+    this.scheduler = appSchedulerRegistry(this.moduleRef, SchedulerRegistry);
     if (this.scheduler && !this.scheduler.doesExist('cron', TENANT_RETENTION_JOB)) this.scheduler.addCronJob(TENANT_RETENTION_JOB, this.job);
   }
 
@@ -74,6 +82,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.job === undefined) return;
     await this.job.stop();
     if (this.scheduler?.doesExist('cron', TENANT_RETENTION_JOB)) this.scheduler.deleteCronJob(TENANT_RETENTION_JOB);
+    this.scheduler = undefined;
     this.job = undefined;
     await this.running?.catch(() => undefined);
   }
@@ -143,6 +152,15 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
         throw Object.assign(new Error(`Purge hook ${hook.name} failed.`, { cause }), { hook: hook.name });
       }
     }
+  }
+}
+
+/** The app's `SchedulerRegistry`, if it imports `ScheduleModule.forRoot()` (searched across all modules), else undefined. */
+function appSchedulerRegistry(moduleRef: ModuleRef, registry: SchedulingModules['SchedulerRegistry']): SchedulerRegistryHandle | undefined {
+  try {
+    return moduleRef.get<SchedulerRegistryHandle>(registry, { strict: false });
+  } catch {
+    return undefined; // not provided anywhere: the job runs all the same, unlisted
   }
 }
 

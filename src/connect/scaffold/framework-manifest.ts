@@ -5,30 +5,31 @@ export interface FrameworkManifest {
   name: string;
   version: string;
   dependencies: Record<string, string>;
+  /** The packages the framework runs on that the app installs (NestJS, TypeORM, …), with the ranges it supports. */
+  peerDependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   /** `engines.node`, e.g. `>=20.19`. */
   node: string | undefined;
 }
 
-/** Runtime dependencies of a generated app besides the framework: everything the framework runs on. */
-export const APP_DEPENDENCIES = [
-  '@electric-sql/pglite',
-  '@electric-sql/pglite-socket',
-  '@nestjs/common',
-  '@nestjs/core',
-  '@nestjs/platform-express',
-  '@nestjs/schedule',
-  '@nestjs/typeorm',
-  'cron',
-  'jose',
-  'pg',
-  'reflect-metadata',
-  'rxjs',
-  'typeorm',
-] as const;
+/** The framework's peers an app must install: it runs on the app's NestJS, TypeORM and pg. */
+export const FRAMEWORK_PEERS = ['@nestjs/common', '@nestjs/core', '@nestjs/typeorm', 'pg', 'reflect-metadata', 'rxjs', 'typeorm'] as const;
 
 /**
- * Runtime dependencies of this repository that a generated app does not get: the example app's second
+ * The framework's optional peers, all of which a generated app installs: it runs on the embedded engine
+ * unless `DATABASE_URL` is set (pglite and pglite-socket), and schedules the retention purge
+ * (`@nestjs/schedule`).
+ */
+export const APP_OPTIONAL_PEERS = ['@electric-sql/pglite', '@electric-sql/pglite-socket', '@nestjs/schedule'] as const;
+
+/**
+ * Runtime dependencies of a generated app besides the framework: its peers, listed explicitly, and the
+ * Express adapter it is served with. The framework's own dependencies (jose) come with the framework.
+ */
+export const APP_DEPENDENCIES = [...APP_OPTIONAL_PEERS, ...FRAMEWORK_PEERS, '@nestjs/platform-express'].sort() as readonly string[];
+
+/**
+ * Development dependencies of this repository that a generated app does not get: the example app's second
  * HTTP adapter (`HTTP_ADAPTER=fastify`). Generated apps run on Express, and the framework itself
  * imports neither adapter, so an app that wants Fastify adds it itself.
  */
@@ -58,14 +59,18 @@ export function readFrameworkManifest(url: URL = new URL('../../../package.json'
     name: String(manifest.name),
     version: String(manifest.version),
     dependencies: manifest.dependencies ?? {},
+    peerDependencies: manifest.peerDependencies ?? {},
     devDependencies: manifest.devDependencies ?? {},
     node: manifest.engines?.node,
   };
 }
 
-/** Picks the versions a generated app needs from the framework's manifest; throws if one is missing. */
+/**
+ * Picks the versions a generated app needs from the framework's manifest (a peer at the range the
+ * framework declares for it, the rest as this repository develops with them); throws if one is missing.
+ */
 export function scaffoldVersions(manifest: FrameworkManifest): ScaffoldVersions {
-  const all = { ...manifest.devDependencies, ...manifest.dependencies };
+  const all = { ...manifest.devDependencies, ...manifest.dependencies, ...manifest.peerDependencies };
   const pick = (names: readonly string[]): Record<string, string> => {
     const missing = names.filter((name) => typeof all[name] !== 'string');
     if (missing.length > 0) throw new Error(`${manifest.name}'s package.json does not name a version of ${missing.join(', ')}.`);

@@ -1,7 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { posix } from 'node:path';
 import ts from 'typescript';
-import { APP_DEPENDENCIES, APP_DEV_DEPENDENCIES, EXAMPLE_ONLY_DEPENDENCIES, readFrameworkManifest, scaffoldVersions, type FrameworkManifest } from './framework-manifest.js';
+import {
+  APP_DEPENDENCIES,
+  APP_DEV_DEPENDENCIES,
+  APP_OPTIONAL_PEERS,
+  EXAMPLE_ONLY_DEPENDENCIES,
+  FRAMEWORK_PEERS,
+  readFrameworkManifest,
+  scaffoldVersions,
+  type FrameworkManifest,
+} from './framework-manifest.js';
 import { scaffoldFiles } from './scaffold-files.js';
 import type { ScaffoldFile } from './scaffold-model.js';
 import { resolveScaffoldOptions, type ScaffoldInput } from './scaffold-options.js';
@@ -9,6 +18,8 @@ import { resolveScaffoldOptions, type ScaffoldInput } from './scaffold-options.j
 const OUR_PACKAGE = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
   version: string;
   dependencies: Record<string, string>;
+  peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   devDependencies: Record<string, string>;
 };
 const VERSIONS = scaffoldVersions(readFrameworkManifest());
@@ -163,13 +174,15 @@ describe('scaffoldFiles', () => {
       test: 'node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand',
     });
     expect(manifest.dependencies['atlassian-connect-nest']).toBe(`^${OUR_PACKAGE.version}`);
-    const ours = { ...OUR_PACKAGE.devDependencies, ...OUR_PACKAGE.dependencies };
-    for (const name of [...APP_DEPENDENCIES]) expect([name, manifest.dependencies[name]]).toEqual([name, ours[name]]);
-    for (const name of [...APP_DEV_DEPENDENCIES]) expect([name, manifest.devDependencies[name]]).toEqual([name, ours[name]]);
-    // every runtime dependency of the framework is pinned the same way; the example's Fastify adapter is
-    // left out, which is safe only while no framework module imports it
-    const appDependencies = Object.keys(OUR_PACKAGE.dependencies).filter((name) => !(EXAMPLE_ONLY_DEPENDENCIES as readonly string[]).includes(name));
-    expect(appDependencies.filter((name) => manifest.dependencies[name] !== OUR_PACKAGE.dependencies[name])).toEqual([]);
+    // the app lists every peer of the framework itself, optional ones included (it runs on the embedded
+    // engine by default and schedules retention), at the framework's ranges, and the Express adapter;
+    // the framework's own dependencies (jose) come with it, and nothing else is added
+    expect(Object.keys(manifest.dependencies).sort()).toEqual(['atlassian-connect-nest', ...Object.keys(OUR_PACKAGE.peerDependencies), '@nestjs/platform-express'].sort());
+    for (const [name, range] of Object.entries(OUR_PACKAGE.peerDependencies)) expect([name, manifest.dependencies[name]]).toEqual([name, range]);
+    expect(manifest.dependencies['@nestjs/platform-express']).toBe(OUR_PACKAGE.devDependencies['@nestjs/platform-express']);
+    for (const name of [...Object.keys(OUR_PACKAGE.dependencies), 'cron']) expect([name, manifest.dependencies[name]]).toEqual([name, undefined]);
+    for (const name of [...APP_DEV_DEPENDENCIES]) expect([name, manifest.devDependencies[name]]).toEqual([name, OUR_PACKAGE.devDependencies[name]]);
+    // the example's Fastify adapter is left out, which is safe only while no framework module imports it
     for (const name of EXAMPLE_ONLY_DEPENDENCIES) expect([name, manifest.dependencies[name]]).toEqual([name, undefined]);
     expect(frameworkModulesImporting(EXAMPLE_ONLY_DEPENDENCIES)).toEqual([]);
 
@@ -201,10 +214,26 @@ describe('scaffoldFiles', () => {
 });
 
 describe('scaffoldVersions', () => {
-  const manifest: FrameworkManifest = { name: 'atlassian-connect-nest', version: '1.2.3', dependencies: {}, devDependencies: {}, node: undefined };
+  const manifest: FrameworkManifest = { name: 'atlassian-connect-nest', version: '1.2.3', dependencies: {}, peerDependencies: {}, devDependencies: {}, node: undefined };
 
   it('names what is missing from the framework manifest', () => {
     expect(() => scaffoldVersions(manifest)).toThrow(/does not name a version of @electric-sql\/pglite, .*typeorm/);
+  });
+
+  it('takes a peer at the range the framework declares for it, not the one it develops with', () => {
+    const all = Object.fromEntries(APP_DEPENDENCIES.map((name) => [name, '^1.0.0']));
+    const versions = scaffoldVersions({
+      ...manifest,
+      devDependencies: { ...all, ...Object.fromEntries(APP_DEV_DEPENDENCIES.map((n) => [n, '^1.0.0'])) },
+      peerDependencies: { typeorm: '^0.9.0' },
+    });
+    expect(versions.dependencies).toMatchObject({ typeorm: '^0.9.0', pg: '^1.0.0' });
+  });
+
+  it('lists exactly the peers package.json declares, the optional ones as optional', () => {
+    expect([...FRAMEWORK_PEERS, ...APP_OPTIONAL_PEERS].sort()).toEqual(Object.keys(OUR_PACKAGE.peerDependencies).sort());
+    expect(Object.keys(OUR_PACKAGE.peerDependenciesMeta).sort()).toEqual([...APP_OPTIONAL_PEERS].sort());
+    for (const name of APP_OPTIONAL_PEERS) expect([name, OUR_PACKAGE.peerDependenciesMeta[name]]).toEqual([name, { optional: true }]);
   });
 
   it("reads this package's own manifest", () => {

@@ -48,6 +48,22 @@ describe('new command', () => {
     const written = (await tree(dir)).filter((path) => expected.some((f) => f.path === path));
     expect(written.sort()).toEqual(expected.map((f) => f.path).sort());
     for (const f of expected) expect(await readFile(join(dir, f.path), 'utf8')).toBe(f.contents);
+    // the framework's peers, optional ones included, and the Express adapter: nothing the framework brings itself (jose), no cron
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies)).toEqual([
+      '@electric-sql/pglite',
+      '@electric-sql/pglite-socket',
+      '@nestjs/common',
+      '@nestjs/core',
+      '@nestjs/platform-express',
+      '@nestjs/schedule',
+      '@nestjs/typeorm',
+      'atlassian-connect-nest',
+      'pg',
+      'reflect-metadata',
+      'rxjs',
+      'typeorm',
+    ]);
     // no temporary directory left next to it
     expect(await readdir(join(work, 'nested'))).toEqual(['my-app']);
     const out = io.outLines.join('\n');

@@ -64,7 +64,7 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
   it('installed the framework from the packed tarball, with its dist/ and the testing kit', async () => {
     const installed = join(both(), 'node_modules', 'atlassian-connect-nest');
     const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-    expect(Object.keys(manifest.exports)).toEqual(['.', './testing']);
+    expect(Object.keys(manifest.exports)).toEqual(['.', './advanced', './testing']);
     expect(await readdir(join(installed, 'dist', 'connect', 'testing'))).toContain('index.js');
     const app = JSON.parse(await readFile(join(both(), 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(app.dependencies['atlassian-connect-nest']).toBe(`file:${tarball}`);

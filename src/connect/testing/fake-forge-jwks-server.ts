@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { JWK } from 'jose';
+import { closeServer, listenOnLoopback, startLoopbackServer } from './fake-http.js';
 
 /** Where the JWKS is served, as on Forge's CDN. */
 export const FORGE_JWKS_PATH = '/.well-known/jwks.json';
@@ -39,17 +39,14 @@ export class ForgeJwksServer {
 
   static async start(options: ForgeJwksServerOptions = {}): Promise<ForgeJwksServer> {
     let instance: ForgeJwksServer | undefined;
-    const server = createServer((req, res) => {
+    const { server, port } = await startLoopbackServer(options.port ?? 0, async (req, res) => {
       if (instance === undefined) {
-        res.statusCode = 503;
-        res.end();
+        res.writeHead(503).end();
         return;
       }
       instance.handle(req, res);
     });
-    server.keepAliveTimeout = 1000;
-    await listen(server, options.port ?? 0);
-    instance = new ForgeJwksServer(server, (server.address() as AddressInfo).port);
+    instance = new ForgeJwksServer(server, port);
     return instance;
   }
 
@@ -116,7 +113,7 @@ export class ForgeJwksServer {
   async up(): Promise<void> {
     if (this.closed) throw new Error('The JWKS server is closed.');
     if (this.listening) return;
-    await listen(this.server, this.port);
+    await listenOnLoopback(this.server, this.port);
     this.listening = true;
   }
 
@@ -130,9 +127,7 @@ export class ForgeJwksServer {
   private async stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
+    await closeServer(this.server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -162,15 +157,4 @@ export class ForgeJwksServer {
       this.timers.delete(timer);
     });
   }
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

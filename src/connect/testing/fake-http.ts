@@ -23,7 +23,13 @@ export async function startLoopbackServer(port: number, handle: (req: IncomingMe
   };
   const server = createServer(listener);
   server.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve, reject) => {
+  await listenOnLoopback(server, port);
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** (Re)starts listening on 127.0.0.1:`port`, e.g. on the same port again after `closeServer` (a host coming back up). */
+export function listenOnLoopback(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once('error', onError);
     server.listen(port, '127.0.0.1', () => {
@@ -31,7 +37,6 @@ export async function startLoopbackServer(port: number, handle: (req: IncomingMe
       resolve();
     });
   });
-  return { server, port: (server.address() as AddressInfo).port };
 }
 
 export function closeServer(server: Server): Promise<void> {

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeServer, listenOnLoopback, startLoopbackServer } from './fake-http.js';
 
 export interface InstallKeyServerOptions {
   /** Serve keys under this path, e.g. `/keys` gives `http://127.0.0.1:PORT/keys/<kid>`. Default: none. */
@@ -68,26 +68,15 @@ export class InstallKeyServer {
   static async start(options: InstallKeyServerOptions = {}): Promise<InstallKeyServer> {
     const prefix = normalizePrefix(options.pathPrefix ?? '');
     let instance: InstallKeyServer | undefined;
-    const server = createServer((req, res) => {
-      if (instance === undefined) {
-        res.statusCode = 503;
-        res.end();
-        return;
-      }
-      void instance.handle(req, res).catch(() => {
-        if (!res.headersSent && !res.destroyed) {
-          res.statusCode = 500;
-          res.end();
-        } else {
-          res.destroy();
-        }
-      });
-    });
-    server.keepAliveTimeout = 1000;
     const wanted = options.port ?? 0;
     if (!Number.isInteger(wanted) || wanted < 0 || wanted > 65535) throw new RangeError('port must be an integer from 0 to 65535');
-    await listen(server, wanted);
-    const { port } = server.address() as AddressInfo;
+    const { server, port } = await startLoopbackServer(wanted, async (req, res) => {
+      if (instance === undefined) {
+        res.writeHead(503).end();
+        return;
+      }
+      await instance.handle(req, res);
+    });
     instance = new InstallKeyServer(server, port, prefix);
     return instance;
   }
@@ -168,7 +157,7 @@ export class InstallKeyServer {
   async up(): Promise<void> {
     if (this.closed) throw new Error('The install key server is closed.');
     if (this.listening) return;
-    await listen(this.server, this.port);
+    await listenOnLoopback(this.server, this.port);
     this.listening = true;
   }
 
@@ -183,8 +172,7 @@ export class InstallKeyServer {
   }
 
   private async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
+    const closed = closeServer(this.server);
     for (const cancel of [...this.pauses]) cancel();
     await closed;
   }
@@ -295,17 +283,6 @@ function normalizePrefix(prefix: string): string {
   if (trimmed === '') return '';
   if (/[?#\s]/.test(trimmed)) throw new RangeError('pathPrefix must be a plain path');
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

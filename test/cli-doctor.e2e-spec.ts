@@ -186,14 +186,14 @@ describe('atlassian-connect-nest doctor (built CLI)', () => {
     expect(line(run, 'lifecycle uninstalled')).toBe(`FAIL  lifecycle uninstalled  POST ${broken.baseUrl}/uninstalled without a token: HTTP 404: the route does not exist`);
     expect(line(run, 'lifecycle enabled')).toMatch(/^PASS .*HTTP 401$/);
     expect(line(run, 'lifecycle disabled')).toMatch(/^WARN  lifecycle disabled +not declared/);
-    expect(line(run, 'install keys')).toMatch(new RegExp(`^FAIL  install keys +${keysDown}/ cannot be reached: ECONNREFUSED`));
+    expect(line(run, 'install keys')).toMatch(new RegExp(`^FAIL  install keys +${keysDown}/ cannot be reached: fetch failed: ECONNREFUSED`));
     expect(run.stdout).toMatch(/^13 checks: 7 passed, 2 warnings, 4 failed$/m);
   });
 
   it('fails an app that is not running', async () => {
     const run = await doctor([`http://127.0.0.1:${await closedPort()}/jira`, '--install-keys-url', ex.host.installKeysUrl]);
     expect(run.code).toBe(1);
-    expect(line(run, 'descriptor')).toMatch(/^FAIL  descriptor +http:\/\/127\.0\.0\.1:\d+\/jira\/atlassian-connect\.json could not be fetched: ECONNREFUSED/);
+    expect(line(run, 'descriptor')).toMatch(/^FAIL  descriptor +http:\/\/127\.0\.0\.1:\d+\/jira\/atlassian-connect\.json could not be fetched: fetch failed: ECONNREFUSED/);
     expect(line(run, 'lifecycle installed')).toBeUndefined();
     expect(line(run, 'install keys')).toMatch(/^PASS /);
   });

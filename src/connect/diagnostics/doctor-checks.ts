@@ -2,6 +2,7 @@ import { DESCRIPTOR_PATH, LIFECYCLE_PATHS, type LifecycleEventName } from '../co
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 import { parseInstallKeysBaseUrl } from '../config/url-options.js';
 import { isLoopbackHost } from '../util/loopback.js';
+import { reasonOf } from '../util/error-reason.js';
 
 /**
  * The checks behind `atlassian-connect-nest doctor`: a running app seen from outside, the way the
@@ -95,13 +96,13 @@ async function fetchDescriptor(url: string, options: DoctorOptions): Promise<{ c
   try {
     response = await options.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(options.timeoutMs) });
   } catch (error) {
-    return fail(`${url} could not be fetched: ${reasonOf(error, options.timeoutMs)}`);
+    return fail(`${url} could not be fetched: ${whyNoAnswer(error, options.timeoutMs)}`);
   }
   let text: string;
   try {
     text = await response.text();
   } catch (error) {
-    return fail(`${url} broke off: ${reasonOf(error, options.timeoutMs)}`);
+    return fail(`${url} broke off: ${whyNoAnswer(error, options.timeoutMs)}`);
   }
   if (response.status !== 200) return fail(`${url} answered HTTP ${response.status}, not 200`);
   let descriptor: unknown;
@@ -184,7 +185,7 @@ async function lifecycleCheck(event: LifecycleEventName, descriptor: Record<stri
     });
     await response.arrayBuffer().catch(() => undefined);
   } catch (error) {
-    return { status: 'fail', name, message: `POST ${url} got no answer: ${reasonOf(error, options.timeoutMs)}` };
+    return { status: 'fail', name, message: `POST ${url} got no answer: ${whyNoAnswer(error, options.timeoutMs)}` };
   }
   return classifyLifecycleStatus(name, url, response.status, response.headers.get('location'));
 }
@@ -211,7 +212,7 @@ async function installKeysCheck(options: DoctorOptions): Promise<DoctorCheck> {
     await response.arrayBuffer().catch(() => undefined);
     return { status: 'pass', name, message: `${base} answers (HTTP ${response.status})` };
   } catch (error) {
-    const reason = reasonOf(error, timeoutMs);
+    const reason = whyNoAnswer(error, timeoutMs);
     if (explicit) return { status: 'fail', name, message: `${base} cannot be reached: ${reason}; signed installs would fail` };
     return { status: 'warn', name, message: `${base} cannot be reached from here: ${reason} (the app's host must reach it; pass --install-keys-url for another one)` };
   }
@@ -250,10 +251,8 @@ function trimSlashes(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-function reasonOf(error: unknown, timeoutMs: number): string {
+/** Why a probe got no answer: its own timeout, else the network's reason. */
+function whyNoAnswer(error: unknown, timeoutMs: number): string {
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) return (cause as NodeJS.ErrnoException).code ?? cause.message;
-  return error.message;
+  return reasonOf(error);
 }

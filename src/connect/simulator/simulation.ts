@@ -10,6 +10,7 @@ import { signConnectToken } from '../testing/sign-connect-token.js';
 import { checkDescriptor, isObject, type DescriptorCheckResult, type DescriptorProblem } from './descriptor-checks.js';
 import { contextParameters, discoverModules, SAMPLE_ACCOUNT_ID, sampleWebhookBody, withQuery, type SimulatedModule } from './modules.js';
 import type { StepResult } from './table.js';
+import { reasonOf } from '../util/error-reason.js';
 
 /** Path of the token endpoint on the product API server (`--keep`). */
 export const SIMULATOR_TOKEN_PATH = '/_simulator/token';
@@ -454,10 +455,6 @@ async function timed(call: () => Promise<HttpCallResponse>): Promise<{ response?
   } catch (error) {
     return { ms: performance.now() - started, error };
   }
-}
-
-function reasonOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function plural(n: number, word: string): string {

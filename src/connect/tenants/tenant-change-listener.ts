@@ -9,6 +9,7 @@ import type { ResolvedConnectOptions } from '../config/resolved-connect-options.
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
 import { TENANT_CHANGE_CHANNEL } from '../database/migrations/1795500000000-notify-connect-tenant-changes.js';
 import { CachingTenantStore } from './caching-tenant-store.js';
+import { reasonOf } from '../util/error-reason.js';
 
 /** Timing of the listener's connection: `CONNECT_DEFAULTS.tenantChangeListener`. */
 export type TenantChangeListenerTiming = (typeof CONNECT_DEFAULTS)['tenantChangeListener'];
@@ -223,8 +224,5 @@ export class TenantChangeListener implements OnApplicationBootstrap, OnApplicati
 }
 
 function describeError(error: unknown): string {
-  if (error === undefined) return 'connection ended';
-  const code = (error as { code?: unknown } | null)?.code;
-  const message = error instanceof Error ? error.message : String(error);
-  return typeof code === 'string' ? `${code}: ${message}` : message;
+  return error === undefined ? 'connection ended' : reasonOf(error);
 }

@@ -207,7 +207,7 @@ describe("README's options tables", () => {
     return `\`${String(value)}\``;
   }
 
-  const NOT_OPTIONS = new Set(['installKeyFetch', 'forgeJwksFetch', 'tenantChangeListener']);
+  const NOT_OPTIONS = new Set(['installKeyFetch', 'forgeJwksFetch', 'calls', 'tenantChangeListener']);
   const optionDefaults = leaves(Object.fromEntries(Object.entries(CONNECT_DEFAULTS).filter(([key]) => !NOT_OPTIONS.has(key))));
 
   it('list every default of CONNECT_DEFAULTS with its value', () => {

@@ -1,5 +1,6 @@
 import { ConnectClientError } from './connect-client-error.js';
 import type { QueryValue } from './request-url.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 
 export interface PageOptions {
   query?: Record<string, QueryValue> | undefined;
@@ -28,7 +29,7 @@ interface ConfluencePage {
 
 /** Walks the pages of a collection; see `ConnectHttpClient.paginate`. */
 export async function* paginate<T>(fetchPage: FetchPage, url: string, options: PageOptions): AsyncGenerator<T> {
-  const maxPages = options.maxPages ?? 1000;
+  const maxPages = options.maxPages ?? CONNECT_DEFAULTS.calls.maxPages;
   let nextUrl: string | undefined = url;
   let query: Record<string, QueryValue> | undefined = options.query;
   for (let page = 0; nextUrl !== undefined && page < maxPages; page++) {

@@ -75,6 +75,15 @@ export const CONNECT_DEFAULTS = deepFreeze({
   forgeJwksFetch: {
     maxBodyBytes: 64 * 1024,
   },
+  /** Defaults of single calls (not module options). */
+  calls: {
+    /** `paginate()`: pages walked at most, whatever the product says. */
+    maxPages: 1000,
+    /** `reencryptTenantSecrets()`: rows per transaction. */
+    reencryptBatchSize: 200,
+    /** `ensureSchema()`: connect and query timeout of its own connection. */
+    ensureSchemaTimeoutMs: 10_000,
+  },
   /** `TenantChangeListener`'s connection. */
   tenantChangeListener: {
     /** First wait before reconnecting; doubles on each failed attempt. */

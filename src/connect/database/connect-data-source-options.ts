@@ -7,6 +7,7 @@ import { CreateConnectTenant1795446752614 } from './migrations/1795446752614-cre
 import { NotifyConnectTenantChanges1795500000000 } from './migrations/1795500000000-notify-connect-tenant-changes.js';
 import { IndexConnectTenantInstallations1796000000000 } from './migrations/1796000000000-index-connect-tenant-installations.js';
 import { ConnectTenantEntity } from './tenant.entity.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
@@ -93,8 +94,8 @@ export async function ensureSchema(url: string, schema: string, options: { conne
   checkSchema(schema);
   const client = new pg.Client({
     connectionString: url,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    query_timeout: options.queryTimeoutMs ?? 10_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? CONNECT_DEFAULTS.calls.ensureSchemaTimeoutMs,
+    query_timeout: options.queryTimeoutMs ?? CONNECT_DEFAULTS.calls.ensureSchemaTimeoutMs,
   });
   // A connection that dies after connect would otherwise emit an unhandled 'error' event.
   client.on('error', () => undefined);

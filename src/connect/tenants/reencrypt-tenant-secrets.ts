@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { TypeOrmTenantStore } from './typeorm-tenant-store.js';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 
 export interface ReencryptTenantSecretsOptions {
   /** The cipher whose first key is the target; default the one bound to the DataSource. */
@@ -43,7 +44,7 @@ export async function reencryptTenantSecrets(target: DataSource | TypeOrmTenantS
   if (cipher === undefined) {
     throw ConnectError.create('config/invalid', 'reencryptTenantSecrets needs a SecretCipher (options.cipher).');
   }
-  const batchSize = options.batchSize ?? 200;
+  const batchSize = options.batchSize ?? CONNECT_DEFAULTS.calls.reencryptBatchSize;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
     throw ConnectError.create('config/invalid', 'batchSize must be a positive integer.');
   }

@@ -1,22 +1,16 @@
-import type { INestApplication, LoggerService, Provider } from '@nestjs/common';
+import type { LoggerService, Provider } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';
+import { FakeConnectHost, startTestDatabase } from 'atlassian-connect-nest/testing';
 import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/example/app.module.js';
 import type { ExampleConfig } from '../../src/example/example-config.js';
+import type { RunningApp } from './fixture-app.js';
 import { createTestApp, testAdapterName } from './http-adapter.js';
 
 /** The public URL the example app believes it has; requests really go to 127.0.0.1. */
 export const PUBLIC_BASE_URL = 'https://connect-nest.example.test';
 
-export interface RunningExample {
-  app: INestApplication;
-  /** `http://127.0.0.1:<port>` */
-  url: string;
-  host: FakeConnectHost;
-  jira: FakeHostApp;
-  confluence: FakeHostApp;
-  close(): Promise<void>;
-}
+/** A running example app: the same handles as a running fixture app. */
+export type RunningExample = RunningApp;
 
 /**
  * For the suites about the example app itself (src/example/: its routes, its settings, the command line

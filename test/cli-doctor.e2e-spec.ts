@@ -139,28 +139,28 @@ describe('atlassian-connect-nest doctor (built CLI)', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(line(run, 'descriptor')).toBe(`PASS  descriptor             ${publicBase}/jira/atlassian-connect.json answers 200 with valid JSON`);
-    expect(line(run, 'key')).toMatch(/^PASS  key +com\.example\.connect-nest\.jira$/);
-    expect(line(run, 'baseUrl')).toMatch(new RegExp(`^PASS  baseUrl +${publicBase}/jira is where the descriptor is served$`));
-    expect(line(run, 'https')).toMatch(/^PASS  https +http on a loopback address/);
-    expect(line(run, 'port')).toMatch(new RegExp(`^WARN  port +${forwarder.port}: Atlassian Cloud may only call apps on ports 80, 443, 8080`));
-    expect(line(run, 'authentication')).toMatch(/^PASS  authentication +jwt$/);
+    expect(line(run, 'key')).toMatch(/^PASS {2}key +com\.example\.connect-nest\.jira$/);
+    expect(line(run, 'baseUrl')).toMatch(new RegExp(`^PASS {2}baseUrl +${publicBase}/jira is where the descriptor is served$`));
+    expect(line(run, 'https')).toMatch(/^PASS {2}https +http on a loopback address/);
+    expect(line(run, 'port')).toMatch(new RegExp(`^WARN {2}port +${forwarder.port}: Atlassian Cloud may only call apps on ports 80, 443, 8080`));
+    expect(line(run, 'authentication')).toMatch(/^PASS {2}authentication +jwt$/);
     expect(line(run, 'signed-install')).toMatch(/^PASS /);
     expect(line(run, 'context-qsh')).toMatch(/^PASS /);
     for (const event of ['installed', 'uninstalled', 'enabled', 'disabled']) {
       expect(line(run, `lifecycle ${event}`)).toBe(`PASS  lifecycle ${event.padEnd(21 - 'lifecycle '.length)}  POST ${publicBase}/jira/${event} without a token: HTTP 401`);
     }
-    expect(line(run, 'install keys')).toMatch(new RegExp(`^PASS  install keys +${ex.host.installKeysUrl}/ answers \\(HTTP 404\\)$`));
+    expect(line(run, 'install keys')).toMatch(new RegExp(`^PASS {2}install keys +${ex.host.installKeysUrl}/ answers \\(HTTP 404\\)$`));
     expect(run.stdout).toMatch(/^13 checks: 12 passed, 1 warnings, 0 failed$/m);
   });
 
   it("takes a descriptor URL (Confluence), and tries Atlassian's install keys host only as a warning", async () => {
     const run = await doctor([`${publicBase}/confluence/atlassian-connect.json`, '--timeout', '5000']);
     expect(run.code).toBe(0);
-    expect(line(run, 'key')).toMatch(/^PASS  key +com\.example\.connect-nest\.confluence$/);
+    expect(line(run, 'key')).toMatch(/^PASS {2}key +com\.example\.connect-nest\.confluence$/);
     expect(line(run, 'baseUrl')).toMatch(/^PASS /);
     expect(line(run, 'lifecycle installed')).toMatch(/^PASS .*\/confluence\/installed without a token: HTTP 401$/);
     // no internet here: unreachable is a warning; with internet Atlassian's host answers
-    expect(line(run, 'install keys')).toMatch(/^(PASS|WARN)  install keys +https:\/\/connect-install-keys\.atlassian\.com\//);
+    expect(line(run, 'install keys')).toMatch(/^(PASS|WARN) {2}install keys +https:\/\/connect-install-keys\.atlassian\.com\//);
   });
 
   it('fails when the descriptor is not served at the baseUrl it declares', async () => {
@@ -178,22 +178,22 @@ describe('atlassian-connect-nest doctor (built CLI)', () => {
     expect(line(run, 'descriptor')).toMatch(/^PASS /);
     expect(line(run, 'baseUrl')).toMatch(/^PASS /);
     expect(line(run, 'authentication')).toMatch(/^PASS /);
-    expect(line(run, 'signed-install')).toMatch(/^FAIL  signed-install +apiMigrations\["signed-install"\] is not true/);
+    expect(line(run, 'signed-install')).toMatch(/^FAIL {2}signed-install +apiMigrations\["signed-install"\] is not true/);
     expect(line(run, 'context-qsh')).toMatch(/^PASS /);
     expect(line(run, 'lifecycle installed')).toBe(
       `FAIL  lifecycle installed    POST ${broken.baseUrl}/installed without a token: HTTP 500: the app fails, a real installed callback would fail too`,
     );
     expect(line(run, 'lifecycle uninstalled')).toBe(`FAIL  lifecycle uninstalled  POST ${broken.baseUrl}/uninstalled without a token: HTTP 404: the route does not exist`);
     expect(line(run, 'lifecycle enabled')).toMatch(/^PASS .*HTTP 401$/);
-    expect(line(run, 'lifecycle disabled')).toMatch(/^WARN  lifecycle disabled +not declared/);
-    expect(line(run, 'install keys')).toMatch(new RegExp(`^FAIL  install keys +${keysDown}/ cannot be reached: fetch failed: ECONNREFUSED`));
+    expect(line(run, 'lifecycle disabled')).toMatch(/^WARN {2}lifecycle disabled +not declared/);
+    expect(line(run, 'install keys')).toMatch(new RegExp(`^FAIL {2}install keys +${keysDown}/ cannot be reached: fetch failed: ECONNREFUSED`));
     expect(run.stdout).toMatch(/^13 checks: 7 passed, 2 warnings, 4 failed$/m);
   });
 
   it('fails an app that is not running', async () => {
     const run = await doctor([`http://127.0.0.1:${await closedPort()}/jira`, '--install-keys-url', ex.host.installKeysUrl]);
     expect(run.code).toBe(1);
-    expect(line(run, 'descriptor')).toMatch(/^FAIL  descriptor +http:\/\/127\.0\.0\.1:\d+\/jira\/atlassian-connect\.json could not be fetched: fetch failed: ECONNREFUSED/);
+    expect(line(run, 'descriptor')).toMatch(/^FAIL {2}descriptor +http:\/\/127\.0\.0\.1:\d+\/jira\/atlassian-connect\.json could not be fetched: fetch failed: ECONNREFUSED/);
     expect(line(run, 'lifecycle installed')).toBeUndefined();
     expect(line(run, 'install keys')).toMatch(/^PASS /);
   });

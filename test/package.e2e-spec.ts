@@ -37,6 +37,7 @@ const SCHEDULE_MISSING =
   'retention.schedule is on (default "17 3 * * *") but @nestjs/schedule is not installed: npm install @nestjs/schedule, or set retention: { schedule: false }.';
 
 const databaseUrl = process.env.DATABASE_URL;
+// eslint-disable-next-line no-console
 if (!databaseUrl) console.info('package.e2e-spec: the PostgreSQL variants are skipped, DATABASE_URL is not set.');
 
 let work = '';

@@ -7,6 +7,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // eslint-disable-next-line no-console -- start-up failed before Nest's logger exists
   console.error(error);
   process.exit(1);
 });

@@ -11,11 +11,18 @@ import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
 
+/** A class TypeORM can load: an entity or a migration. */
+export type TypeOrmClass = abstract new (...args: never[]) => unknown;
+
 /** The entities the framework owns; add them to your own DataSource if it shares the connection. */
 export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity] = [ConnectTenantEntity];
 
 /** The framework's migrations, oldest first. They run on startup (`migrationsRun`), never `synchronize`. */
-export const CONNECT_MIGRATIONS: readonly Function[] = [CreateConnectTenant1795446752614, NotifyConnectTenantChanges1795500000000, IndexConnectTenantInstallations1796000000000];
+export const CONNECT_MIGRATIONS: readonly TypeOrmClass[] = [
+  CreateConnectTenant1795446752614,
+  NotifyConnectTenantChanges1795500000000,
+  IndexConnectTenantInstallations1796000000000,
+];
 
 /** The table TypeORM records executed migrations in (kept apart from an app's own `migrations`). */
 export const CONNECT_MIGRATIONS_TABLE = 'connect_migrations';
@@ -40,9 +47,9 @@ export interface ConnectDataSourceInput {
    */
   readonly queryTimeoutMs: number;
   /** More entities to load into the same DataSource. */
-  readonly extraEntities?: readonly (Function | string | EntitySchema<any>)[] | undefined;
+  readonly extraEntities?: readonly (TypeOrmClass | string | EntitySchema)[] | undefined;
   /** More migrations to run with the framework's, recorded in the same `connect_migrations` table. */
-  readonly extraMigrations?: readonly (Function | string)[] | undefined;
+  readonly extraMigrations?: readonly (TypeOrmClass | string)[] | undefined;
 }
 
 /** Extra time the client waits beyond `statement_timeout` so the server's own cancellation wins normally. */

@@ -127,6 +127,7 @@ function parseProducts(text: string | undefined, problems: string[]): ConnectPro
 export function appNameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'The app name is empty; pass --name "My App".';
   if (name !== name.trim()) return `The app name ${JSON.stringify(name)} starts or ends with white space.`;
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(name)) return `The app name ${JSON.stringify(name)} contains control characters or line breaks.`;
   if ([...name].length > MAX_APP_NAME_LENGTH) return `The app name is ${[...name].length} characters long; use at most ${MAX_APP_NAME_LENGTH}.`;
   return undefined;

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { SignJWT, type JWTPayload } from 'jose';
+import { SignJWT } from 'jose';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri } from '../forge/forge-app-id.js';
 import { FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER } from '../forge/forge-auth.constants.js';
 import { FORGE_INSTALLATION_ARI_PREFIX } from '../forge/forge-token-claims.js';

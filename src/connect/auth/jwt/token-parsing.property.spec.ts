@@ -36,7 +36,7 @@ async function onlyConnectErrors(run: () => unknown): Promise<void> {
   try {
     await run();
   } catch (error) {
-    if (!(error instanceof ConnectError)) throw new Error(`threw a non-ConnectError: ${String(error)}`);
+    if (!(error instanceof ConnectError)) throw new Error(`threw a non-ConnectError: ${String(error)}`, { cause: error });
   }
 }
 

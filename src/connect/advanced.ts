@@ -5,6 +5,25 @@
  * `ConnectModule` never needs it.
  */
 
+// ── Module ────────────────────────────────────────────────────────────────────────────────────────
+/** The class `ConnectModule` extends (from `ConfigurableModuleBuilder`: `forRoot`, `forRootAsync`). */
+export { ConnectConfigurableModule } from './config/connect.module-definition.js';
+/** Loads the optional peers (`@electric-sql/pglite*`, `@nestjs/schedule`) when options need them; provide one with your own loader in tests. */
+export {
+  ConnectOptionalPeers,
+  type CronJobHandle,
+  type EmbeddedEngineModules,
+  type ModuleLoader,
+  type PGliteDatabase,
+  type PGliteSocketServerHandle,
+  type SchedulerRegistryHandle,
+  type SchedulingModules,
+} from './config/optional-peers.js';
+
+// ── Outbound calls ────────────────────────────────────────────────────────────────────────────────
+/** What `new ConnectHttpClient()` takes: where a call goes and how it is signed, and the client options. */
+export type { CallTarget, ClientDefaults } from './client/connect-http-client.js';
+
 // ── Tenant stores ─────────────────────────────────────────────────────────────────────────────────
 /** The bounded cache the framework always puts in front of the tenant store (`TENANT_STORE` is one). */
 export { CachingTenantStore, type CachingTenantStoreOptions } from './tenants/caching-tenant-store.js';
@@ -23,6 +42,7 @@ export {
   connectDataSourceOptions,
   ensureSchema,
   type ConnectDataSourceInput,
+  type TypeOrmClass,
 } from './database/connect-data-source-options.js';
 /** The channel the tenant table's trigger notifies on. */
 export { TENANT_CHANGE_CHANNEL } from './database/migrations/1795500000000-notify-connect-tenant-changes.js';
@@ -37,7 +57,7 @@ export { SecretCipher, SECRET_FORMAT_PREFIX, bindSecretCipher, type SecretOwner 
 /** Parses `encryption.keys` entries. */
 export { parseEncryptionKey, type EncryptionKey } from './config/encryption-key-option.js';
 /** The cipher for `encryption` options (production refuses without keys; development keeps a key file). */
-export { resolveSecretCipher } from './database/encryption-keys.js';
+export { resolveSecretCipher, type ConnectEncryptionInput, type ResolveSecretCipherContext } from './database/encryption-keys.js';
 /** The command that makes a key, as quoted in messages. */
 export { MAKE_KEY_COMMAND } from './config/resolve-connect-options.js';
 /** The migration that encrypts plaintext secrets already stored. */
@@ -56,6 +76,8 @@ export { frameAncestorsPolicy, pageSecurityHeaders, PAGE_HSTS } from './auth/pag
 // ── Forge ─────────────────────────────────────────────────────────────────────────────────────────
 /** Verifies Forge Invocation Tokens (what `@ForgeAuth()` uses). */
 export { ForgeTokenVerifier, type VerifiedForgeInvocation } from './forge/forge-token-verifier.js';
+/** The claims of a Forge Invocation Token. */
+export type { ForgeInvocationClaims } from './forge/forge-token-claims.js';
 /** The Forge JWKS client. */
 export { ForgeJwks, type ForgeJwksOptions, type ForgeJwksStats } from './forge/forge-jwks.js';
 /** Fixed values of Forge Invocation Tokens. */

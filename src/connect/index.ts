@@ -12,7 +12,7 @@ export { CONNECT_MODULE_OPTIONS } from './config/connect.module-definition.js';
 /** The options of `ConnectModule` and their parts. */
 export type { ConnectAppOptions, ConnectClientOptions, ConnectDatabaseOptions, ConnectForgeOptions, ConnectModuleOptions, RetryOptions } from './config/connect-options.js';
 /** Every default, in one frozen object (the options table of the README is checked against it). */
-export { CONNECT_DEFAULTS } from './config/connect-defaults.js';
+export { CONNECT_DEFAULTS, type DeepReadonly } from './config/connect-defaults.js';
 /** Checks options and fills in every default, as the module does at bootstrap; inject the result with `@Inject(RESOLVED_CONNECT_OPTIONS)`. */
 export { resolveConnectOptions, RESOLVED_CONNECT_OPTIONS, type ResolveConnectOptionsContext } from './config/resolve-connect-options.js';
 /** The options after `resolveConnectOptions()`: defaults filled in, frozen. */
@@ -43,6 +43,9 @@ export { ConnectContext, ConnectTenant } from './auth/connect-context.decorator.
 export { connectContextOf } from './auth/connect-request.js';
 /** Verifies HS256 Connect JWTs against the tenants (what the guard uses); `ConnectRequestContext` is what a verified request tells the handler. */
 export { ConnectTokenVerifier, type ConnectRequestContext } from './auth/jwt/connect-token-verifier.js';
+/** What `ConnectTokenVerifier` reads of a request, how a route verifies, and the verified-request cache's counters. */
+export type { HsVerifyOptions, IncomingRequest } from './auth/jwt/connect-token-verifier.js';
+export type { IncomingRequestParts, RememberedRequest, VerifiedRequestCacheStats } from './auth/jwt/verified-request-cache.js';
 /** Atlassian's canonical request and query string hash (qsh). */
 export { canonicalRequest, queryStringHash } from './auth/jwt/canonical-request.js';
 /** The claims of a Connect JWT, and the qsh value of context tokens. */
@@ -88,7 +91,9 @@ export { ConnectClient, type ActAsUserOptions, type ClientTarget } from './clien
 /** The handle `ConnectClient` returns, and what a request takes and gives back. */
 export type { ConnectHttpClient, ConnectRequestOptions, ConnectResponse, HttpMethod } from './client/connect-http-client.js';
 /** An outbound call that failed (status, product messages, retries; never a token). */
-export { ConnectClientError, type ConnectClientErrorFacts } from './client/connect-client-error.js';
+export { ConnectClientError, type ClientErrorCode, type ConnectClientErrorFacts } from './client/connect-client-error.js';
+/** A query parameter's value in `ConnectRequestOptions.query` (arrays repeat the parameter). */
+export type { QueryValue } from './client/request-url.js';
 /** Paging options of `paginate()`. */
 export type { PageOptions } from './client/paginate.js';
 /** The Forge tokens of a call, and whose they are. */
@@ -108,7 +113,7 @@ export { ForgeContext } from './forge/forge-context.decorator.js';
 /** The verified Forge invocation of a request object. */
 export { forgeContextOf } from './forge/forge-request.js';
 /** What a verified Forge Remote call tells the handler. */
-export type { ForgeInvocationContext } from './forge/forge-invocation-context.js';
+export type { ForgeInvocationContext, ForgeOAuthTokens } from './forge/forge-invocation-context.js';
 /** The Connect tenant of a Forge installation, and the other way. */
 export { ConnectForgeLink, type ConnectTenantRef, type ForgeInstallationRef } from './forge/forge-tenant-link.js';
 /** Forge app ids and their ARIs. */
@@ -122,4 +127,4 @@ export { ConnectError, isConnectError } from './errors/connect-error.js';
 /** Every error code, with its meaning. */
 export { CONNECT_ERROR_CODES, type ConnectErrorCode } from './errors/connect-error-codes.js';
 /** The HTTP status and JSON body of an error, as the edge answers it. */
-export { httpStatusOf, toErrorResponse } from './errors/connect-error-http.js';
+export { httpStatusOf, toErrorResponse, type ConnectErrorResponse } from './errors/connect-error-http.js';

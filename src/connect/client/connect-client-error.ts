@@ -1,7 +1,8 @@
 import type { ConnectErrorCode } from '../errors/connect-error-codes.js';
 import { ConnectError } from '../errors/connect-error.js';
 
-type ClientErrorCode = Extract<ConnectErrorCode, `client/${string}`>;
+/** The codes a `ConnectClientError` can have: the `client/…` error codes. */
+export type ClientErrorCode = Extract<ConnectErrorCode, `client/${string}`>;
 
 export interface ConnectClientErrorFacts {
   /** HTTP status of the last response, when there was one. */

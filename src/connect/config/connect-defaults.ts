@@ -95,7 +95,8 @@ export const CONNECT_DEFAULTS = deepFreeze({
   },
 });
 
-type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+/** `T` with every property read-only, all the way down (the type of `CONNECT_DEFAULTS`). */
+export type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
 
 function deepFreeze<T extends object>(value: T): DeepReadonly<T> {
   for (const field of Object.values(value)) if (typeof field === 'object' && field !== null) deepFreeze(field as object);

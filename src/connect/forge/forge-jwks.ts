@@ -31,7 +31,7 @@ export interface ForgeJwksStats {
  * The keys of Forge Invocation Tokens, from one configured JWKS URL. jose's remote JWKS does the
  * caching: keys are kept for `cacheMaxAgeMs`, concurrent loads share one fetch, and a token whose `kid`
  * is not in the set refetches it once, unless the last fetch is younger than `cooldownMs` (so a flood
- * of made-up kids costs at most one fetch per cooldown). Every fetch goes through {@link fetchCapped}:
+ * of made-up kids costs at most one fetch per cooldown). Every fetch goes through `fetchCapped`:
  * no redirects, a bounded body, a timeout.
  */
 export class ForgeJwks {

@@ -109,7 +109,7 @@ export class FakeConnectHost {
   private constructor(
     readonly keyServer: InstallKeyServer,
     keyPair: InstallKeyPair,
-    /** The OAuth 2.0 authorization server shared by every site started with {@link startSite}. */
+    /** The OAuth 2.0 authorization server shared by every site started with {@link FakeConnectHost.startSite}. */
     readonly authorizationServer: FakeAuthorizationServer,
   ) {
     this.keyPair = keyPair;
@@ -177,7 +177,7 @@ export class FakeConnectHost {
     return { ...this.newSite(product, overrides), baseUrl: api.baseUrl, api, forge: api.forge };
   }
 
-  /** The REST API of a site started with {@link startSite} (also found for copies such as `rotateSecret(site)`). */
+  /** The REST API of a site started with {@link FakeConnectHost.startSite} (also found for copies such as `rotateSecret(site)`). */
   apiOf(site: FakeSite): FakeProductApi | undefined {
     return (site as Partial<FakeApiSite>).api ?? this.apis.get(site.baseUrl.replace(/\/+$/, ''));
   }

@@ -43,9 +43,9 @@ export {
 } from './fake-authorization-server.js';
 export { signConnectToken, type ClaimOverrides, type SignConnectTokenOptions } from './sign-connect-token.js';
 export { createInstallKeyPair, type InstallKeyPair, type CreateInstallKeyPairOptions } from './install-key-pair.js';
-export { InstallKeyServer, type InstallKeyServerOptions, type InstallKeyServerResponse } from './install-key-server.js';
+export { InstallKeyServer, type InstallKeyServerDelayPhase, type InstallKeyServerOptions, type InstallKeyServerResponse } from './install-key-server.js';
 export { httpCall, type HttpCallOptions, type HttpCallResponse } from './http-call.js';
-export { startTestDatabase } from './test-database.js';
+export { startTestDatabase, type TestDatabase } from './test-database.js';
 export { FakeForgeHost, SAMPLE_FORGE_ACCOUNT_ID, type FakeForgeHostOptions, type ForgeInvokeOptions, type MintInvocationTokenOptions } from './fake-forge-host.js';
 export { ForgeJwksServer, FORGE_JWKS_PATH, type ForgeJwksServerOptions } from './fake-forge-jwks-server.js';
 export { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';

@@ -8,6 +8,7 @@ import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
 import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';
 import { FIXTURE_PUBLIC_BASE_URL, startFixtureApp, type RunningApp } from './support/fixture-app.js';
+import { expectRefused, expectServed, storedTenant } from './support/lifecycle-kit.js';
 
 const JIRA_FORGE_APP_ID = '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11';
 const CONFLUENCE_FORGE_APP_ID = '7c1d2e3f-4a5b-4c6d-8e9f-a0b1c2d3e4f5';
@@ -74,6 +75,18 @@ describe('@ForgeAuth() on the two-product fixture app (real JWKS server, real RS
     // Cached: a second call does not fetch again.
     expect((await invoke()).status).toBe(200);
     expect(forge.jwks.fetches()).toBe(1);
+  });
+
+  it('an app with forge.appId: a signed installed enables a tenant disabled before, even without an installationId in the payload', async () => {
+    const site = ex.host.newSite('jira');
+    const connectOnly = { payload: { installationId: undefined } };
+    expect((await ex.host.install(ex.jira, site, connectOnly)).status).toBe(204);
+    expect((await ex.host.disable(ex.jira, site)).status).toBe(204);
+    await expectRefused(ex.host, ex.jira, site, 'jwt/tenant-inactive');
+    const reinstalled = ex.host.rotateSecret(site);
+    expect((await ex.host.install(ex.jira, reinstalled, connectOnly)).status).toBe(204);
+    expect(await storedTenant(ex, ex.jira, site.clientKey)).toMatchObject({ enabled: true, installationId: null });
+    await expectServed(ex.host, ex.jira, reinstalled);
   });
 
   it('the audience picks the app: a FIT for the Confluence Forge app id is the Confluence app', async () => {

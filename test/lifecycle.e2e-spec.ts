@@ -561,6 +561,9 @@ describe('uninstalled', () => {
   });
 });
 
+/** A Connect-only install: the payload carries no Forge installationId. */
+const connectOnly: LifecycleCallOptions = { payload: { installationId: undefined } };
+
 describe('enabled / disabled', () => {
   it('disabled: requests get 401 jwt/tenant-inactive; enabled: 200 again', async () => {
     const site = host.newSite('jira');
@@ -656,6 +659,32 @@ describe('enabled / disabled', () => {
       expect(await stored(rotated)).toMatchObject({ enabled: true, uninstalledAt: null, sharedSecret: rotated.sharedSecret });
       await expectServed(host, jira, rotated);
     }
+  });
+
+  it('Connect only: a re-install of a disabled tenant keeps it disabled until enabled', async () => {
+    const site = host.newSite('jira');
+    await installed(site, jira, connectOnly);
+    expect204(await host.disable(jira, site));
+    const rotated = host.rotateSecret(site);
+    await installed(rotated, jira, connectOnly);
+    expect(await stored(rotated)).toMatchObject({ enabled: false, installationId: null, sharedSecret: rotated.sharedSecret });
+    await expectRefused(host, jira, rotated, 'jwt/tenant-inactive');
+    expect204(await host.enable(jira, rotated));
+    await expectServed(host, jira, rotated);
+  });
+
+  it('the Connect-on-Forge trap: disabled, then (switched to Forge) a signed installed with an installationId: requests are accepted without enabled', async () => {
+    const site = host.newSite('jira');
+    await installed(site, jira, connectOnly);
+    expect(await stored(site)).toMatchObject({ installationId: null });
+    expect204(await host.disable(jira, site));
+    await expectRefused(host, jira, site, 'jwt/tenant-inactive');
+
+    // After the switch the product sends installed (now with the Forge installationId) and never enabled.
+    const onForge = host.rotateSecret(site);
+    await installed(onForge);
+    expect(await stored(onForge)).toMatchObject({ enabled: true, uninstalledAt: null, installationId: onForge.installationId });
+    await expectServed(host, jira, onForge);
   });
 
   it('enabled after uninstalled does not resurrect the tenant', async () => {

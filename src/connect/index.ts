@@ -65,7 +65,7 @@ export type { LifecyclePayload } from './lifecycle/lifecycle-payload.js';
 
 // ── Tenants and the database ──────────────────────────────────────────────────────────────────────
 /** The tenant store (always the framework's cache in front of the PostgreSQL store or the app's own `tenantStore`). */
-export { TENANT_STORE, type TenantStateChange, type TenantStore, type TenantWriteContext } from './tenants/tenant-store.js';
+export { TENANT_STORE, type TenantInstallOptions, type TenantStateChange, type TenantStore, type TenantWriteContext } from './tenants/tenant-store.js';
 /** One installation's record, the fields an install writes, and whether it takes requests. */
 export { isTenantActive, type TenantInstallation } from './tenants/tenant.js';
 /** The framework's TypeORM DataSource, registered through `@nestjs/typeorm`: its name, and a decorator to inject it. */

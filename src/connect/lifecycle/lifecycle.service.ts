@@ -38,7 +38,9 @@ export class LifecycleService {
     const { payload, installation } = parseLifecyclePayload(app, event, body);
 
     if (installation) {
-      await this.tenants.install(installation, (tenant, { previous, transaction }) => this.runHooks({ event, app, tenant, previous, payload, transaction }));
+      // Connect on Forge sends no `enabled` after a signed `installed`: a tenant disabled before the switch must not stay refused.
+      const enable = app.forgeAppId !== undefined || installation.installationId !== null;
+      await this.tenants.install(installation, (tenant, { previous, transaction }) => this.runHooks({ event, app, tenant, previous, payload, transaction }), { enable });
       this.logger.log(`${app.key} installed on ${installation.baseUrl} (clientKey ${installation.clientKey}).`);
       return;
     }

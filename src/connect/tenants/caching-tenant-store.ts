@@ -1,7 +1,7 @@
 import { ConnectError } from '../errors/connect-error.js';
 import { LruCache } from '../util/lru-cache.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
-import type { TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
+import type { TenantInstallOptions, TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
 
 /** See `LruCache`'s `touchIntervalMs`: eviction order of tenants is LRU to within a second. */
 const TENANT_TOUCH_INTERVAL_MS = 1_000;
@@ -132,8 +132,14 @@ export class CachingTenantStore implements TenantStore {
     return lookup.promise;
   }
 
-  async install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }> {
-    return this.write(installation.appKey, installation.clientKey, () => this.inner.install(installation, work));
+  async install<T>(
+    installation: TenantInstallation,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+    options?: TenantInstallOptions,
+  ): Promise<{ tenant: ConnectTenant; result: T }> {
+    return this.write(installation.appKey, installation.clientKey, () =>
+      options === undefined ? this.inner.install(installation, work) : this.inner.install(installation, work, options),
+    );
   }
 
   async update<T>(

@@ -34,9 +34,14 @@ export interface TenantStore {
    * Inserts or updates the tenant, then runs
    * `work` in the same transaction; if `work` rejects, nothing is written. A new tenant, or one that
    * was uninstalled, comes back enabled; a re-install of a disabled tenant (a descriptor upgrade, a
-   * secret rotation) keeps it disabled until the product sends `enabled`.
+   * secret rotation) keeps it disabled until the product sends `enabled`, unless `options.enable` is
+   * set: then it comes back enabled too (Connect on Forge, where `enabled` is never sent again).
    */
-  install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }>;
+  install<T>(
+    installation: TenantInstallation,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+    options?: TenantInstallOptions,
+  ): Promise<{ tenant: ConnectTenant; result: T }>;
 
   /**
    * Applies a state change (`uninstalled`, `enabled`, `disabled`) and runs `work` in the same
@@ -51,6 +56,17 @@ export interface TenantStore {
 
   /** Checks that the store answers (for health checks); rejects with `store/unavailable` otherwise. */
   ping(): Promise<void>;
+}
+
+/** How `TenantStore.install` treats the tenant's state. */
+export interface TenantInstallOptions {
+  /**
+   * Enable the tenant even when a previous install left it disabled. The lifecycle sets it for an
+   * app with `forge` configured and for payloads with an `installationId`: on Connect on Forge the
+   * product no longer sends `enabled`/`disabled`, so a tenant disabled before the switch would
+   * otherwise stay refused forever.
+   */
+  readonly enable?: boolean | undefined;
 }
 
 export type TenantStateChange = { kind: 'uninstalled' } | { kind: 'enabled' } | { kind: 'disabled' };

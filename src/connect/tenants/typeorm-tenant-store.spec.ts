@@ -210,6 +210,20 @@ describe('TypeOrmTenantStore', () => {
     expect(enabled?.tenant.enabled).toBe(true);
   });
 
+  it('a re-install with { enable: true } (Connect on Forge) enables a disabled tenant, and leaves others as they are', async () => {
+    const first = installation();
+    await store.install(first, noWork);
+    await store.update(first.appKey, first.clientKey, { kind: 'disabled' }, noWork);
+    const { tenant, result } = await store.install({ ...first, sharedSecret: `rotated-${randomUUID()}` }, async (_tenant, { previous }) => previous, { enable: true });
+    expect(result).toMatchObject({ enabled: false });
+    expect(tenant).toMatchObject({ enabled: true, uninstalledAt: null });
+    expect(await store.find(first.appKey, first.clientKey)).toMatchObject({ enabled: true });
+
+    const fresh = installation();
+    expect((await store.install(fresh, noWork, { enable: true })).tenant).toMatchObject({ enabled: true });
+    expect((await store.install(fresh, noWork, { enable: false })).tenant).toMatchObject({ enabled: true });
+  });
+
   it('a rejecting work on re-install rethrows its own error and leaves the previous row intact', async () => {
     const first = installation();
     await store.install(first, noWork);

@@ -5,7 +5,7 @@ import { InjectConnectDataSource } from '../database/connect-data-source.constan
 import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError, isConnectError } from '../errors/connect-error.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
-import type { TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
+import type { TenantInstallOptions, TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
 
 /** A `connect_tenant` row as `pg` returns it (timestamptz → Date). */
 interface TenantRow {
@@ -165,7 +165,12 @@ export class TypeOrmTenantStore implements TenantStore {
     return rows[0] === undefined ? null : toTenant(rows[0], this.cipher);
   }
 
-  async install<T>(installation: TenantInstallation, work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>): Promise<{ tenant: ConnectTenant; result: T }> {
+  async install<T>(
+    installation: TenantInstallation,
+    work: (tenant: ConnectTenant, context: TenantWriteContext) => Promise<T>,
+    options: TenantInstallOptions = {},
+  ): Promise<{ tenant: ConnectTenant; result: T }> {
+    const keepDisabled = options.enable === true ? 'false' : '"existing"."uninstalled_at" IS NULL';
     const { appKey, clientKey } = installation;
     return this.write(async (manager, runWork) => {
       let previousRow = await this.selectForUpdate(manager, appKey, clientKey);
@@ -184,7 +189,7 @@ export class TypeOrmTenantStore implements TenantStore {
           `DO UPDATE SET ${INSTALL_COLUMNS.slice(2)
             .map((column) => `"${column}" = EXCLUDED."${column}"`)
             .join(', ')},
-             "enabled" = CASE WHEN "existing"."uninstalled_at" IS NULL THEN "existing"."enabled" ELSE true END,
+             "enabled" = CASE WHEN ${keepDisabled} THEN "existing"."enabled" ELSE true END,
              "installed_at" = EXCLUDED."installed_at",
              "uninstalled_at" = NULL,
              "updated_at" = EXCLUDED."updated_at"`,

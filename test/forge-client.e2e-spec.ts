@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 
 import { Body, Controller, Get, HttpCode, Module, Post, type INestApplication } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
 import {
   ConnectAuth,
   ConnectClient,
   ConnectClientError,
   ConnectContext,
+  CONNECT_DATA_SOURCE,
   ConnectForgeLink,
   ConnectModule,
+  ForgeInstallations,
   ForgeAuth,
   ForgeContext,
   type ConnectRequestContext,
@@ -144,7 +148,15 @@ describe('Forge outbound modes and the Connect↔Forge link', () => {
   async function invoke(
     path: string,
     body: unknown,
-    options: { tokens?: FakeForgeTokens; user?: boolean; system?: boolean; installationId?: string; appId?: string } = {},
+    options: {
+      tokens?: FakeForgeTokens;
+      user?: boolean;
+      system?: boolean;
+      installationId?: string;
+      appId?: string;
+      license?: { isActive?: boolean; type?: string; isEvaluation?: boolean };
+      context?: Record<string, unknown>;
+    } = {},
   ): Promise<HttpCallResponse> {
     const tokens = options.tokens ?? jiraTokens;
     const response = await forgeHost.invoke(`${via}${path}`, {
@@ -154,6 +166,8 @@ describe('Forge outbound modes and the Connect↔Forge link', () => {
         installationId: options.installationId ?? tokens.installationId,
         apiBaseUrl: tokens.apiBaseUrl,
         principal: tokens.accountId,
+        ...(options.license !== undefined && { license: options.license }),
+        ...(options.context !== undefined && { context: options.context }),
       },
       ...(options.system !== false && { systemToken: tokens.systemToken }),
       ...(options.user !== false && { userToken: tokens.userToken }),
@@ -340,6 +354,151 @@ describe('Forge outbound modes and the Connect↔Forge link', () => {
       const response = await reverse(site);
       expect(response.status).toBe(404);
       expect(response.body).toMatchObject({ type: 'forge/unknown-installation', message: expect.stringContaining('no Forge installation') });
+    });
+  });
+
+  describe('Forge installations and saved app system tokens', () => {
+    const jiraHostApp = () => ({ ...jiraApp, via });
+    const dataSource = () => app.get<DataSource>(getDataSourceToken(CONNECT_DATA_SOURCE));
+    const rawRow = async (installationId: string) =>
+      (
+        (await dataSource().query(`SELECT * FROM "connect_forge_installation" WHERE "app_key" = $1 AND "installation_id" = $2`, [jiraApp.key, installationId])) as Record<
+          string,
+          unknown
+        >[]
+      )[0];
+    const newInstallation = () => `ari:cloud:ecosystem::installation/${randomUUID()}`;
+
+    it('a verified call records its installation (site, product, environment, version, licence) and saves the system token encrypted', async () => {
+      const installationId = newInstallation();
+      const tokens = jira.forge.issueTokens({ installationId, appId: JIRA_FORGE_APP_ID });
+      const siteUrl = 'https://recorded.atlassian.net';
+      const answered = await invoke(
+        '/forge/call',
+        { as: 'app', url: '/rest/api/3/myself' },
+        { tokens, license: { isActive: true, type: 'commercial', isEvaluation: false }, context: { cloudId: tokens.cloudId, siteUrl } },
+      );
+      expect(answered.status).toBe(200);
+
+      const installations = app.get(ForgeInstallations);
+      const recorded = await installations.get(jiraApp.key, installationId);
+      expect(recorded).toMatchObject({
+        appKey: jiraApp.key,
+        installationId,
+        cloudId: tokens.cloudId,
+        siteUrl,
+        apiBaseUrl: tokens.apiBaseUrl,
+        product: 'jira',
+        environment: { type: 'DEVELOPMENT', id: forgeHost.environmentId },
+        appVersion: '1.0.0',
+        license: { isActive: true, type: 'commercial', isEvaluation: false },
+        uninstalledAt: null,
+      });
+      expect(recorded!.systemTokenExpiresAt!.getTime()).toBeGreaterThan(Date.now() + 30 * 60_000);
+      expect(await installations.byCloudId(jiraApp.key, tokens.cloudId)).toEqual(expect.arrayContaining([expect.objectContaining({ installationId })]));
+      const listed: string[] = [];
+      for await (const each of installations.list(jiraApp.key, { active: true, pageSize: 1 })) listed.push(each.installationId);
+      expect(listed).toContain(installationId);
+      expect(new Set(listed).size).toBe(listed.length);
+
+      // At rest: the token is encrypted (bound to its row); the user token is never stored.
+      const row = await rawRow(installationId);
+      expect(String(row?.system_token)).toMatch(/^v1\./);
+      expect(JSON.stringify(row)).not.toContain(tokens.systemToken);
+      expect(JSON.stringify(row)).not.toContain(tokens.userToken);
+
+      // A second identical call within the minute does not write again.
+      const seen = row?.last_seen_at;
+      expect(
+        (
+          await invoke(
+            '/forge/call',
+            { as: 'app', url: '/rest/api/3/myself' },
+            { tokens, license: { isActive: true, type: 'commercial', isEvaluation: false }, context: { cloudId: tokens.cloudId, siteUrl } },
+          )
+        ).status,
+      ).toBe(200);
+      expect((await rawRow(installationId))?.last_seen_at).toEqual(seen);
+      // A changed fact is written at once.
+      expect(
+        (await invoke('/forge/call', { as: 'app', url: '/rest/api/3/myself' }, { tokens, license: { isActive: false }, context: { cloudId: tokens.cloudId, siteUrl } })).status,
+      ).toBe(200);
+      expect(await installations.get(jiraApp.key, installationId)).toMatchObject({ license: { isActive: false, type: null, isEvaluation: null } });
+    });
+
+    it('asForgeApp({ appKey, installationId }) calls the product outside any request with the saved token', async () => {
+      const installationId = newInstallation();
+      const tokens = jira.forge.issueTokens({ installationId, appId: JIRA_FORGE_APP_ID });
+      expect((await invoke('/forge/call', { as: 'app', url: '/rest/api/3/myself' }, { tokens, user: false })).status).toBe(200);
+      jira.api.reset();
+
+      // The request that brought the token has ended; a background job calls with what was saved.
+      const client = app.get(ConnectClient);
+      const myself = await client.asForgeApp({ appKey: jiraApp.key, installationId }).get('/rest/api/3/myself');
+      expect(myself).toMatchObject({ accountId: forgeSystemAccountId(JIRA_FORGE_APP_ID) });
+      expect(forgeRequests(jira).at(-1)).toMatchObject({ path: expect.stringContaining('/rest/api/3/myself'), forge: { principal: 'system', installationId } });
+      // A ForgeInstallation is a target too.
+      const recorded = (await app.get(ForgeInstallations).get(jiraApp.key, installationId))!;
+      expect(await client.asForgeApp(recorded).get('/rest/api/3/myself')).toMatchObject({ accountId: forgeSystemAccountId(JIRA_FORGE_APP_ID) });
+      // A bare installationId is ambiguous here: two apps have forge.appId.
+      expect(() => client.asForgeApp(installationId)).toThrow(expect.objectContaining({ code: 'client/invalid-request' }));
+      expect(() => client.asForgeApp({ appKey: 'com.not.configured', installationId })).toThrow(expect.objectContaining({ code: 'client/invalid-request' }));
+    });
+
+    it('an expired or missing saved token is client/forge-token-expired, naming the fix, and sends nothing', async () => {
+      const installationId = newInstallation();
+      const tokens = jira.forge.issueTokens({ installationId, appId: JIRA_FORGE_APP_ID });
+      expect((await invoke('/forge/call', { as: 'app', url: '/rest/api/3/myself' }, { tokens })).status).toBe(200);
+      await dataSource().query(`UPDATE "connect_forge_installation" SET "system_token_expires_at" = now() - interval '1 minute' WHERE "installation_id" = $1`, [installationId]);
+      jira.api.reset();
+      const client = app.get(ConnectClient);
+      await expect(client.asForgeApp({ appKey: jiraApp.key, installationId }).get('/rest/api/3/myself')).rejects.toMatchObject({
+        code: 'client/forge-token-expired',
+        message: expect.stringContaining('scheduledTrigger'),
+      });
+      await expect(client.asForgeApp({ appKey: jiraApp.key, installationId: newInstallation() }).get('/rest/api/3/myself')).rejects.toMatchObject({
+        code: 'client/forge-token-expired',
+        message: expect.stringContaining('has been seen'),
+      });
+      expect(jira.api.requests).toEqual([]);
+    });
+
+    it('a saved token the product refuses (401) is dropped and never sent again', async () => {
+      const installationId = newInstallation();
+      const tokens = jira.forge.issueTokens({ installationId, appId: JIRA_FORGE_APP_ID });
+      expect((await invoke('/forge/call', { as: 'app', url: '/rest/api/3/myself' }, { tokens })).status).toBe(200);
+      jira.forge.revoke(tokens.systemToken);
+      jira.api.reset();
+      const client = app.get(ConnectClient);
+      const handle = client.asForgeApp({ appKey: jiraApp.key, installationId });
+      await expect(handle.get('/rest/api/3/myself')).rejects.toMatchObject({ code: 'client/forge-token-expired', status: 401, retries: 0 });
+      expect(forgeRequests(jira)).toHaveLength(1);
+      expect((await rawRow(installationId))?.system_token).toBeNull();
+      await expect(handle.get('/rest/api/3/myself')).rejects.toMatchObject({ code: 'client/forge-token-expired' });
+      await expect(client.asForgeApp({ appKey: jiraApp.key, installationId }).get('/rest/api/3/myself')).rejects.toMatchObject({ code: 'client/forge-token-expired' });
+      expect(forgeRequests(jira)).toHaveLength(1);
+    });
+
+    it('a new installationId for the same cloudId (reinstall, site URL change) keeps the Connect link; the older one does not take it back', async () => {
+      const site = await host.startSite('jira');
+      {
+        expect((await host.install(jiraHostApp(), site)).status).toBe(204);
+        const first = site.forge.issueTokens({ installationId: site.installationId, appId: JIRA_FORGE_APP_ID });
+        const context = { cloudId: first.cloudId };
+        expect(await invoke('/forge/tenant', {}, { tokens: first, context })).toMatchObject({ status: 200, body: { clientKey: site.clientKey } });
+
+        // Forge now calls with a new installationId for the same site; no Connect install names it.
+        const second = site.forge.issueTokens({ installationId: newInstallation(), appId: JIRA_FORGE_APP_ID });
+        expect(await invoke('/forge/tenant', {}, { tokens: second, context })).toMatchObject({ status: 200, body: { clientKey: site.clientKey } });
+        expect(await app.get(ForgeInstallations).get(jiraApp.key, second.installationId)).toMatchObject({ connectClientKey: site.clientKey, cloudId: first.cloudId });
+        // An installation of another site inherits nothing.
+        const elsewhere = site.forge.issueTokens({ installationId: newInstallation(), appId: JIRA_FORGE_APP_ID });
+        expect((await invoke('/forge/tenant', {}, { tokens: elsewhere, context: { cloudId: randomUUID() } })).status).toBe(404);
+
+        // A signed Connect install that names the newer installation moves the tenant there; the first id then finds nothing.
+        expect((await host.install(jiraHostApp(), { ...site, installationId: second.installationId })).status).toBe(204);
+        expect(await invoke('/forge/tenant', {}, { tokens: second, context })).toMatchObject({ status: 200, body: { clientKey: site.clientKey } });
+      }
     });
   });
 

@@ -35,6 +35,7 @@ export { TenantChangeListener, type TenantChangeListenerTiming } from './tenants
 // ── Database ──────────────────────────────────────────────────────────────────────────────────────
 /** The framework's TypeORM entity, its migrations and the DataSource options it runs with. */
 export { ConnectTenantEntity } from './database/tenant.entity.js';
+export { ConnectForgeInstallationEntity } from './database/forge-installation.entity.js';
 export {
   CONNECT_ENTITIES,
   CONNECT_MIGRATIONS,

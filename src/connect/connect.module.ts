@@ -17,6 +17,7 @@ import { forgeProviders } from './forge/forge.providers.js';
 import { ForgeAuthGuard } from './forge/forge-auth.guard.js';
 import { ForgeJwks } from './forge/forge-jwks.js';
 import { ConnectForgeLink } from './forge/forge-tenant-link.js';
+import { ForgeInstallations } from './forge/forge-installations.js';
 import { ForgeTokenVerifier } from './forge/forge-token-verifier.js';
 import { ConnectHealth } from './health/connect-health.js';
 import { httpProviders } from './http/http.providers.js';
@@ -99,6 +100,7 @@ const optionsProviders: Provider[] = [
     ForgeTokenVerifier,
     ForgeAuthGuard,
     ConnectForgeLink,
+    ForgeInstallations,
   ],
 })
 export class ConnectModule extends ConnectConfigurableModule {}

@@ -114,8 +114,14 @@ export { ForgeContext } from './forge/forge-context.decorator.js';
 export { forgeContextOf } from './forge/forge-request.js';
 /** What a verified Forge Remote call tells the handler. */
 export type { ForgeInvocationContext, ForgeOAuthTokens } from './forge/forge-invocation-context.js';
+/** The licence and installation contexts of a Forge call. */
+export type { ForgeInstallationContext, ForgeLicense } from './forge/forge-token-claims.js';
 /** The Connect tenant of a Forge installation, and the other way. */
 export { ConnectForgeLink, type ConnectTenantRef, type ForgeInstallationRef } from './forge/forge-tenant-link.js';
+/** The Forge installations seen in verified calls (site, product, licence, linked tenant, saved system token), for work outside a request. */
+export { ForgeInstallations, type ForgeInstallation, type ListForgeInstallationsOptions } from './forge/forge-installations.js';
+/** A Forge installation to call outside a request with its saved system token (`asForgeApp`). */
+export type { ForgeInstallationTarget } from './client/forge-client-target.js';
 /** Forge app ids and their ARIs. */
 export { FORGE_APP_ARI_PREFIX, forgeAppAri, isForgeAppId } from './forge/forge-app-id.js';
 

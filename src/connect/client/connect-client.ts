@@ -8,7 +8,8 @@ import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
 import { signAppJwt } from './app-jwt.js';
 import { ConnectClientError } from './connect-client-error.js';
 import { ConnectHttpClient, type CallTarget, type ClientDefaults } from './connect-http-client.js';
-import { forgeCallTarget, type ForgeCallContext } from './forge-client-target.js';
+import { forgeCallTarget, savedTokenCallTarget, type ForgeCallContext, type ForgeInstallationTarget } from './forge-client-target.js';
+import { ForgeInstallations } from '../forge/forge-installations.js';
 import { UserTokenProvider } from './user-token-provider.js';
 
 /** Whose product to call: a verified request, a tenant, or an (app key, clientKey) pair. */
@@ -43,6 +44,7 @@ export class ConnectClient {
     @Inject(TENANT_STORE) private readonly tenants: TenantStore,
     private readonly registry: ConnectAppRegistry,
     @Inject(RESOLVED_CONNECT_OPTIONS) { client }: ResolvedConnectOptions,
+    private readonly installations: ForgeInstallations,
   ) {
     const prefixes = client.restApiPrefixes;
     this.defaults = { timeoutMs: client.timeoutMs, retry: client.retry };
@@ -84,6 +86,12 @@ export class ConnectClient {
    * (`/rest/api/3/myself` → `https://api.atlassian.com/ex/jira/<cloudId>/rest/api/3/myself`); the
    * token is never sent anywhere else. Same retries, paging and errors as `asApp`.
    *
+   * Outside a request (a cron job, a queue consumer), pass the installation instead: its installationId
+   * (when one app has `forge.appId`), `{ appKey, installationId }` or a `ForgeInstallation`. The call
+   * then uses the installation's saved app system token (saved, encrypted, from its latest Forge call);
+   * none, or only an expired one, rejects with `client/forge-token-expired`, and a 401 from the product
+   * drops the saved token (same error) so it is never sent again.
+   *
    * @example
    * ```ts
    * @Post('forge/whoami') @ForgeAuth()
@@ -92,8 +100,24 @@ export class ConnectClient {
    * }
    * ```
    */
-  asForgeApp(forge: ForgeCallContext): ConnectHttpClient {
-    return new ConnectHttpClient(forgeCallTarget(forge, 'system'), this.defaults);
+  asForgeApp(forge: ForgeCallContext | ForgeInstallationTarget | string): ConnectHttpClient {
+    if (typeof forge === 'string' || (typeof forge === 'object' && forge !== null && 'appKey' in forge && 'installationId' in forge && !('systemToken' in forge))) {
+      return new ConnectHttpClient(savedTokenCallTarget(this.installations, this.installationTarget(forge)), this.defaults);
+    }
+    return new ConnectHttpClient(forgeCallTarget(forge as ForgeCallContext, 'system'), this.defaults);
+  }
+
+  private installationTarget(forge: ForgeInstallationTarget | string): ForgeInstallationTarget {
+    const refuse = (message: string) => new ConnectClientError('client/invalid-request', message, { method: '-', url: '-', retries: 0 });
+    if (typeof forge !== 'string') {
+      if (this.registry.get(forge.appKey)?.forgeAppId === undefined) throw refuse(`asForgeApp(): ${JSON.stringify(forge.appKey)} is not an app with forge.appId.`);
+      return forge;
+    }
+    const forgeApps = this.registry.apps.filter((app) => app.forgeAppId !== undefined);
+    if (forgeApps.length !== 1) {
+      throw refuse(`asForgeApp("${forge.slice(0, 80)}") needs { appKey, installationId }: ${forgeApps.length === 0 ? 'no app has forge.appId' : 'several apps have forge.appId'}.`);
+    }
+    return { appKey: forgeApps[0]!.key, installationId: forge };
   }
 
   /**

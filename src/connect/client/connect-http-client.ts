@@ -43,6 +43,8 @@ export interface CallTarget {
   readonly confineToBasePath?: boolean | undefined;
   /** The Authorization header for one attempt. */
   authorize(method: string, url: URL): Promise<string>;
+  /** Called when the product answers 401 (a saved token it refuses), before the error is thrown; may return the error to throw instead. */
+  onUnauthorized?(error: ConnectClientError): Promise<ConnectClientError | undefined>;
 }
 
 export interface ClientDefaults {
@@ -140,7 +142,9 @@ export class ConnectHttpClient {
       if (delay === undefined) {
         if (retryable && !mayRetry)
           logger.debug(`Not retrying ${method} ${shownUrl} after HTTP ${response.status}: ${method} is retried only when the call opts in (retry: { retryNonIdempotent: true }).`);
-        throw httpError(response, parsed, { ...facts, status: response.status });
+        const error = httpError(response, parsed, { ...facts, status: response.status });
+        if (response.status === 401 && target.onUnauthorized !== undefined) throw (await target.onUnauthorized(error)) ?? error;
+        throw error;
       }
       logger.debug(
         `Retrying ${method} ${shownUrl} in ${delay} ms after HTTP ${response.status} (${hinted !== undefined ? 'as the product asked' : 'backoff'}; attempt ${attempt + 1} of ${retry.maxAttempts}).`,

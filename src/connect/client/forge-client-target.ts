@@ -54,3 +54,74 @@ function checkedApiBaseUrl(value: unknown, method: string): string {
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) throw refuse('is not an https URL');
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
+
+/** A Forge installation to call outside a request: its app and installationId (a `ForgeInstallation` is one). */
+export interface ForgeInstallationTarget {
+  readonly appKey: string;
+  readonly installationId: string;
+}
+
+/** What the stored-token mode needs: the saved token of an installation, and forgetting it. */
+export interface SavedSystemTokens {
+  systemTokenOf(appKey: string, installationId: string): Promise<{ token: string | undefined; expiresAt: Date | null; apiBaseUrl: string } | null>;
+  dropSystemToken(appKey: string, installationId: string): Promise<void>;
+}
+
+/**
+ * The call target of `asForgeApp(installationId)`: the installation's saved app system token (looked
+ * up on the first call), sent only under its `apiBaseUrl`. No saved or no unexpired token is
+ * `client/forge-token-expired`; a 401 from the product drops the token, so it is never sent again.
+ */
+export function savedTokenCallTarget(tokens: SavedSystemTokens, target: ForgeInstallationTarget): () => Promise<CallTarget> {
+  const { appKey, installationId } = target;
+  let found: Promise<CallTarget> | undefined;
+  const load = async (): Promise<CallTarget> => {
+    const saved = await tokens.systemTokenOf(appKey, installationId);
+    const fix =
+      'Forge saves it from every call to the remote whose manifest entry sets auth.appSystemToken: true; add a scheduledTrigger (endpoint on this remote) so one arrives at least hourly.';
+    if (saved === null) {
+      throw new ConnectClientError(
+        'client/forge-token-expired',
+        `No call of the Forge installation ${installationId} of ${appKey} has been seen, so there is no saved app system token. ${fix}`,
+        {
+          method: '-',
+          url: '-',
+          retries: 0,
+        },
+      );
+    }
+    if (saved.token === undefined) {
+      const when = saved.expiresAt === null ? 'none is saved (or it was refused)' : `it expired at ${saved.expiresAt.toISOString()}`;
+      throw new ConnectClientError(
+        'client/forge-token-expired',
+        `The saved app system token of the Forge installation ${installationId} of ${appKey} is not usable: ${when}. ${fix}`,
+        {
+          method: '-',
+          url: '-',
+          retries: 0,
+        },
+      );
+    }
+    const token = saved.token;
+    return {
+      baseUrl: checkedApiBaseUrl(saved.apiBaseUrl, 'asForgeApp'),
+      confineToBasePath: true,
+      authorize: async () => `Bearer ${token}`,
+      onUnauthorized: async (error) => {
+        found = undefined;
+        await tokens.dropSystemToken(appKey, installationId).catch(() => undefined);
+        return new ConnectClientError(
+          'client/forge-token-expired',
+          `The product refused the saved app system token of the Forge installation ${installationId} of ${appKey} (HTTP 401); it was dropped and will not be sent again. The next Forge call brings a new one.`,
+          { method: error.method, url: error.url, retries: error.retries, status: 401 },
+          error,
+        );
+      },
+    };
+  };
+  return () =>
+    (found ??= load().catch((error: unknown) => {
+      found = undefined;
+      throw error;
+    }));
+}

@@ -7,6 +7,8 @@ import { CreateConnectTenant1795446752614 } from './migrations/1795446752614-cre
 import { NotifyConnectTenantChanges1795500000000 } from './migrations/1795500000000-notify-connect-tenant-changes.js';
 import { IndexConnectTenantInstallations1796000000000 } from './migrations/1796000000000-index-connect-tenant-installations.js';
 import { ConnectTenantEntity } from './tenant.entity.js';
+import { ConnectForgeInstallationEntity } from './forge-installation.entity.js';
+import { CreateConnectForgeInstallation1797000000000 } from './migrations/1797000000000-create-connect-forge-installation.js';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -15,13 +17,14 @@ type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }
 export type TypeOrmClass = abstract new (...args: never[]) => unknown;
 
 /** The entities the framework owns; add them to your own DataSource if it shares the connection. */
-export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity] = [ConnectTenantEntity];
+export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity, typeof ConnectForgeInstallationEntity] = [ConnectTenantEntity, ConnectForgeInstallationEntity];
 
 /** The framework's migrations, oldest first. They run on startup (`migrationsRun`), never `synchronize`. */
 export const CONNECT_MIGRATIONS: readonly TypeOrmClass[] = [
   CreateConnectTenant1795446752614,
   NotifyConnectTenantChanges1795500000000,
   IndexConnectTenantInstallations1796000000000,
+  CreateConnectForgeInstallation1797000000000,
 ];
 
 /** The table TypeORM records executed migrations in (kept apart from an app's own `migrations`). */

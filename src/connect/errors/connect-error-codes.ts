@@ -45,6 +45,7 @@ export const CONNECT_ERROR_CODES = [
   'forge/jwks-unavailable',
   'forge/unknown-installation',
   'client/forge-token',
+  'client/forge-token-expired',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

@@ -16,6 +16,8 @@ export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'forge/unknown-installation') return 404;
   // No Forge token to call with: the manifest (or an app-initiated call asking for a user) is at fault.
   if (code === 'client/forge-token') return 500;
+  // No usable saved system token for work outside a request: it comes back with the next Forge call.
+  if (code === 'client/forge-token-expired') return 503;
   // A failed call to the product is the product's (or the network's) fault, not the caller's.
   if (code.startsWith('client/')) return code === 'client/timeout' ? 504 : 502;
   if (code === 'lifecycle/hook-failed' || code === 'config/invalid') return 500;

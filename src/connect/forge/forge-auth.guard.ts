@@ -12,6 +12,7 @@ import { createForgeInvocationContext, type ForgeOAuthTokens } from './forge-inv
 import { FORGE_CONTEXT, type RequestWithForgeContext } from './forge-request.js';
 import { bearerTokenOf } from './forge-token-claims.js';
 import { ForgeTokenVerifier } from './forge-token-verifier.js';
+import { ForgeInstallations } from './forge-installations.js';
 
 /** Longest OAuth token accepted in an `x-forge-oauth-*` header. */
 const MAX_OAUTH_TOKEN_LENGTH = 8192;
@@ -29,6 +30,7 @@ export class ForgeAuthGuard implements CanActivate {
     protected readonly registry: ConnectAppRegistry,
     protected readonly verifier: ForgeTokenVerifier,
     @Inject(RESOLVED_CONNECT_OPTIONS) protected readonly options: ResolvedConnectOptions,
+    protected readonly installations: ForgeInstallations,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -41,7 +43,10 @@ export class ForgeAuthGuard implements CanActivate {
       const token = bearerTokenOf(facts.authorization);
       const verified = await this.verifier.verify(token, pinned);
       const { claims, ...fields } = verified;
-      request[FORGE_CONTEXT] = createForgeInvocationContext({ ...fields, claims }, this.tokensOf(request.headers ?? {}));
+      const tokens = this.tokensOf(request.headers ?? {});
+      request[FORGE_CONTEXT] = createForgeInvocationContext({ ...fields, claims }, tokens);
+      // Keeps the installation record and the saved system token current; never fails the call.
+      await this.installations.observe(verified, tokens.systemToken);
     } catch (error) {
       if (error instanceof ConnectError) error.realm = pinned?.key ?? 'forge';
       throw error;

@@ -1,5 +1,6 @@
 import { inspect } from 'node:util';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
+import type { ForgeInstallationContext, ForgeLicense } from './forge-token-claims.js';
 
 /**
  * What a verified Forge Invocation Token (FIT) and its companion headers tell a Forge Remote handler.
@@ -23,6 +24,16 @@ export interface ForgeInvocationContext {
   readonly context: Readonly<Record<string, unknown>>;
   /** The FIT's `principal` claim: the Atlassian account id of the user, absent for app-initiated calls. */
   readonly accountId: string | undefined;
+  /** `app.appVersion`, when sent. */
+  readonly appVersion: string | undefined;
+  /** The site's stable id (`context.cloudId`, else the installation's first context). Survives reinstalls; `installationId` does not. */
+  readonly cloudId: string | undefined;
+  /** `context.siteUrl` (https only), when sent. */
+  readonly siteUrl: string | undefined;
+  /** `app.license` (isActive, type, isEvaluation), when sent. */
+  readonly license: ForgeLicense | undefined;
+  /** `app.installation.contexts`: every site and product of the installation. */
+  readonly installationContexts: readonly ForgeInstallationContext[];
   /** `x-forge-oauth-system`: the app's own OAuth token, when the manifest asks for it. A secret (non-enumerable). */
   readonly systemToken: string | undefined;
   /** `x-forge-oauth-user`: the user's OAuth token, when the manifest asks for it. A secret (non-enumerable). */
@@ -52,6 +63,11 @@ export function createForgeInvocationContext(fields: Omit<ForgeInvocationContext
     module: fields.module === undefined ? undefined : Object.freeze({ ...fields.module }),
     context: fields.context,
     accountId: fields.accountId,
+    appVersion: fields.appVersion,
+    cloudId: fields.cloudId,
+    siteUrl: fields.siteUrl,
+    license: fields.license === undefined ? undefined : Object.freeze({ ...fields.license }),
+    installationContexts: fields.installationContexts,
     claims: fields.claims,
   };
   Object.defineProperties(context, {
@@ -68,6 +84,8 @@ export function createForgeInvocationContext(fields: Omit<ForgeInvocationContext
           apiBaseUrl: this.apiBaseUrl,
           module: this.module,
           accountId: this.accountId,
+          cloudId: this.cloudId,
+          appVersion: this.appVersion,
           systemToken: this.systemToken === undefined ? undefined : '[redacted]',
           userToken: this.userToken === undefined ? undefined : '[redacted]',
         };

@@ -5,6 +5,7 @@ import { ConnectError } from '../errors/connect-error.js';
 import { isTenantActive, type ConnectTenant } from '../tenants/tenant.js';
 import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
 import type { ForgeInvocationContext } from './forge-invocation-context.js';
+import { ForgeInstallations } from './forge-installations.js';
 
 /** A Forge call to link: what `@ForgeContext()` gives, or just the app key and the installation. */
 export type ForgeInstallationRef = Pick<ForgeInvocationContext, 'installationId'> & {
@@ -34,7 +35,10 @@ export type ConnectTenantRef = ConnectRequestContext | ConnectTenant | { readonl
  */
 @Injectable()
 export class ConnectForgeLink {
-  constructor(@Inject(TENANT_STORE) private readonly tenants: TenantStore) {}
+  constructor(
+    @Inject(TENANT_STORE) private readonly tenants: TenantStore,
+    private readonly installations: ForgeInstallations,
+  ) {}
 
   /**
    * The installed and enabled Connect tenant of this Forge call's app and installation. Rejects with
@@ -62,7 +66,18 @@ export class ConnectForgeLink {
         'The configured tenantStore does not implement findByInstallationId(), which linking Forge installations to Connect tenants needs.',
       );
     }
-    return store.findByInstallationId(forge.app.key, forge.installationId);
+    const named = await store.findByInstallationId(forge.app.key, forge.installationId);
+    if (named !== null || !this.installations.enabled) return named;
+    // A new installationId for a known site (reinstall, site URL change): the installation record
+    // carries the Connect tenant over from the site's earlier installation (same cloudId).
+    // Only forward: when the tenant names an installation seen before this one. An older installationId
+    // whose tenant a later signed install moved elsewhere finds nothing, as before.
+    const recorded = await this.installations.get(forge.app.key, forge.installationId);
+    if (recorded?.connectClientKey == null) return null;
+    const tenant = await this.tenants.find(forge.app.key, recorded.connectClientKey);
+    if (tenant === null || tenant.installationId === null || tenant.installationId === forge.installationId) return tenant;
+    const earlier = await this.installations.get(forge.app.key, tenant.installationId);
+    return earlier !== null && earlier.firstSeenAt.getTime() < recorded.firstSeenAt.getTime() ? tenant : null;
   }
 
   /**

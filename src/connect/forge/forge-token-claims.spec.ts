@@ -111,6 +111,11 @@ describe('assertForgeClaims', () => {
       module: { type: 'xen:macro', key: 'm' },
       context: { cloudId: 'c' },
       accountId: '5b10ac8d82e05b22cc7d4ef5',
+      appVersion: undefined,
+      cloudId: 'c',
+      siteUrl: undefined,
+      license: undefined,
+      installationContexts: [],
     });
   });
 
@@ -144,5 +149,55 @@ describe('assertForgeClaims', () => {
     expect(codeOf(() => assertForgeClaims(claims({}, { apiBaseUrl: 'http://evil.example/ex' }), APP_ID, { ...OPTIONS, allowLoopbackApiBaseUrl: true }))).toBe(
       'forge/invalid-token',
     );
+  });
+});
+
+describe('assertForgeClaims: version, site, licence and installation contexts', () => {
+  it('reads appVersion, cloudId, siteUrl, license and installation.contexts', () => {
+    const checked = assertForgeClaims(
+      claims(
+        { context: { cloudId: 'a1b2-c3', siteUrl: 'https://acme.atlassian.net/' } },
+        {
+          appVersion: '3.1.0',
+          license: { isActive: true, type: 'commercial', isEvaluation: false, billingPeriod: 'MONTHLY' },
+          installation: { contexts: [{ cloudId: 'a1b2-c3', apiBaseUrl: 'https://api.atlassian.com/ex/jira/a1b2-c3' }] },
+        },
+      ) as never,
+      APP_ID,
+      OPTIONS,
+    );
+    expect(checked).toMatchObject({
+      appVersion: '3.1.0',
+      cloudId: 'a1b2-c3',
+      siteUrl: 'https://acme.atlassian.net',
+      license: { isActive: true, type: 'commercial', isEvaluation: false },
+      installationContexts: [{ cloudId: 'a1b2-c3', apiBaseUrl: 'https://api.atlassian.com/ex/jira/a1b2-c3' }],
+    });
+  });
+
+  it('leaves out what is not sent, takes cloudId from the installation contexts, and ignores a siteUrl that is not https', () => {
+    const checked = assertForgeClaims(
+      claims(
+        { context: { siteUrl: 'http://acme.atlassian.net' } },
+        { installation: { contexts: [{ apiBaseUrl: 'https://api.atlassian.com/ex/jira/x' }, { cloudId: 'from-context' }] } },
+      ) as never,
+      APP_ID,
+      OPTIONS,
+    );
+    expect(checked).toMatchObject({ appVersion: undefined, cloudId: 'from-context', siteUrl: undefined, license: undefined });
+    expect(checked.installationContexts).toHaveLength(2);
+  });
+
+  it.each<[string, Record<string, unknown>, Record<string, unknown>]>([
+    ['a cloudId with a path in it', { context: { cloudId: '../admin' } }, {}],
+    ['a cloudId that is not a string', { context: { cloudId: 42 } }, {}],
+    ['an appVersion with spaces', {}, { appVersion: '1.0 beta' }],
+    ['a license that is not an object', {}, { license: 'yes' }],
+    ['license.isActive that is not a boolean', {}, { license: { isActive: 'true' } }],
+    ['installation.contexts that is not a list', {}, { installation: { contexts: {} } }],
+    ['too many installation contexts', {}, { installation: { contexts: Array.from({ length: 17 }, () => ({ cloudId: 'c' })) } }],
+    ['an installation context that is not an object', {}, { installation: { contexts: ['c'] } }],
+  ])('refuses %s as forge/invalid-token', (_name, over, app) => {
+    expect(codeOf(() => assertForgeClaims(claims(over, app) as never, APP_ID, OPTIONS))).toBe('forge/invalid-token');
   });
 });

@@ -23,7 +23,34 @@ export interface ForgeInvocationClaims {
   readonly module: { readonly type: string | undefined; readonly key: string | undefined } | undefined;
   readonly context: Readonly<Record<string, unknown>>;
   readonly accountId: string | undefined;
+  /** `app.appVersion` (e.g. `3.1.0`), when sent. */
+  readonly appVersion: string | undefined;
+  /** The site's stable id: `context.cloudId`, else the first `app.installation.contexts[].cloudId`. */
+  readonly cloudId: string | undefined;
+  /** `context.siteUrl` when it is an https URL (`https://example.atlassian.net`). */
+  readonly siteUrl: string | undefined;
+  /** `app.license`, when sent (paid apps in production). */
+  readonly license: ForgeLicense | undefined;
+  /** `app.installation.contexts`: the sites and products of this installation. */
+  readonly installationContexts: readonly ForgeInstallationContext[];
 }
+
+/** The licence facts of a FIT (`app.license`). A field the token does not carry is `undefined`. */
+export interface ForgeLicense {
+  readonly isActive: boolean | undefined;
+  readonly type: string | undefined;
+  readonly isEvaluation: boolean | undefined;
+}
+
+/** One entry of `app.installation.contexts`. */
+export interface ForgeInstallationContext {
+  readonly cloudId: string | undefined;
+  readonly apiBaseUrl: string | undefined;
+}
+
+const SAFE_CLOUD_ID = /^[A-Za-z0-9-]{1,64}$/;
+const SAFE_SHORT = /^[A-Za-z0-9._+:-]{1,64}$/;
+const MAX_INSTALLATION_CONTEXTS = 16;
 
 /**
  * The token of `Authorization: Bearer <FIT>`. Anything else (no header, another scheme, two headers,
@@ -134,15 +161,82 @@ export function assertForgeClaims(
   if (claims.context !== undefined && objectOf(claims.context) === undefined) throw invalid('The context claim of the Forge Invocation Token is not an object.');
   const environment = objectOf(app.environment);
   const module = objectOf(app.module);
+  const context = objectOf(claims.context) ?? {};
+  const installationContexts = installationContextsOf(app.installation, allowLoopbackApiBaseUrl, invalid);
+  const cloudId = cloudIdOf(context.cloudId, invalid) ?? installationContexts.find((entry) => entry.cloudId !== undefined)?.cloudId;
+  const appVersion = app.appVersion === undefined ? undefined : shortString(app.appVersion, 'app.appVersion', invalid);
   return {
+    appVersion,
+    cloudId,
+    siteUrl: httpsUrlOf(context.siteUrl),
+    license: licenseOf(app.license, invalid),
+    installationContexts,
     appId,
     installationId,
     apiBaseUrl,
     environment: { type: stringOf(environment?.type), id: stringOf(environment?.id) },
     module: module === undefined ? undefined : { type: stringOf(module.type), key: stringOf(module.key) },
-    context: objectOf(claims.context) ?? {},
+    context,
     accountId: claims.principal as string | undefined,
   };
+}
+
+type Invalid = (message: string) => ConnectError;
+
+function cloudIdOf(value: unknown, invalid: Invalid): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !SAFE_CLOUD_ID.test(value)) throw invalid('The cloudId of the Forge Invocation Token is not a site id.');
+  return value;
+}
+
+function shortString(value: unknown, name: string, invalid: Invalid): string {
+  if (typeof value !== 'string' || !SAFE_SHORT.test(value)) throw invalid(`The ${name} of the Forge Invocation Token is not a short plain string.`);
+  return value;
+}
+
+function licenseOf(value: unknown, invalid: Invalid): ForgeLicense | undefined {
+  if (value === undefined || value === null) return undefined;
+  const license = objectOf(value);
+  if (license === undefined) throw invalid('The app.license of the Forge Invocation Token is not an object.');
+  const flag = (name: string): boolean | undefined => {
+    const flagValue = license[name];
+    if (flagValue === undefined || flagValue === null) return undefined;
+    if (typeof flagValue !== 'boolean') throw invalid(`The app.license.${name} of the Forge Invocation Token is not a boolean.`);
+    return flagValue;
+  };
+  return {
+    isActive: flag('isActive'),
+    type: license.type === undefined || license.type === null ? undefined : shortString(license.type, 'app.license.type', invalid),
+    isEvaluation: flag('isEvaluation'),
+  };
+}
+
+function installationContextsOf(value: unknown, allowLoopback: boolean, invalid: Invalid): readonly ForgeInstallationContext[] {
+  const installation = objectOf(value);
+  if (installation === undefined || installation.contexts === undefined) return [];
+  const contexts = installation.contexts;
+  if (!Array.isArray(contexts) || contexts.length > MAX_INSTALLATION_CONTEXTS) {
+    throw invalid(`The app.installation.contexts of the Forge Invocation Token is not a list of at most ${MAX_INSTALLATION_CONTEXTS} entries.`);
+  }
+  return Object.freeze(
+    contexts.map((entry) => {
+      const fields = objectOf(entry);
+      if (fields === undefined) throw invalid('An entry of app.installation.contexts is not an object.');
+      return Object.freeze({ cloudId: cloudIdOf(fields.cloudId, invalid), apiBaseUrl: checkedApiBaseUrl(fields.apiBaseUrl, allowLoopback) });
+    }),
+  );
+}
+
+/** An https origin-like URL without credentials, query or fragment, else `undefined` (it is informational). */
+function httpsUrlOf(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) return undefined;
+    return value.replace(/\/+$/, '');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Translates what jose's `jwtVerify` throws about the token (not the key set) into typed errors. */

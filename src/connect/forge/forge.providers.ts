@@ -5,6 +5,7 @@ import { ForgeAuthGuard } from './forge-auth.guard.js';
 import { ForgeJwks } from './forge-jwks.js';
 import { ConnectForgeLink } from './forge-tenant-link.js';
 import { ForgeTokenVerifier } from './forge-token-verifier.js';
+import { ForgeInstallations } from './forge-installations.js';
 
 /** Incoming Forge Remote calls: the Forge JWKS (`forge.*`), the FIT verifier, the guard behind `@ForgeAuth()`, and the Connect↔Forge link. */
 export const forgeProviders: Provider[] = [
@@ -15,6 +16,7 @@ export const forgeProviders: Provider[] = [
       new ForgeJwks({ url: forge.jwksUrl, timeoutMs: forge.jwksTimeoutMs, cooldownMs: forge.jwksCooldownMs, cacheMaxAgeMs: forge.jwksCacheMaxAgeMs }),
   },
   ForgeTokenVerifier,
+  ForgeInstallations,
   ForgeAuthGuard,
   ConnectForgeLink,
 ];

@@ -5,6 +5,8 @@ import { InstallTokenVerifier } from '../auth/jwt/install-token-verifier.js';
 import { ConnectError } from '../errors/connect-error.js';
 import type { ConnectTenant } from '../tenants/tenant.js';
 import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
+import { ForgeInstallations } from '../forge/forge-installations.js';
+import { reasonOf } from '../util/error-reason.js';
 import { LifecycleHookError, LifecycleHookRegistry } from './lifecycle-hook-registry.js';
 import { parseLifecyclePayload, type LifecyclePayload } from './lifecycle-payload.js';
 
@@ -22,6 +24,7 @@ export class LifecycleService {
     private readonly connectTokens: ConnectTokenVerifier,
     private readonly hooks: LifecycleHookRegistry,
     @Inject(TENANT_STORE) private readonly tenants: TenantStore,
+    private readonly forgeInstallations: ForgeInstallations,
   ) {}
 
   async handle(event: LifecycleEventName, app: ResolvedConnectApp, request: IncomingRequest, body: unknown): Promise<void> {
@@ -42,6 +45,12 @@ export class LifecycleService {
       const enable = app.forgeAppId !== undefined || installation.installationId !== null;
       await this.tenants.install(installation, (tenant, { previous, transaction }) => this.runHooks({ event, app, tenant, previous, payload, transaction }), { enable });
       this.logger.log(`${app.key} installed on ${installation.baseUrl} (clientKey ${installation.clientKey}).`);
+      if (installation.installationId !== null) {
+        // The Forge installation record (when one was seen) keeps the link, so a later installationId of the same site finds this tenant.
+        await this.forgeInstallations.linkConnectTenant(app.key, installation.installationId, installation.clientKey).catch((error: unknown) => {
+          this.logger.warn(`Could not link the Forge installation ${installation.installationId} to ${installation.clientKey}: ${reasonOf(error)}.`);
+        });
+      }
       return;
     }
 

@@ -25,10 +25,14 @@ export interface MintInvocationTokenOptions {
   apiBaseUrl?: string;
   /** `principal`: the user's account id; `null` for an app-initiated call (no principal). Default a sample id. */
   principal?: string | null;
-  /** `context` claim. Default `{ cloudId, moduleKey }`. */
+  /** `context` claim. Default `{ cloudId, siteUrl, moduleKey }`. */
   context?: Record<string, unknown>;
   /** `app.module`. Default `{ type: 'xen:macro', key: 'hello-remote' }`; `null` for none. */
   module?: { type?: string; key?: string } | null;
+  /** `app.appVersion`. Default `'1.0.0'`; `null` for none. */
+  appVersion?: string | null;
+  /** `app.license`. Default none (as in development); e.g. `{ isActive: false }` for an unlicensed site. */
+  license?: { isActive?: boolean; type?: string; isEvaluation?: boolean } | null;
   /** `app.environment`. Default `{ type: 'DEVELOPMENT', id: <a stable id> }`. */
   environment?: { type?: string; id?: string };
   /** Seconds from now until `exp` (negative: already expired). Default 300. */
@@ -96,6 +100,8 @@ export class FakeForgeHost {
   /** The environment id minted tokens carry by default. */
   readonly environmentId = `ari:cloud:ecosystem::environment/${randomUUID()}`;
   readonly cloudId = randomUUID();
+  /** The site URL minted tokens carry in `context.siteUrl` by default. */
+  readonly siteUrl = `https://fake-${this.cloudId.slice(0, 8)}.atlassian.net`;
   private key: ForgeKeyPair;
 
   private constructor(
@@ -155,8 +161,10 @@ export class FakeForgeHost {
         apiBaseUrl: options.apiBaseUrl ?? `https://api.atlassian.com/ex/jira/${this.cloudId}`,
         environment: { type: 'DEVELOPMENT', id: this.environmentId, ...options.environment },
         ...(module !== undefined && { module }),
+        ...(options.appVersion !== null && { appVersion: options.appVersion ?? '1.0.0' }),
+        ...(options.license !== undefined && options.license !== null && { license: options.license }),
       },
-      context: options.context ?? { cloudId: this.cloudId, moduleKey: module?.key },
+      context: options.context ?? { cloudId: this.cloudId, siteUrl: this.siteUrl, moduleKey: module?.key },
       ...(options.principal !== null && { principal: options.principal ?? SAMPLE_FORGE_ACCOUNT_ID }),
       ...options.claims,
     };

@@ -1,14 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { qualified } from './qualified-name.js';
 
 /** The channel every change of a `connect_tenant` row is announced on (see `TenantChangeListener`). */
 export const TENANT_CHANGE_CHANNEL = 'connect_tenant_changed';
-
-/** `schema.name` quoted, with the DataSource's `schema` option when there is one. */
-function qualified(queryRunner: QueryRunner, name: string): string {
-  const { driver, options } = queryRunner.connection;
-  const schema = (options as { schema?: string }).schema;
-  return schema ? `${driver.escape(schema)}.${driver.escape(name)}` : driver.escape(name);
-}
 
 /**
  * Announces every committed change of a `connect_tenant` row with `pg_notify`, so other instances

@@ -1,14 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { qualified } from './qualified-name.js';
 
 /** The index `TenantStore.findByInstallationId` uses: (app_key, installation_id). */
 export const TENANT_INSTALLATION_INDEX = 'connect_tenant_app_key_installation_id_idx';
-
-/** `schema.name` quoted, with the DataSource's `schema` option when there is one. */
-function qualified(queryRunner: QueryRunner, name: string): string {
-  const { driver, options } = queryRunner.connection;
-  const schema = (options as { schema?: string }).schema;
-  return schema ? `${driver.escape(schema)}.${driver.escape(name)}` : driver.escape(name);
-}
 
 /**
  * Indexes `connect_tenant` by (app_key, installation_id), so a Forge call finds the Connect tenant of

@@ -167,7 +167,12 @@ describe('connect migrations against a real database', () => {
     try {
       expect(await second.showMigrations()).toBe(false);
       const executed: { name: string }[] = await second.query(`SELECT name FROM "${schema}"."connect_migrations" ORDER BY id`);
-      expect(executed.map((m) => m.name)).toEqual(['CreateConnectTenant1795446752614', 'NotifyConnectTenantChanges1795500000000', 'IndexConnectTenantInstallations1796000000000']);
+      expect(executed.map((m) => m.name)).toEqual([
+        'CreateConnectTenant1795446752614',
+        'NotifyConnectTenantChanges1795500000000',
+        'IndexConnectTenantInstallations1796000000000',
+        'CreateConnectForgeInstallation1797000000000',
+      ]);
     } finally {
       await second.destroy();
     }
@@ -180,8 +185,13 @@ describe('connect migrations against a real database', () => {
       dataSource.query(`SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass($1) AND NOT tgisinternal`, [`"${schema}"."connect_tenant"`]);
     const installationIndex = async (): Promise<unknown[]> =>
       dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, 'connect_tenant_app_key_installation_id_idx']);
+    const forgeTable = async (): Promise<unknown> => (await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_forge_installation"`]))[0].t;
     try {
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
+      expect(await installationIndex()).toHaveLength(1);
+      expect(await forgeTable()).toEqual(expect.stringContaining('connect_forge_installation'));
+      await dataSource.undoLastMigration();
+      expect(await forgeTable()).toBeNull();
       expect(await installationIndex()).toHaveLength(1);
       await dataSource.undoLastMigration();
       expect(await installationIndex()).toEqual([]);
@@ -194,6 +204,7 @@ describe('connect migrations against a real database', () => {
       expect(await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_tenant"`])).toEqual([{ t: expect.stringContaining('connect_tenant') }]);
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
       expect(await installationIndex()).toHaveLength(1);
+      expect(await forgeTable()).toEqual(expect.stringContaining('connect_forge_installation'));
     } finally {
       await dataSource.destroy();
     }
@@ -209,7 +220,7 @@ describe('connect migrations against a real database', () => {
           WHERE table_schema = $1 ORDER BY table_name`,
         [schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['connect_migrations', 'connect_tenant']);
+      expect(tables.map((t) => t.table_name)).toEqual(['connect_forge_installation', 'connect_migrations', 'connect_tenant']);
       // Unqualified raw SQL resolves to the schema.
       expect(await dataSource.query('SELECT current_schema() AS s, count(*)::int AS n FROM connect_tenant')).toEqual([{ s: schema, n: 0 }]);
     } finally {

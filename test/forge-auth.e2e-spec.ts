@@ -2,7 +2,15 @@ import { inspect } from 'node:util';
 import { Controller, HttpCode, Post, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConnectError, ConnectModule, ForgeAuth, ForgeContext, type ConnectAppOptions, type ConnectModuleOptions, type ForgeInvocationContext } from 'atlassian-connect-nest';
-import { createForgeKeyPair, FakeForgeHost, httpCall, SAMPLE_FORGE_ACCOUNT_ID, signConnectToken, type HttpCallResponse } from 'atlassian-connect-nest/testing';
+import {
+  createForgeKeyPair,
+  FakeForgeHost,
+  httpCall,
+  SAMPLE_FORGE_ACCOUNT_ID,
+  signConnectToken,
+  type HttpCallResponse,
+  type MintInvocationTokenOptions,
+} from 'atlassian-connect-nest/testing';
 import { FIXTURE_CONFLUENCE_KEY, FIXTURE_JIRA_KEY, TwoProductAppModule } from './fixtures/two-product-app.js';
 import { BootstrapLeakWatch } from './support/bootstrap-leaks.js';
 import { createTestApp } from './support/http-adapter.js';
@@ -87,6 +95,21 @@ describe('@ForgeAuth() on the two-product fixture app (real JWKS server, real RS
     expect((await ex.host.install(ex.jira, reinstalled, connectOnly)).status).toBe(204);
     expect(await storedTenant(ex, ex.jira, site.clientKey)).toMatchObject({ enabled: true, installationId: null });
     await expectServed(ex.host, ex.jira, reinstalled);
+  });
+
+  it('@ForgeAuth({ requireLicense: true }): an active licence passes; an inactive one, or none in production, is 402 forge/unlicensed', async () => {
+    const licensed = (token: MintInvocationTokenOptions) => forge.invoke(`${ex.url}/forge/remote/licensed`, { token });
+    const active = await licensed({ license: { isActive: true, type: 'commercial', isEvaluation: false } });
+    expect(active.status).toBe(200);
+    expect(active.body).toEqual({ license: { isActive: true, type: 'commercial', isEvaluation: false }, cloudId: forge.cloudId, appVersion: '1.0.0' });
+    // Forge sends no licence in development: allowed there.
+    expect((await licensed({})).status).toBe(200);
+    for (const token of [{ license: { isActive: false } }, { environment: { type: 'PRODUCTION' } }, { license: { isActive: false }, environment: { type: 'DEVELOPMENT' } }]) {
+      const refused = await licensed(token);
+      expect({ status: refused.status, type: (refused.body as { type?: string }).type }).toEqual({ status: 402, type: 'forge/unlicensed' });
+    }
+    // The route without the option does not look at the licence.
+    expect((await invoke({ token: { license: { isActive: false } } })).status).toBe(200);
   });
 
   it('the audience picks the app: a FIT for the Confluence Forge app id is the Confluence app', async () => {

@@ -44,6 +44,7 @@ export const CONNECT_ERROR_CODES = [
   'forge/unknown-kid',
   'forge/jwks-unavailable',
   'forge/unknown-installation',
+  'forge/unlicensed',
   'client/forge-token',
   'client/forge-token-expired',
 ] as const;

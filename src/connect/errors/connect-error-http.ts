@@ -14,6 +14,8 @@ export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'jwt/unknown-app') return 404;
   // A verified Forge call whose installation has no active Connect tenant: nothing to act on.
   if (code === 'forge/unknown-installation') return 404;
+  // A verified Forge call from a site without an active licence, on a route that requires one.
+  if (code === 'forge/unlicensed') return 402;
   // No Forge token to call with: the manifest (or an app-initiated call asking for a user) is at fault.
   if (code === 'client/forge-token') return 500;
   // No usable saved system token for work outside a request: it comes back with the next Forge call.

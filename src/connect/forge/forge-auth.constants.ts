@@ -5,6 +5,12 @@ export interface ForgeAuthOptions {
    * `forge.appId`; the token's `aud` then chooses the app.
    */
   app?: string | undefined;
+  /**
+   * Refuse calls from sites without an active licence (`app.license.isActive` must be `true`) with a
+   * typed 402 `forge/unlicensed`. Forge sends no licence outside production, so tokens of a
+   * DEVELOPMENT or STAGING environment without a `license` claim pass; a claim that says inactive never does.
+   */
+  requireLicense?: boolean | undefined;
 }
 
 /** The metadata key of `@ForgeAuth()`'s options on a route or controller. */

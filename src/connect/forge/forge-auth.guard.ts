@@ -11,7 +11,7 @@ import { FORGE_AUTH_OPTIONS, FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER,
 import { createForgeInvocationContext, type ForgeOAuthTokens } from './forge-invocation-context.js';
 import { FORGE_CONTEXT, type RequestWithForgeContext } from './forge-request.js';
 import { bearerTokenOf } from './forge-token-claims.js';
-import { ForgeTokenVerifier } from './forge-token-verifier.js';
+import { ForgeTokenVerifier, type VerifiedForgeInvocation } from './forge-token-verifier.js';
 import { ForgeInstallations } from './forge-installations.js';
 
 /** Longest OAuth token accepted in an `x-forge-oauth-*` header. */
@@ -47,6 +47,7 @@ export class ForgeAuthGuard implements CanActivate {
       request[FORGE_CONTEXT] = createForgeInvocationContext({ ...fields, claims }, tokens);
       // Keeps the installation record and the saved system token current; never fails the call.
       await this.installations.observe(verified, tokens.systemToken);
+      if (options.requireLicense === true) assertLicensed(verified);
     } catch (error) {
       if (error instanceof ConnectError) error.realm = pinned?.key ?? 'forge';
       throw error;
@@ -77,6 +78,21 @@ export class ForgeAuthGuard implements CanActivate {
   protected tokensOf(headers: Record<string, string | string[] | undefined>): ForgeOAuthTokens {
     return { systemToken: oauthToken(headers, FORGE_OAUTH_SYSTEM_HEADER), userToken: oauthToken(headers, FORGE_OAUTH_USER_HEADER) };
   }
+}
+
+/** `requireLicense`: an active licence, or no licence claim at all outside production. */
+function assertLicensed(verified: VerifiedForgeInvocation): void {
+  const license = verified.license;
+  if (license?.isActive === true) return;
+  const type = verified.environment.type?.toUpperCase();
+  if (license === undefined && (type === 'DEVELOPMENT' || type === 'STAGING')) return;
+  throw ConnectError.create(
+    'forge/unlicensed',
+    license === undefined
+      ? 'This route needs a licensed installation, and the Forge call carries no licence.'
+      : 'This route needs an active licence; the site’s licence is not active.',
+    { forgeAppId: verified.appId, installationId: verified.installationId },
+  );
 }
 
 function oauthToken(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {

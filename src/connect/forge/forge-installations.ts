@@ -3,6 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
 import { InjectConnectDataSource } from '../database/connect-data-source.constants.js';
+import { storeUnavailable } from '../database/store-unavailable.js';
 import { boundSecretCipher, type SecretCipher, type SecretOwner } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { reasonOf } from '../util/error-reason.js';
@@ -112,12 +113,6 @@ export function systemTokenExpiry(token: string, nowMs: number): Date {
   return new Date(typeof exp === 'number' && Number.isFinite(exp) ? Math.min(exp * 1000, nowMs + 24 * 3600 * 1000) : fallback);
 }
 
-function storeUnavailable(error: unknown): ConnectError {
-  return error instanceof ConnectError
-    ? error
-    : ConnectError.create('store/unavailable', `The Forge installations could not be read or written: ${reasonOf(error)}.`, undefined, error);
-}
-
 /**
  * The Forge installations of this process's apps, kept current from every verified Forge Invocation
  * Token (`@ForgeAuth()` records them): site, product, environment, version, licence, the linked Connect
@@ -209,7 +204,7 @@ export class ForgeInstallations {
     return { token, expiresAt, apiBaseUrl: row.api_base_url };
   }
 
-  /** Forgets the saved system token when it is still `token` (the product refused it). */
+  /** Forgets the saved system token (the product refused it). */
   async dropSystemToken(appKey: string, installationId: string): Promise<void> {
     this.written.delete(`${appKey}\n${installationId}`);
     await this.query(`UPDATE ${TABLE} SET "system_token" = NULL, "system_token_expires_at" = NULL WHERE "app_key" = $1 AND "installation_id" = $2`, [appKey, installationId]);
@@ -315,7 +310,7 @@ export class ForgeInstallations {
     try {
       return (await this.dataSource.query(sql, parameters)) as T[];
     } catch (error) {
-      throw storeUnavailable(error);
+      throw storeUnavailable(error, 'The Forge installation store');
     }
   }
 }

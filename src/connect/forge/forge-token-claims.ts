@@ -168,7 +168,7 @@ export function assertForgeClaims(
   return {
     appVersion,
     cloudId,
-    siteUrl: httpsUrlOf(context.siteUrl),
+    siteUrl: checkedApiBaseUrl(context.siteUrl, false),
     license: licenseOf(app.license, invalid),
     installationContexts,
     appId,
@@ -225,18 +225,6 @@ function installationContextsOf(value: unknown, allowLoopback: boolean, invalid:
       return Object.freeze({ cloudId: cloudIdOf(fields.cloudId, invalid), apiBaseUrl: checkedApiBaseUrl(fields.apiBaseUrl, allowLoopback) });
     }),
   );
-}
-
-/** An https origin-like URL without credentials, query or fragment, else `undefined` (it is informational). */
-function httpsUrlOf(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length > 2048) return undefined;
-  try {
-    const url = new URL(value);
-    if (url.protocol !== 'https:' || url.username || url.password || url.search || url.hash) return undefined;
-    return value.replace(/\/+$/, '');
-  } catch {
-    return undefined;
-  }
 }
 
 /** Translates what jose's `jwtVerify` throws about the token (not the key set) into typed errors. */

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { ConnectError, isConnectError } from '../errors/connect-error.js';
+import { storeUnavailable } from '../database/store-unavailable.js';
 
 /** What is known of a tenant being purged (never its shared secret). */
 export interface PurgeCandidate {
@@ -47,7 +47,7 @@ export class TenantPurger {
       )) as CandidateRow[];
       return rows.map(toCandidate);
     } catch (error) {
-      throw unavailable(error);
+      throw storeUnavailable(error);
     }
   }
 
@@ -78,7 +78,7 @@ export class TenantPurger {
       });
     } catch (error) {
       if (hookFailure !== undefined) return { purged: false, reason: 'hook-failed', error: hookFailure.error };
-      throw unavailable(error);
+      throw storeUnavailable(error);
     }
   }
 }
@@ -90,9 +90,4 @@ function toCandidate(row: CandidateRow): PurgeCandidate {
     baseUrl: row.base_url,
     uninstalledAt: row.uninstalled_at instanceof Date ? row.uninstalled_at : new Date(row.uninstalled_at),
   });
-}
-
-function unavailable(cause: unknown): ConnectError {
-  if (isConnectError(cause) && cause.code === 'store/unavailable') return cause;
-  return ConnectError.create('store/unavailable', 'The tenant store is unavailable.', undefined, cause);
 }

@@ -3,7 +3,8 @@ import { DataSource, type EntityManager } from 'typeorm';
 
 import { InjectConnectDataSource } from '../database/connect-data-source.constants.js';
 import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
-import { ConnectError, isConnectError } from '../errors/connect-error.js';
+import { ConnectError } from '../errors/connect-error.js';
+import { storeUnavailable } from '../database/store-unavailable.js';
 import type { ConnectTenant, TenantInstallation } from './tenant.js';
 import type { TenantInstallOptions, TenantStateChange, TenantStore, TenantWriteContext } from './tenant-store.js';
 
@@ -98,12 +99,6 @@ async function queryRows(manager: EntityManager, sql: string, parameters: unknow
   if (runner === undefined) throw new Error('Tenant writes must run inside a transaction.');
   const result = await runner.query(sql, parameters, true);
   return result.records as TenantRow[];
-}
-
-/** The error every database failure becomes. The cause is kept for operators; its message never reaches a client. */
-function storeUnavailable(cause: unknown): ConnectError {
-  if (isConnectError(cause) && cause.code === 'store/unavailable') return cause;
-  return ConnectError.create('store/unavailable', 'The tenant store is unavailable.', undefined, cause);
 }
 
 /**

@@ -36,6 +36,7 @@ export { TenantChangeListener, type TenantChangeListenerTiming } from './tenants
 /** The framework's TypeORM entity, its migrations and the DataSource options it runs with. */
 export { ConnectTenantEntity } from './database/tenant.entity.js';
 export { ConnectForgeInstallationEntity } from './database/forge-installation.entity.js';
+export { ConnectForgeEventEntity } from './database/forge-event.entity.js';
 export {
   CONNECT_ENTITIES,
   CONNECT_MIGRATIONS,

@@ -10,7 +10,15 @@ export { ConnectModule } from './connect.module.js';
 /** The raw options given to `forRoot` (inject with `@Inject(CONNECT_MODULE_OPTIONS)`); the framework itself uses the resolved ones. */
 export { CONNECT_MODULE_OPTIONS } from './config/connect.module-definition.js';
 /** The options of `ConnectModule` and their parts. */
-export type { ConnectAppOptions, ConnectClientOptions, ConnectDatabaseOptions, ConnectForgeOptions, ConnectModuleOptions, RetryOptions } from './config/connect-options.js';
+export type {
+  ConnectAppOptions,
+  ConnectClientOptions,
+  ConnectDatabaseOptions,
+  ConnectForgeEventsOptions,
+  ConnectForgeOptions,
+  ConnectModuleOptions,
+  RetryOptions,
+} from './config/connect-options.js';
 /** Every default, in one frozen object (the options table of the README is checked against it). */
 export { CONNECT_DEFAULTS, type DeepReadonly } from './config/connect-defaults.js';
 /** Checks options and fills in every default, as the module does at bootstrap; inject the result with `@Inject(RESOLVED_CONNECT_OPTIONS)`. */
@@ -120,6 +128,10 @@ export type { ForgeInstallationContext, ForgeLicense } from './forge/forge-token
 export { ConnectForgeLink, type ConnectTenantRef, type ForgeInstallationRef } from './forge/forge-tenant-link.js';
 /** The Forge installations seen in verified calls (site, product, licence, linked tenant, saved system token), for work outside a request. */
 export { ForgeInstallations, type ForgeInstallation, type ListForgeInstallationsOptions } from './forge/forge-installations.js';
+/** Forge events and triggers, routed to decorated methods. */
+export { OnForgeEvent, OnForgePreUninstall, OnForgeScheduledTrigger, type ForgeEventHookMetadata, type ForgeScheduledTriggerHookMetadata } from './forge/forge-event.decorators.js';
+export { FORGE_INSTALLED_EVENT, FORGE_UPGRADED_EVENT, type ForgeEventContext, type ForgeEventKind, type ForgeRetryContext } from './forge/forge-event.js';
+export { FORGE_EVENT_SUBPATHS } from './forge/forge-event-routes.js';
 /** A Forge installation to call outside a request with its saved system token (`asForgeApp`). */
 export type { ForgeInstallationTarget } from './client/forge-client-target.js';
 /** Forge app ids and their ARIs. */

@@ -39,6 +39,15 @@ export const CONNECT_DEFAULTS = deepFreeze({
     maxSources: 10_000,
     exemptLoopback: true,
   },
+  forgeEvents: {
+    /** Under each Forge app's base path: `<path>` (trigger events), `<path>/scheduled`, `<path>/pre-uninstall`. */
+    path: '/forge/events',
+    /** Forge waits 5 s for an answer. */
+    deadlineMs: 4000,
+    /** Forge redelivers a failed event up to 4 times, about 60 s apart. */
+    dedupeWindowSeconds: 600,
+    claimTimeoutSeconds: 120,
+  },
   retention: {
     uninstalledDays: 30,
     /** Daily at 03:17 server time (off the hour, when everyone else's jobs run). */

@@ -177,6 +177,26 @@ export interface ConnectModuleOptions {
   encryption?: { keys?: string[]; devKeyFile?: string } | undefined;
   /** Incoming Forge Remote calls: JWKS location and timing. The apps' Forge app ids are set per app (`forge.appId`). */
   forge?: ConnectForgeOptions | undefined;
+  /** The endpoints of Forge events and triggers (`@OnForgeEvent()` and the rest), served for every app with `forge.appId`. */
+  forgeEvents?: ConnectForgeEventsOptions | undefined;
+}
+
+/** Where Forge events and triggers arrive, and how they are answered. */
+export interface ConnectForgeEventsOptions {
+  /**
+   * Path under each Forge app's base path (default `/forge/events`): trigger events POST to `<path>`,
+   * scheduled triggers to `<path>/scheduled`, preUninstall to `<path>/pre-uninstall`. `false` serves none.
+   */
+  path?: string | false | undefined;
+  /**
+   * How long handlers get before the answer is sent without them (default 4000 ms; Forge waits 5 s).
+   * A handler still running then keeps running; the answer is 202. preUninstall gets up to 50 s.
+   */
+  deadlineMs?: number | undefined;
+  /** A redelivery of an event that finished within this many seconds runs nothing (default 600; scheduled triggers: at most 240). */
+  dedupeWindowSeconds?: number | undefined;
+  /** A delivery whose handlers started this many seconds ago without finishing (its instance died) may be run again (default 120). */
+  claimTimeoutSeconds?: number | undefined;
 }
 
 export const DEFAULT_LEEWAY_SECONDS = 30;

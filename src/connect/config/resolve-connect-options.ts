@@ -65,6 +65,7 @@ export async function resolveConnectOptions(options: ConnectModuleOptions, conte
     verifiedRequestCache: verifiedRequestCacheOf(options),
     lifecycleRateLimit: lifecycleRateLimitOf(options),
     retention: retentionOf(options),
+    forgeEvents: forgeEventsOf(options),
     encryption: encryptionOf(options, nodeEnv),
     client: clientOf(options),
     forge: forgeOf(options, leewaySeconds),
@@ -204,6 +205,21 @@ function forgeOf(options: ConnectModuleOptions, leewaySeconds: number): Resolved
     jwksTimeoutMs: integerOption('forge.jwksTimeoutMs', forge.jwksTimeoutMs ?? defaults.jwksTimeoutMs, 1, DAY_MS),
     jwksCooldownMs: integerOption('forge.jwksCooldownMs', forge.jwksCooldownMs ?? defaults.jwksCooldownMs, 0, DAY_MS),
     jwksCacheMaxAgeMs: integerOption('forge.jwksCacheMaxAgeMs', forge.jwksCacheMaxAgeMs ?? defaults.jwksCacheMaxAgeMs, 0, DAY_MS),
+  };
+}
+
+function forgeEventsOf(options: ConnectModuleOptions): ResolvedConnectOptions['forgeEvents'] {
+  const events = groupOption('forgeEvents', options.forgeEvents);
+  const defaults = CONNECT_DEFAULTS.forgeEvents;
+  const path = events.path ?? defaults.path;
+  if (path !== false && (typeof path !== 'string' || !/^(\/[A-Za-z0-9\-._~]+)+$/.test(path))) {
+    throw ConnectError.create('config/invalid', `forgeEvents.path must be false or a path such as "/forge/events" (segments of letters, digits and - . _ ~), not ${shown(path)}.`);
+  }
+  return {
+    path,
+    deadlineMs: integerOption('forgeEvents.deadlineMs', events.deadlineMs ?? defaults.deadlineMs, 1, 4900),
+    dedupeWindowSeconds: integerOption('forgeEvents.dedupeWindowSeconds', events.dedupeWindowSeconds ?? defaults.dedupeWindowSeconds, 1, 86_400),
+    claimTimeoutSeconds: integerOption('forgeEvents.claimTimeoutSeconds', events.claimTimeoutSeconds ?? defaults.claimTimeoutSeconds, 1, 3600),
   };
 }
 

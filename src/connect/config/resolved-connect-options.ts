@@ -38,6 +38,12 @@ export interface ResolvedConnectOptions {
   readonly tenantCache: { readonly maxEntries: number; readonly ttlMs: number; readonly observedTtlMs: number };
   readonly verifiedRequestCache: false | { readonly maxEntries: number; readonly maxKeyLength: number };
   readonly lifecycleRateLimit: false | { readonly limit: number; readonly windowMs: number; readonly maxSources: number; readonly exemptLoopback: boolean };
+  readonly forgeEvents: {
+    readonly path: string | false;
+    readonly deadlineMs: number;
+    readonly dedupeWindowSeconds: number;
+    readonly claimTimeoutSeconds: number;
+  };
   readonly retention: { readonly uninstalledDays: number; readonly schedule: string | false };
   readonly encryption: {
     /** The configured keys (blank entries dropped); empty: the development key in `devKeyFile`. */

@@ -172,6 +172,7 @@ describe('connect migrations against a real database', () => {
         'NotifyConnectTenantChanges1795500000000',
         'IndexConnectTenantInstallations1796000000000',
         'CreateConnectForgeInstallation1797000000000',
+        'CreateConnectForgeEvent1797100000000',
       ]);
     } finally {
       await second.destroy();
@@ -186,7 +187,18 @@ describe('connect migrations against a real database', () => {
     const installationIndex = async (): Promise<unknown[]> =>
       dataSource.query(`SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, [schema, 'connect_tenant_app_key_installation_id_idx']);
     const forgeTable = async (): Promise<unknown> => (await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_forge_installation"`]))[0].t;
+    const eventTable = async (): Promise<unknown> => (await dataSource.query(`SELECT to_regclass($1)::text AS t`, [`"${schema}"."connect_forge_event"`]))[0].t;
+    const installedAtColumn = async (): Promise<unknown[]> =>
+      dataSource.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'connect_forge_installation' AND column_name = 'installed_at'`,
+        [schema],
+      );
     try {
+      expect(await eventTable()).toEqual(expect.stringContaining('connect_forge_event'));
+      expect(await installedAtColumn()).toHaveLength(1);
+      await dataSource.undoLastMigration();
+      expect(await eventTable()).toBeNull();
+      expect(await installedAtColumn()).toEqual([]);
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
       expect(await installationIndex()).toHaveLength(1);
       expect(await forgeTable()).toEqual(expect.stringContaining('connect_forge_installation'));
@@ -205,6 +217,8 @@ describe('connect migrations against a real database', () => {
       expect(await triggers()).toEqual([{ tgname: 'connect_tenant_notify_change' }]);
       expect(await installationIndex()).toHaveLength(1);
       expect(await forgeTable()).toEqual(expect.stringContaining('connect_forge_installation'));
+      expect(await eventTable()).toEqual(expect.stringContaining('connect_forge_event'));
+      expect(await installedAtColumn()).toHaveLength(1);
     } finally {
       await dataSource.destroy();
     }
@@ -220,7 +234,7 @@ describe('connect migrations against a real database', () => {
           WHERE table_schema = $1 ORDER BY table_name`,
         [schema],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['connect_forge_installation', 'connect_migrations', 'connect_tenant']);
+      expect(tables.map((t) => t.table_name)).toEqual(['connect_forge_event', 'connect_forge_installation', 'connect_migrations', 'connect_tenant']);
       // Unqualified raw SQL resolves to the schema.
       expect(await dataSource.query('SELECT current_schema() AS s, count(*)::int AS n FROM connect_tenant')).toEqual([{ s: schema, n: 0 }]);
     } finally {

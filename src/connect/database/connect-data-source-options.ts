@@ -9,6 +9,8 @@ import { IndexConnectTenantInstallations1796000000000 } from './migrations/17960
 import { ConnectTenantEntity } from './tenant.entity.js';
 import { ConnectForgeInstallationEntity } from './forge-installation.entity.js';
 import { CreateConnectForgeInstallation1797000000000 } from './migrations/1797000000000-create-connect-forge-installation.js';
+import { ConnectForgeEventEntity } from './forge-event.entity.js';
+import { CreateConnectForgeEvent1797100000000 } from './migrations/1797100000000-create-connect-forge-event.js';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 
 type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }>;
@@ -17,7 +19,11 @@ type PostgresDataSourceOptions = Extract<DataSourceOptions, { type: 'postgres' }
 export type TypeOrmClass = abstract new (...args: never[]) => unknown;
 
 /** The entities the framework owns; add them to your own DataSource if it shares the connection. */
-export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity, typeof ConnectForgeInstallationEntity] = [ConnectTenantEntity, ConnectForgeInstallationEntity];
+export const CONNECT_ENTITIES: readonly [typeof ConnectTenantEntity, typeof ConnectForgeInstallationEntity, typeof ConnectForgeEventEntity] = [
+  ConnectTenantEntity,
+  ConnectForgeInstallationEntity,
+  ConnectForgeEventEntity,
+];
 
 /** The framework's migrations, oldest first. They run on startup (`migrationsRun`), never `synchronize`. */
 export const CONNECT_MIGRATIONS: readonly TypeOrmClass[] = [
@@ -25,6 +31,7 @@ export const CONNECT_MIGRATIONS: readonly TypeOrmClass[] = [
   NotifyConnectTenantChanges1795500000000,
   IndexConnectTenantInstallations1796000000000,
   CreateConnectForgeInstallation1797000000000,
+  CreateConnectForgeEvent1797100000000,
 ];
 
 /** The table TypeORM records executed migrations in (kept apart from an app's own `migrations`). */

@@ -56,6 +56,14 @@ export class ConnectForgeInstallationEntity {
   @Column({ name: 'system_token_expires_at', type: 'timestamptz', nullable: true })
   systemTokenExpiresAt!: Date | null;
 
+  /** When Forge last sent `avi:forge:installed:app` for it. */
+  @Column({ name: 'installed_at', type: 'timestamptz', nullable: true })
+  installedAt!: Date | null;
+
+  /** When Forge last sent `avi:forge:upgraded:app` for it. */
+  @Column({ name: 'upgraded_at', type: 'timestamptz', nullable: true })
+  upgradedAt!: Date | null;
+
   @Column({ name: 'uninstalled_at', type: 'timestamptz', nullable: true })
   uninstalledAt!: Date | null;
 

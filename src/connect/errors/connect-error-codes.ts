@@ -47,6 +47,9 @@ export const CONNECT_ERROR_CODES = [
   'forge/unlicensed',
   'client/forge-token',
   'client/forge-token-expired',
+  'forge/invalid-event',
+  'forge/event-failed',
+  'forge/event-in-progress',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

@@ -22,7 +22,11 @@ export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'client/forge-token-expired') return 503;
   // A failed call to the product is the product's (or the network's) fault, not the caller's.
   if (code.startsWith('client/')) return code === 'client/timeout' ? 504 : 502;
-  if (code === 'lifecycle/hook-failed' || code === 'config/invalid') return 500;
+  // A Forge event or trigger body that is not what Forge sends.
+  if (code === 'forge/invalid-event') return 400;
+  // A handler of a Forge event failed, or another instance is still running it: Forge redelivers on a 5xx.
+  if (code === 'forge/event-in-progress') return 503;
+  if (code === 'lifecycle/hook-failed' || code === 'config/invalid' || code === 'forge/event-failed') return 500;
   return 401;
 }
 

@@ -7,15 +7,13 @@ import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { requestFacts } from '../http/http-request-facts.js';
 import { assertHeaderCount } from '../http/request-limits.js';
-import { FORGE_AUTH_OPTIONS, FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER, type ForgeAuthOptions } from './forge-auth.constants.js';
+import { FORGE_AUTH_OPTIONS, type ForgeAuthOptions } from './forge-auth.constants.js';
+import { forgeOAuthTokensOf } from './forge-oauth-headers.js';
 import { createForgeInvocationContext, type ForgeOAuthTokens } from './forge-invocation-context.js';
 import { FORGE_CONTEXT, type RequestWithForgeContext } from './forge-request.js';
 import { bearerTokenOf } from './forge-token-claims.js';
 import { ForgeTokenVerifier, type VerifiedForgeInvocation } from './forge-token-verifier.js';
 import { ForgeInstallations } from './forge-installations.js';
-
-/** Longest OAuth token accepted in an `x-forge-oauth-*` header. */
-const MAX_OAUTH_TOKEN_LENGTH = 8192;
 
 /**
  * The guard behind `@ForgeAuth()`. Its steps are protected methods so an app can subclass it. Failures
@@ -76,7 +74,7 @@ export class ForgeAuthGuard implements CanActivate {
 
   /** The `x-forge-oauth-*` tokens; a repeated or oversized header is refused, never guessed at. */
   protected tokensOf(headers: Record<string, string | string[] | undefined>): ForgeOAuthTokens {
-    return { systemToken: oauthToken(headers, FORGE_OAUTH_SYSTEM_HEADER), userToken: oauthToken(headers, FORGE_OAUTH_USER_HEADER) };
+    return forgeOAuthTokensOf(headers);
   }
 }
 
@@ -93,14 +91,4 @@ function assertLicensed(verified: VerifiedForgeInvocation): void {
       : 'This route needs an active licence; the site’s licence is not active.',
     { forgeAppId: verified.appId, installationId: verified.installationId },
   );
-}
-
-function oauthToken(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  if (value === undefined || value === '') return undefined;
-  if (Array.isArray(value)) throw ConnectError.create('forge/invalid-token', `The request carries more than one ${name} header.`);
-  if (value.length > MAX_OAUTH_TOKEN_LENGTH || /\s/.test(value.trim()) || value.trim() === '') {
-    throw ConnectError.create('forge/invalid-token', `The ${name} header does not hold a single OAuth token.`);
-  }
-  return value.trim();
 }

@@ -28,6 +28,11 @@ export interface ForgeInstallation {
   readonly connectClientKey: string | null;
   /** When the saved app system token stops being usable (`null`: none saved). The token itself is never on this object. */
   readonly systemTokenExpiresAt: Date | null;
+  /** When Forge last sent `avi:forge:installed:app` for it (`null`: not seen by this backend). */
+  readonly installedAt: Date | null;
+  /** When Forge last sent `avi:forge:upgraded:app` for it. */
+  readonly upgradedAt: Date | null;
+  /** Set by a `preUninstall` trigger; the retention purge deletes the row `retention.uninstalledDays` later. */
   readonly uninstalledAt: Date | null;
   readonly firstSeenAt: Date;
   readonly lastSeenAt: Date;
@@ -53,7 +58,7 @@ const TABLE = '"connect_forge_installation"';
 
 const COLUMNS = `"app_key", "installation_id", "cloud_id", "site_url", "api_base_url", "product", "environment_type", "environment_id",
   "app_version", "license_active", "license_type", "license_evaluation", "connect_client_key", "system_token_expires_at",
-  "uninstalled_at", "first_seen_at", "last_seen_at"`;
+  "installed_at", "upgraded_at", "uninstalled_at", "first_seen_at", "last_seen_at"`;
 
 interface InstallationRow {
   app_key: string;
@@ -70,6 +75,8 @@ interface InstallationRow {
   license_evaluation: boolean | null;
   connect_client_key: string | null;
   system_token_expires_at: Date | string | null;
+  installed_at: Date | string | null;
+  upgraded_at: Date | string | null;
   uninstalled_at: Date | string | null;
   first_seen_at: Date | string;
   last_seen_at: Date | string;
@@ -90,6 +97,8 @@ function toInstallation(row: InstallationRow): ForgeInstallation {
     license: Object.freeze({ isActive: row.license_active, type: row.license_type, isEvaluation: row.license_evaluation }),
     connectClientKey: row.connect_client_key,
     systemTokenExpiresAt: date(row.system_token_expires_at),
+    installedAt: date(row.installed_at),
+    upgradedAt: date(row.upgraded_at),
     uninstalledAt: date(row.uninstalled_at),
     firstSeenAt: date(row.first_seen_at)!,
     lastSeenAt: date(row.last_seen_at)!,
@@ -239,6 +248,34 @@ export class ForgeInstallations {
     } catch (error) {
       this.logger.warn(`Could not record the Forge installation ${invocation.installationId} of ${invocation.app.key}: ${reasonOf(error)}.`);
     }
+  }
+
+  /**
+   * What a Forge lifecycle event (`avi:forge:installed:app` / `avi:forge:upgraded:app`) says: written at
+   * once (no throttle), its time stamped, and its system token saved. Unlike `observe`, a failure rejects
+   * (`store/unavailable`): the event is answered 5xx and Forge delivers it again.
+   */
+  async recordLifecycleEvent(invocation: VerifiedForgeInvocation, systemToken: string | undefined, event: 'installed' | 'upgraded', nowMs = Date.now()): Promise<void> {
+    if (!this.enabled) return;
+    await this.upsert(invocation, systemToken, nowMs);
+    const column = event === 'installed' ? '"installed_at"' : '"upgraded_at"';
+    await this.query(`UPDATE ${TABLE} SET ${column} = now() WHERE "app_key" = $1 AND "installation_id" = $2`, [invocation.app.key, invocation.installationId]);
+    this.written.delete(`${invocation.app.key}\n${invocation.installationId}`);
+  }
+
+  /**
+   * Marks the installation uninstalled (a `preUninstall` trigger) and forgets its saved system token,
+   * which stops working with the uninstall. The retention purge deletes the row later, after the app's
+   * `@OnPurge()` hooks. Rejects with `store/unavailable` when the database cannot answer.
+   */
+  async markUninstalled(appKey: string, installationId: string): Promise<void> {
+    if (!this.enabled) return;
+    this.written.delete(`${appKey}\n${installationId}`);
+    await this.query(
+      `UPDATE ${TABLE} SET "uninstalled_at" = COALESCE("uninstalled_at", now()), "system_token" = NULL, "system_token_expires_at" = NULL
+       WHERE "app_key" = $1 AND "installation_id" = $2`,
+      [appKey, installationId],
+    );
   }
 
   /** Records the Connect tenant of an installation (a signed Connect install that named it). */

@@ -175,6 +175,14 @@ describe('assertForgeClaims: version, site, licence and installation contexts', 
     });
   });
 
+  it('reads the licence from `active` (the current field), preferring it over the deprecated `isActive`', () => {
+    const read = (license: Record<string, unknown>) => assertForgeClaims(claims({}, { license }) as never, APP_ID, OPTIONS).license?.isActive;
+    expect(read({ active: false })).toBe(false);
+    expect(read({ active: true, isActive: false })).toBe(true);
+    expect(read({ isActive: true })).toBe(true);
+    expect(read({ type: 'commercial' })).toBeUndefined();
+  });
+
   it('leaves out what is not sent, takes cloudId from the installation contexts, and ignores a siteUrl that is not https', () => {
     const checked = assertForgeClaims(
       claims(
@@ -194,6 +202,7 @@ describe('assertForgeClaims: version, site, licence and installation contexts', 
     ['an appVersion with spaces', {}, { appVersion: '1.0 beta' }],
     ['a license that is not an object', {}, { license: 'yes' }],
     ['license.isActive that is not a boolean', {}, { license: { isActive: 'true' } }],
+    ['license.active that is not a boolean', {}, { license: { active: 1 } }],
     ['installation.contexts that is not a list', {}, { installation: { contexts: {} } }],
     ['too many installation contexts', {}, { installation: { contexts: Array.from({ length: 17 }, () => ({ cloudId: 'c' })) } }],
     ['an installation context that is not an object', {}, { installation: { contexts: ['c'] } }],

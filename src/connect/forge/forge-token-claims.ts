@@ -205,7 +205,8 @@ function licenseOf(value: unknown, invalid: Invalid): ForgeLicense | undefined {
     return flagValue;
   };
   return {
-    isActive: flag('isActive'),
+    // Forge now sends `active`; `isActive` is its deprecated spelling, still sent by some tokens.
+    isActive: flag('active') ?? flag('isActive'),
     type: license.type === undefined || license.type === null ? undefined : shortString(license.type, 'app.license.type', invalid),
     isEvaluation: flag('isEvaluation'),
   };

@@ -6,8 +6,11 @@ import { ForgeJwks } from './forge-jwks.js';
 import { ConnectForgeLink } from './forge-tenant-link.js';
 import { ForgeTokenVerifier } from './forge-token-verifier.js';
 import { ForgeInstallations } from './forge-installations.js';
+import { ForgeEventHandlers } from './forge-event-handlers.js';
+import { ForgeEventLedger } from './forge-event-ledger.js';
+import { ForgeEventRoutes } from './forge-event-routes.js';
 
-/** Incoming Forge Remote calls: the Forge JWKS (`forge.*`), the FIT verifier, the guard behind `@ForgeAuth()`, and the Connect↔Forge link. */
+/** Incoming Forge Remote calls: the Forge JWKS (`forge.*`), the FIT verifier, the guard behind `@ForgeAuth()`, the Connect↔Forge link, and the endpoints of Forge events and triggers. */
 export const forgeProviders: Provider[] = [
   {
     provide: ForgeJwks,
@@ -19,4 +22,7 @@ export const forgeProviders: Provider[] = [
   ForgeInstallations,
   ForgeAuthGuard,
   ConnectForgeLink,
+  ForgeEventLedger,
+  ForgeEventHandlers,
+  ForgeEventRoutes,
 ];

@@ -25,7 +25,11 @@ interface FastifyRoutes {
  * `lifecycle/payload-too-large` 413) instead of the adapter's generic one. Every other failure, and
  * every other route, keeps Nest's own error handling.
  */
-export function postLifecycleRoutes(adapter: AbstractHttpAdapter, routes: { path: string; handler: RouteHandler }[]): void {
+export function postLifecycleRoutes(
+  adapter: AbstractHttpAdapter,
+  routes: { path: string; handler: RouteHandler }[],
+  failureOf: (error: unknown) => ConnectError | undefined = lifecycleBodyFailure,
+): void {
   if (adapter.getType() === 'fastify') {
     const fastify = adapter.getInstance<FastifyRoutes>();
     for (const { path, handler } of routes) {
@@ -36,7 +40,7 @@ export function postLifecycleRoutes(adapter: AbstractHttpAdapter, routes: { path
         // Route-scoped: only the parser failures of these paths are answered here. Nest's handler is
         // read per error, as Nest installs it after the routes are registered.
         errorHandler: (error, request, reply) => {
-          const failure = lifecycleBodyFailure(error);
+          const failure = failureOf(error);
           if (failure === undefined) return fastify.errorHandler(error, request, reply);
           sendConnectError(adapter, reply, failure);
           return undefined;
@@ -46,14 +50,14 @@ export function postLifecycleRoutes(adapter: AbstractHttpAdapter, routes: { path
     }
     return;
   }
-  if (adapter.getType() === 'express') answerExpressBodyErrors(adapter, new Set(routes.map((route) => route.path)));
+  if (adapter.getType() === 'express') answerExpressBodyErrors(adapter, new Set(routes.map((route) => route.path)), failureOf);
   for (const { path, handler } of routes) adapter.post(path, handler);
 }
 
 /** Express runs its body parser before any route: its errors reach an error middleware. */
-function answerExpressBodyErrors(adapter: AbstractHttpAdapter, lifecyclePaths: Set<string>): void {
+function answerExpressBodyErrors(adapter: AbstractHttpAdapter, lifecyclePaths: Set<string>, failureOf: (error: unknown) => ConnectError | undefined): void {
   adapter.use((error: unknown, request: unknown, response: unknown, next: (error?: unknown) => void) => {
-    const failure = lifecycleBodyFailure(error);
+    const failure = failureOf(error);
     const path = requestFacts(adapter, request).rawUrl.split('?', 1)[0] ?? '';
     if (failure === undefined || !lifecyclePaths.has(path)) {
       next(error);

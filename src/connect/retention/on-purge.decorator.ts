@@ -5,9 +5,15 @@ import type { LifecycleHookFilter } from '../discovery/method-hooks.js';
 
 /** What an `@OnPurge()` hook receives. */
 export interface ConnectPurgeEvent {
+  /**
+   * `connect`: a Connect tenant (`tenant.clientKey` is its clientKey). `forge`: a Forge installation
+   * marked uninstalled by a `preUninstall` trigger (`tenant.clientKey` is its installationId, the key
+   * Forge apps store data under; `tenant.baseUrl` its site URL).
+   */
+  readonly kind: 'connect' | 'forge';
   /** The app the tenant belonged to; `undefined` when no configured app has its key any more. */
   readonly app: ResolvedConnectApp | undefined;
-  /** The tenant about to be deleted (never its shared secret). */
+  /** The tenant or Forge installation about to be deleted (never its shared secret or token). */
   readonly tenant: PurgeCandidate;
   /**
    * The transaction that deletes the tenant row (a TypeORM `EntityManager`): write through it, not
@@ -18,8 +24,9 @@ export interface ConnectPurgeEvent {
 }
 
 /**
- * Runs the decorated method before the retention purge deletes an uninstalled tenant, inside the
- * transaction that deletes it: delete the app's own data of that tenant here. If the method throws,
+ * Runs the decorated method before the retention purge deletes an uninstalled tenant (or an uninstalled
+ * Forge installation: `event.kind === 'forge'`), inside the transaction that deletes it: delete the
+ * app's own data of that tenant here. If the method throws,
  * that tenant is not purged (logged; retried on the next run) and the others carry on.
  *
  * @example

@@ -14,6 +14,19 @@ export type PurgeSkipReason = 'reinstalled' | 'hook-failed';
 
 export type PurgeOutcome = { purged: true } | { purged: false; reason: PurgeSkipReason; error?: unknown };
 
+/** A table of uninstalled rows to purge: its name, the column that tells rows of one app apart, and the base URL shown. */
+export interface PurgeTarget {
+  readonly table: string;
+  readonly keyColumn: string;
+  /** SQL for the base URL of a row. */
+  readonly baseUrl: string;
+}
+
+/** The Connect tenants (`clientKey`). */
+export const CONNECT_TENANTS: PurgeTarget = { table: 'connect_tenant', keyColumn: 'client_key', baseUrl: '"base_url"' };
+/** The Forge installations: `clientKey` of a candidate is the installationId, `baseUrl` the site URL (else the API base URL). */
+export const FORGE_INSTALLATIONS: PurgeTarget = { table: 'connect_forge_installation', keyColumn: 'installation_id', baseUrl: 'COALESCE("site_url", "api_base_url")' };
+
 interface CandidateRow {
   app_key: string;
   client_key: string;
@@ -30,19 +43,26 @@ interface CandidateRow {
  */
 export class TenantPurger {
   private readonly table: string;
+  private readonly key: string;
+  private readonly select: string;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    target: PurgeTarget = CONNECT_TENANTS,
+  ) {
     const schema = (dataSource.options as { schema?: string }).schema;
-    this.table = schema ? `"${schema.replace(/"/g, '""')}"."connect_tenant"` : '"connect_tenant"';
+    this.table = schema ? `"${schema.replace(/"/g, '""')}"."${target.table}"` : `"${target.table}"`;
+    this.key = `"${target.keyColumn}"`;
+    this.select = `"app_key", ${this.key} AS "client_key", ${target.baseUrl} AS "base_url", "uninstalled_at"`;
   }
 
   /** Tenants uninstalled before `cutoff`, oldest first (at most `limit`). */
   async candidates(cutoff: Date, limit = 1000): Promise<PurgeCandidate[]> {
     try {
       const rows = (await this.dataSource.query(
-        `SELECT "app_key", "client_key", "base_url", "uninstalled_at" FROM ${this.table}
+        `SELECT ${this.select} FROM ${this.table}
          WHERE "uninstalled_at" IS NOT NULL AND "uninstalled_at" < $1
-         ORDER BY "uninstalled_at", "app_key", "client_key" LIMIT $2`,
+         ORDER BY "uninstalled_at", "app_key", ${this.key} LIMIT $2`,
         [cutoff.toISOString(), limit],
       )) as CandidateRow[];
       return rows.map(toCandidate);
@@ -60,8 +80,8 @@ export class TenantPurger {
     try {
       return await this.dataSource.transaction('READ COMMITTED', async (manager) => {
         const rows = (await manager.query(
-          `SELECT "app_key", "client_key", "base_url", "uninstalled_at" FROM ${this.table}
-           WHERE "app_key" = $1 AND "client_key" = $2 AND "uninstalled_at" IS NOT NULL AND "uninstalled_at" < $3
+          `SELECT ${this.select} FROM ${this.table}
+           WHERE "app_key" = $1 AND ${this.key} = $2 AND "uninstalled_at" IS NOT NULL AND "uninstalled_at" < $3
            FOR UPDATE`,
           [candidate.appKey, candidate.clientKey, cutoff.toISOString()],
         )) as CandidateRow[];
@@ -73,7 +93,7 @@ export class TenantPurger {
           hookFailure = { error };
           throw error;
         }
-        await manager.query(`DELETE FROM ${this.table} WHERE "app_key" = $1 AND "client_key" = $2`, [locked.appKey, locked.clientKey]);
+        await manager.query(`DELETE FROM ${this.table} WHERE "app_key" = $1 AND ${this.key} = $2`, [locked.appKey, locked.clientKey]);
         return { purged: true } as const;
       });
     } catch (error) {

@@ -10,7 +10,7 @@ import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.j
 import { ConnectError } from '../errors/connect-error.js';
 import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type MethodHook } from '../discovery/method-hooks.js';
 import { OnPurge, type ConnectPurgeEvent } from './on-purge.decorator.js';
-import { TenantPurger, type PurgeCandidate, type PurgeSkipReason } from './tenant-purge.js';
+import { FORGE_INSTALLATIONS, TenantPurger, type PurgeCandidate, type PurgeSkipReason } from './tenant-purge.js';
 
 /** The name of the purge job in `SchedulerRegistry` (when the app imports `ScheduleModule.forRoot()`). */
 export const TENANT_RETENTION_JOB = 'atlassian-connect:tenant-retention';
@@ -24,7 +24,14 @@ export interface TenantPurgeReport {
   readonly cutoff: Date;
   readonly purged: PurgeCandidate[];
   readonly kept: { tenant: PurgeCandidate; reason: PurgeSkipReason }[];
+  /** The Forge installations (uninstalled by `preUninstall`) purged and kept; `clientKey` is the installationId. */
+  readonly forgeInstallations: { readonly purged: PurgeCandidate[]; readonly kept: { tenant: PurgeCandidate; reason: PurgeSkipReason }[] };
+  /** Forge event delivery records (`connect_forge_event`) older than a day, deleted. */
+  readonly forgeEventRecordsDeleted: number;
 }
+
+type PurgeKind = ConnectPurgeEvent['kind'];
+const EVENT_RECORD_DAYS = 1;
 
 type PurgeHook = MethodHook<LifecycleHookFilter, ConnectPurgeEvent>;
 
@@ -44,6 +51,7 @@ type PurgeHook = MethodHook<LifecycleHookFilter, ConnectPurgeEvent>;
 export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('ConnectRetention');
   private readonly purger: TenantPurger | undefined;
+  private readonly forgePurger: TenantPurger | undefined;
   private readonly uninstalledDays: number;
   private hooks: PurgeHook[] = [];
   private job: CronJobHandle | undefined;
@@ -52,7 +60,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     @Inject(RESOLVED_CONNECT_OPTIONS) private readonly options: ResolvedConnectOptions,
-    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) dataSource: DataSource,
+    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) private readonly dataSource: DataSource,
     private readonly registry: ConnectAppRegistry,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -60,6 +68,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly moduleRef: ModuleRef,
   ) {
     this.purger = options.tenantStore === undefined ? new TenantPurger(dataSource) : undefined;
+    this.forgePurger = options.tenantStore === undefined ? new TenantPurger(dataSource, FORGE_INSTALLATIONS) : undefined;
     this.uninstalledDays = options.retention.uninstalledDays;
   }
 
@@ -103,15 +112,32 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
 
   private async purgeOnce(now: Date): Promise<TenantPurgeReport> {
     const cutoff = new Date(now.getTime() - this.uninstalledDays * DAY_MS);
-    if (this.purger === undefined) return { ran: false, cutoff, purged: [], kept: [] };
+    if (this.purger === undefined || this.forgePurger === undefined) {
+      return { ran: false, cutoff, purged: [], kept: [], forgeInstallations: { purged: [], kept: [] }, forgeEventRecordsDeleted: 0 };
+    }
+    const connect = await this.purgeTable(this.purger, 'connect', cutoff);
+    const forge = await this.purgeTable(this.forgePurger, 'forge', cutoff);
+    const forgeEventRecordsDeleted = await this.purgeEventRecords(new Date(now.getTime() - EVENT_RECORD_DAYS * DAY_MS));
+    const total = connect.purged.length + forge.purged.length;
+    const kept = connect.kept.length + forge.kept.length;
+    if (total > 0 || kept > 0) {
+      this.logger.log(
+        `Retention: purged ${connect.purged.length} tenant(s) and ${forge.purged.length} Forge installation(s) uninstalled before ${cutoff.toISOString()}, kept ${kept}.`,
+      );
+    }
+    return { ran: true, cutoff, purged: connect.purged, kept: connect.kept, forgeInstallations: forge, forgeEventRecordsDeleted };
+  }
+
+  private async purgeTable(purger: TenantPurger, kind: PurgeKind, cutoff: Date): Promise<{ purged: PurgeCandidate[]; kept: TenantPurgeReport['kept'] }> {
     const purged: PurgeCandidate[] = [];
     const kept: TenantPurgeReport['kept'] = [];
     const failed = new Set<string>();
+    const noun = kind === 'connect' ? 'uninstalled tenant' : 'uninstalled Forge installation';
     for (;;) {
-      const batch = (await this.purger.candidates(cutoff, 500)).filter((c) => !failed.has(idOf(c)));
+      const batch = (await purger.candidates(cutoff, 500)).filter((c) => !failed.has(idOf(c)));
       if (batch.length === 0) break;
       for (const candidate of batch) {
-        const outcome = await this.purger.purgeOne(candidate, cutoff, (tenant, transaction) => this.runHooks(tenant, transaction));
+        const outcome = await purger.purgeOne(candidate, cutoff, (tenant, transaction) => this.runHooks(kind, tenant, transaction));
         if (outcome.purged) {
           purged.push(candidate);
           continue;
@@ -121,17 +147,25 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
         if (outcome.reason === 'hook-failed') {
           const error = outcome.error as { hook?: string; cause?: unknown };
           this.logger.error(
-            `Kept uninstalled tenant ${candidate.clientKey} of ${candidate.appKey}: purge hook ${error?.hook ?? '(unknown)'} failed; retried on the next run.`,
+            `Kept ${noun} ${candidate.clientKey} of ${candidate.appKey}: purge hook ${error?.hook ?? '(unknown)'} failed; retried on the next run.`,
             error?.cause instanceof Error ? error.cause.stack : undefined,
           );
         }
       }
       if (batch.length < 500) break;
     }
-    if (purged.length > 0 || kept.length > 0) {
-      this.logger.log(`Retention: purged ${purged.length} tenant(s) uninstalled before ${cutoff.toISOString()}, kept ${kept.length}.`);
+    return { purged, kept };
+  }
+
+  /** Old Forge event delivery records: past any redelivery, so of no more use. */
+  private async purgeEventRecords(cutoff: Date): Promise<number> {
+    try {
+      const rows = (await this.dataSource.query(`DELETE FROM "connect_forge_event" WHERE "received_at" < $1 RETURNING 1`, [cutoff.toISOString()])) as unknown[];
+      return rows.length;
+    } catch (error) {
+      this.logger.warn(`Could not delete old Forge event records: ${error instanceof Error ? error.message : String(error)}.`);
+      return 0;
     }
-    return { ran: true, cutoff, purged, kept };
   }
 
   private async runScheduled(): Promise<void> {
@@ -142,12 +176,12 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
-  private async runHooks(tenant: PurgeCandidate, transaction: EntityManager): Promise<void> {
+  private async runHooks(kind: PurgeKind, tenant: PurgeCandidate, transaction: EntityManager): Promise<void> {
     const app = this.registry.get(tenant.appKey);
     for (const hook of this.hooks) {
       if (!matchesHookFilter(hook.metadata, tenant.appKey, app)) continue;
       try {
-        await hook.run({ app, tenant, transaction });
+        await hook.run({ kind, app, tenant, transaction });
       } catch (cause) {
         throw Object.assign(new Error(`Purge hook ${hook.name} failed.`, { cause }), { hook: hook.name });
       }

@@ -1,5 +1,7 @@
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { signConnectToken } from './sign-connect-token.js';
 import { forgeSystemAccountId } from './fake-forge-api.js';
+import { sleep } from './fake-http.js';
 import { FakeProductApi } from './fake-product-api.js';
 import { httpCall, type HttpCallResponse } from './http-call.js';
 
@@ -64,6 +66,42 @@ describe('FakeProductApi under the Forge apiBaseUrl', () => {
     // Another cloud id is not this site's apiBaseUrl: the token is no good there.
     expect((await call(jira, '/ex/jira/cloud-2/rest/api/3/myself', `Bearer ${tokens.userToken}`)).status).toBe(401);
     expect(jira.refusals.at(-1)?.reason).toBe('unknown-access-token');
+  });
+
+  it('issues JWT-shaped system tokens whose exp the app can read (an hour by default)', () => {
+    const before = Math.floor(Date.now() / 1000);
+    const tokens = jira.forge.issueTokens({ installationId: INSTALLATION, appId: 'app-1' });
+    expect(decodeProtectedHeader(tokens.systemToken)).toMatchObject({ alg: 'HS256', typ: 'JWT' });
+    const claims = decodeJwt(tokens.systemToken);
+    expect(claims.exp! - before).toBeGreaterThanOrEqual(3599);
+    expect(claims.exp! - before).toBeLessThanOrEqual(3601);
+    expect(tokens.systemTokenExpiresAt.getTime()).toBe(claims.exp! * 1000);
+    expect(claims).toMatchObject({ sub: forgeSystemAccountId('app-1'), installationId: INSTALLATION });
+    // Every issue is a new token, even within the same second.
+    expect(jira.forge.issueTokens({ installationId: INSTALLATION }).systemToken).not.toBe(tokens.systemToken);
+  });
+
+  it('refuses a system token once it expired with 401 expired-forge-token, the user token still working', async () => {
+    const path = '/ex/jira/cloud-1/rest/api/3/myself';
+    const expired = jira.forge.issueTokens({ installationId: INSTALLATION, systemTokenExpiresIn: -1 });
+    expect(decodeJwt(expired.systemToken).exp! * 1000).toBeLessThan(Date.now());
+    const refused = await call(jira, path, `Bearer ${expired.systemToken}`);
+    expect(refused.status).toBe(401);
+    expect(JSON.stringify(refused.body)).toMatch(/expired/);
+    expect((await call(jira, path, `Bearer ${expired.userToken}`)).status).toBe(200);
+
+    // A saved token that works now and stops working at its exp.
+    const saved = jira.forge.issueTokens({ installationId: INSTALLATION, systemTokenExpiresIn: 1 });
+    expect((await call(jira, path, `Bearer ${saved.systemToken}`)).status).toBe(200);
+    await sleep(saved.systemTokenExpiresAt.getTime() - Date.now() + 20);
+    expect((await call(jira, path, `Bearer ${saved.systemToken}`)).status).toBe(401);
+    expect(jira.refusals.map((r) => r.reason)).toEqual(['expired-forge-token', 'expired-forge-token']);
+    // Revoking still says revoked, whatever the expiry.
+    const revoked = jira.forge.issueTokens({ installationId: INSTALLATION, systemTokenExpiresIn: -5 });
+    jira.forge.revoke(revoked.systemToken);
+    expect((await call(jira, path, `Bearer ${revoked.systemToken}`)).status).toBe(401);
+    expect(jira.refusals.at(-1)?.reason).toBe('revoked-forge-token');
+    expect(() => jira.forge.issueTokens({ installationId: INSTALLATION, systemTokenExpiresIn: Number.NaN })).toThrow(TypeError);
   });
 
   it('answers Confluence with and without the /wiki context path, with a _links.next that resolves under apiBaseUrl', async () => {

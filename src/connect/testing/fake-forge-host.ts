@@ -1,8 +1,18 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri } from '../forge/forge-app-id.js';
 import { FORGE_OAUTH_SYSTEM_HEADER, FORGE_OAUTH_USER_HEADER } from '../forge/forge-auth.constants.js';
 import { FORGE_INSTALLATION_ARI_PREFIX } from '../forge/forge-token-claims.js';
+import {
+  DEFAULT_FORGE_ENDPOINT_KEY,
+  deliverToForgeRemote,
+  FORGE_DELIVERY_TIMEOUT_MS,
+  FORGE_PRE_UNINSTALL_TIMEOUT_MS,
+  type ForgeDeliveryOptions,
+  type ForgeDeliveryReport,
+  type ForgeLifecycleEventOptions,
+  type ForgeTriggerOptions,
+} from './fake-forge-delivery.js';
 import { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';
 import { ForgeJwksServer } from './fake-forge-jwks-server.js';
 import { httpCall, type HttpCallResponse } from './http-call.js';
@@ -82,16 +92,23 @@ export interface ForgeInvokeOptions {
 /** The sample user of minted tokens. */
 export const SAMPLE_FORGE_ACCOUNT_ID = '5b10ac8d82e05b22cc7d4ef5';
 
+/** The `preUninstall` module key `runPreUninstall` names when given none. */
+export const DEFAULT_FORGE_PRE_UNINSTALL_KEY = 'pre-uninstall';
+
 /**
  * A stand-in for Forge calling a Forge Remote endpoint: a real JWKS server on 127.0.0.1 with a real RSA
  * key pair, FIT minting (with every way to get one wrong), key rotation, and `invoke()` which sends the
- * request the way Forge does (`Authorization: Bearer <FIT>` plus the `x-forge-oauth-*` tokens).
+ * request the way Forge does (`Authorization: Bearer <FIT>` plus the `x-forge-oauth-*` tokens), and
+ * deliveries of events and triggers with Forge's timeouts and redeliveries (`sendEvent`,
+ * `sendInstalledEvent`, `runScheduledTrigger`, `runPreUninstall`).
  *
  * @example
  * ```ts
  * const forge = await FakeForgeHost.start({ appId });      // give the app forge.jwksUrl = forge.jwksUrl
  * const res = await forge.invoke(`${appUrl}/forge/remote/hello`, { systemToken: 'sys', userToken: 'usr' });
  * expect(res.status).toBe(200);
+ * const report = await forge.sendInstalledEvent(`${appUrl}/forge/events`, { systemToken: 'sys', retryDelayMs: 10 });
+ * expect(report.delivered).toBe(true);
  * ```
  */
 export class FakeForgeHost {
@@ -201,8 +218,115 @@ export class FakeForgeHost {
     });
   }
 
+  /**
+   * Delivers a Forge event (a `trigger` module's) as Forge does: POST `{ payload: { eventType, …payload } }`
+   * with a fresh FIT (module `core:endpoint`, no principal) per attempt, redelivering a failed one (not
+   * 2xx within `timeoutMs`) up to `retries` times with `payload.retryContext`.
+   *
+   * @example
+   * ```ts
+   * const report = await forge.sendEvent(`${appUrl}/forge/events`, 'avi:jira:created:issue', { issue: { key: 'WEB-1' } }, { retryDelayMs: 10 });
+   * expect(report.attempts.map((a) => a.status)).toEqual([200]);
+   * ```
+   */
+  sendEvent(url: string, eventType: string, payload: Record<string, unknown> = {}, options: ForgeDeliveryOptions = {}): Promise<ForgeDeliveryReport> {
+    return this.deliver(url, { eventType, ...payload }, FORGE_DELIVERY_TIMEOUT_MS, options);
+  }
+
+  /**
+   * Delivers `avi:forge:installed:app` for this host's installation, app and environment (see `sendEvent`).
+   *
+   * @example
+   * ```ts
+   * const tokens = site.forge.issueTokens({ installationId: forge.installationId, appId });
+   * const report = await forge.sendInstalledEvent(`${appUrl}/forge/events`, { systemToken: tokens.systemToken });
+   * expect(report.delivered).toBe(true);
+   * ```
+   */
+  sendInstalledEvent(url: string, options: ForgeLifecycleEventOptions = {}): Promise<ForgeDeliveryReport> {
+    return this.sendLifecycleEvent(url, 'avi:forge:installed:app', 'installerAccountId', options);
+  }
+
+  /**
+   * Delivers `avi:forge:upgraded:app` (a new major version; `appVersion` also goes into the FIT) for this
+   * host's installation (see `sendEvent`).
+   *
+   * @example
+   * ```ts
+   * const report = await forge.sendUpgradedEvent(`${appUrl}/forge/events`, { appVersion: '2.0.0', systemToken });
+   * expect(report.attempts[0]?.status).toBe(200);
+   * ```
+   */
+  sendUpgradedEvent(url: string, options: ForgeLifecycleEventOptions = {}): Promise<ForgeDeliveryReport> {
+    return this.sendLifecycleEvent(url, 'avi:forge:upgraded:app', 'upgraderAccountId', options);
+  }
+
+  /**
+   * Fires a `scheduledTrigger` as Forge does: POST `{ payload: { context: { cloudId, moduleKey }, contextToken } }`,
+   * with Forge's timeout and redeliveries (see `sendEvent`).
+   *
+   * @example
+   * ```ts
+   * const report = await forge.runScheduledTrigger(`${appUrl}/forge/events/scheduled`, 'hourly-sync', { systemToken });
+   * expect(report.delivered).toBe(true);
+   * ```
+   */
+  runScheduledTrigger(url: string, moduleKey: string, options: ForgeTriggerOptions = {}): Promise<ForgeDeliveryReport> {
+    return this.deliver(url, this.triggerPayload(moduleKey, options), FORGE_DELIVERY_TIMEOUT_MS, options);
+  }
+
+  /**
+   * Runs a `preUninstall` module as Forge does, with its 55 s timeout: the body of `runScheduledTrigger`
+   * for module `moduleKey` (default `'pre-uninstall'`).
+   *
+   * @example
+   * ```ts
+   * const report = await forge.runPreUninstall(`${appUrl}/forge/events/pre-uninstall`, 'cleanup', { systemToken });
+   * expect(report.delivered).toBe(true);
+   * ```
+   */
+  runPreUninstall(url: string, moduleKey: string = DEFAULT_FORGE_PRE_UNINSTALL_KEY, options: ForgeTriggerOptions = {}): Promise<ForgeDeliveryReport> {
+    return this.deliver(url, this.triggerPayload(moduleKey, options), FORGE_PRE_UNINSTALL_TIMEOUT_MS, options);
+  }
+
   async close(): Promise<void> {
     await this.jwks.close();
+  }
+
+  private sendLifecycleEvent(
+    url: string,
+    eventType: string,
+    accountField: 'installerAccountId' | 'upgraderAccountId',
+    options: ForgeLifecycleEventOptions,
+  ): Promise<ForgeDeliveryReport> {
+    const token = options.token ?? {};
+    const appId = token.appId ?? this.appId;
+    if (appId === undefined) throw new Error(`${eventType} needs an appId (or FakeForgeHost.start({ appId })).`);
+    const installationId = token.installationId ?? this.installationId;
+    const version = options.appVersion ?? token.appVersion ?? '1.0.0';
+    const payload = {
+      id: installationId.startsWith(FORGE_INSTALLATION_ARI_PREFIX) ? installationId.slice(FORGE_INSTALLATION_ARI_PREFIX.length) : installationId,
+      [accountField]: options.accountId ?? SAMPLE_FORGE_ACCOUNT_ID,
+      app: { id: appId, version, ...(options.appName !== undefined && { name: options.appName }) },
+      environment: { id: token.environment?.id ?? this.environmentId },
+    };
+    // The FIT of the call carries the version the event announces, unless told otherwise.
+    return this.sendEvent(url, eventType, payload, { ...options, token: { appVersion: version, ...token } });
+  }
+
+  private triggerPayload(moduleKey: string, options: ForgeTriggerOptions): Record<string, unknown> {
+    return { context: { cloudId: this.cloudId, moduleKey }, contextToken: options.contextToken ?? randomBytes(32).toString('base64url') };
+  }
+
+  private deliver(url: string, payload: Record<string, unknown>, defaultTimeoutMs: number, options: ForgeDeliveryOptions): Promise<ForgeDeliveryReport> {
+    const token = options.token ?? {};
+    // Forge's event and trigger tokens name the endpoint module and no user.
+    const fitOptions: MintInvocationTokenOptions = {
+      ...token,
+      principal: token.principal === undefined ? null : token.principal,
+      module: token.module === null ? null : { type: 'core:endpoint', key: options.endpointKey ?? DEFAULT_FORGE_ENDPOINT_KEY, ...token.module },
+    };
+    return deliverToForgeRemote({ url, payload, timeoutMs: options.timeoutMs ?? defaultTimeoutMs, options, mintFit: () => this.mintInvocationToken(fitOptions) });
   }
 }
 

@@ -92,7 +92,8 @@ export type FakeApiRefusalReason =
   | 'expired-access-token'
   | 'wrong-site'
   | 'unknown-forge-token'
-  | 'revoked-forge-token';
+  | 'revoked-forge-token'
+  | 'expired-forge-token';
 
 /** A refused request, kept so tests can assert why. */
 export interface FakeApiRefusal {

@@ -10,7 +10,10 @@ export interface HttpCallOptions {
   headers?: Record<string, string> | undefined;
   /** Sent as JSON when an object, as is when a string. */
   body?: unknown | undefined;
+  /** Longest silence on the socket before the call fails. Default 10 000. */
   timeoutMs?: number | undefined;
+  /** Aborts the call (e.g. `AbortSignal.timeout(ms)`: a deadline on the whole exchange); the promise then rejects with an `AbortError`. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface HttpCallResponse {
@@ -36,7 +39,8 @@ export function httpCall(options: HttpCallOptions): Promise<HttpCallResponse> {
   if (options.host !== undefined) headers.host = options.host;
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method: options.method, headers, timeout: options.timeoutMs ?? 10_000 }, (res) => {
+    const requestOptions = { method: options.method, headers, timeout: options.timeoutMs ?? 10_000, ...(options.signal !== undefined && { signal: options.signal }) };
+    const req = send(url, requestOptions, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', reject);

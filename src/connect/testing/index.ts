@@ -47,5 +47,14 @@ export { InstallKeyServer, type InstallKeyServerDelayPhase, type InstallKeyServe
 export { httpCall, type HttpCallOptions, type HttpCallResponse } from './http-call.js';
 export { startTestDatabase, type TestDatabase } from './test-database.js';
 export { FakeForgeHost, SAMPLE_FORGE_ACCOUNT_ID, type FakeForgeHostOptions, type ForgeInvokeOptions, type MintInvocationTokenOptions } from './fake-forge-host.js';
+export type {
+  ForgeDeliveryAttempt,
+  ForgeDeliveryOptions,
+  ForgeDeliveryReport,
+  ForgeDeliveryRetryContext,
+  ForgeLifecycleEventOptions,
+  ForgeRetryReason,
+  ForgeTriggerOptions,
+} from './fake-forge-delivery.js';
 export { ForgeJwksServer, FORGE_JWKS_PATH, type ForgeJwksServerOptions } from './fake-forge-jwks-server.js';
 export { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';

@@ -1,0 +1,54 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type MethodHook } from '../discovery/method-hooks.js';
+import type { ForgeEventContext } from './forge-event.js';
+import { ForgeEventHook, ForgePreUninstallHook, ForgeScheduledTriggerHook, type ForgeEventHookMetadata, type ForgeScheduledTriggerHookMetadata } from './forge-event.decorators.js';
+
+type Hook = MethodHook<LifecycleHookFilter, ForgeEventContext>;
+
+/**
+ * The `@OnForgeEvent()`, `@OnForgeScheduledTrigger()` and `@OnForgePreUninstall()` methods of every
+ * provider and controller, found once at bootstrap, and which of them an event goes to.
+ */
+@Injectable()
+export class ForgeEventHandlers implements OnApplicationBootstrap {
+  private readonly logger = new Logger('ForgeEvents');
+  private events: MethodHook<ForgeEventHookMetadata, ForgeEventContext>[] = [];
+  private scheduled: MethodHook<ForgeScheduledTriggerHookMetadata, ForgeEventContext>[] = [];
+  private preUninstall: Hook[] = [];
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.events = discoverMethodHooks(this.discovery, this.scanner, ForgeEventHook);
+    this.scheduled = discoverMethodHooks(this.discovery, this.scanner, ForgeScheduledTriggerHook);
+    this.preUninstall = discoverMethodHooks(this.discovery, this.scanner, ForgePreUninstallHook);
+    const count = this.events.length + this.scheduled.length + this.preUninstall.length;
+    if (count > 0) this.logger.log(`Found ${count} Forge event handler(s).`);
+  }
+
+  /** The handlers `event` goes to, in discovery order. */
+  matching(event: Pick<ForgeEventContext, 'kind' | 'app' | 'eventType' | 'moduleKey'>): Hook[] {
+    const forApp = (filter: LifecycleHookFilter) => matchesHookFilter(filter, event.app.key, event.app);
+    if (event.kind === 'event') {
+      return this.events.filter((hook) => forApp(hook.metadata) && (hook.metadata.events.includes('*') || hook.metadata.events.includes(event.eventType ?? '')));
+    }
+    if (event.kind === 'scheduled') {
+      return this.scheduled.filter((hook) => forApp(hook.metadata) && (hook.metadata.key === undefined || hook.metadata.key === event.moduleKey));
+    }
+    return this.preUninstall.filter((hook) => forApp(hook.metadata));
+  }
+
+  /** What is listened to, for the manifest and diagnostics: event names, scheduled trigger keys, and whether preUninstall is. */
+  listenedTo(appKey: string, app: Parameters<typeof matchesHookFilter>[2]): { events: string[]; scheduledTriggers: (string | undefined)[]; preUninstall: boolean } {
+    const forApp = (filter: LifecycleHookFilter) => matchesHookFilter(filter, appKey, app);
+    return {
+      events: [...new Set(this.events.filter((hook) => forApp(hook.metadata)).flatMap((hook) => hook.metadata.events))],
+      scheduledTriggers: [...new Set(this.scheduled.filter((hook) => forApp(hook.metadata)).map((hook) => hook.metadata.key))],
+      preUninstall: this.preUninstall.some((hook) => forApp(hook.metadata)),
+    };
+  }
+}

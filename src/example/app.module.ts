@@ -8,8 +8,14 @@ import { InstallationLog } from './installation-log.service.js';
 import { jiraDescriptor } from './jira/jira.descriptor.js';
 import { JiraController } from './jira/jira.controller.js';
 
-export const JIRA_APP_KEY = 'com.example.connect-nest.jira';
-export const CONFLUENCE_APP_KEY = 'com.example.connect-nest.confluence';
+import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from './app-keys.js';
+import { FORGE_SYNC_INTERVAL_MS, ForgeBackgroundSync } from './forge/forge-background-sync.js';
+import { ExampleForgeEvents } from './forge/forge-event-handlers.js';
+
+export { CONFLUENCE_APP_KEY, JIRA_APP_KEY };
+
+/** The background sync runs every 15 minutes unless `FORGE_SYNC_INTERVAL_MS` says otherwise. */
+const DEFAULT_FORGE_SYNC_INTERVAL_MS = 15 * 60_000;
 
 /** Maps the example's settings onto the framework's options: one Jira and one Confluence app. */
 export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
@@ -60,7 +66,12 @@ export class AppModule {
       module: AppModule,
       imports: [ConnectModule.forRootAsync({ useFactory: () => connectOptions(config) })],
       controllers: [JiraController, ConfluenceController, ForgeRemoteController],
-      providers: [InstallationLog],
+      providers: [
+        InstallationLog,
+        ExampleForgeEvents,
+        ForgeBackgroundSync,
+        { provide: FORGE_SYNC_INTERVAL_MS, useValue: config.forgeSyncIntervalMs ?? DEFAULT_FORGE_SYNC_INTERVAL_MS },
+      ],
     };
   }
 }

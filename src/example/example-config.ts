@@ -29,6 +29,8 @@ export interface ExampleConfig {
   forgeJwksUrl?: string | undefined;
   /** Least time between JWKS refetches for unknown kids (`FORGE_JWKS_COOLDOWN_MS`, default 30 s). */
   forgeJwksCooldownMs?: number | undefined;
+  /** How often the background job calls each Forge installation with its saved token (`FORGE_SYNC_INTERVAL_MS`, default 15 min; 0: never). */
+  forgeSyncIntervalMs?: number | undefined;
 }
 
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
@@ -53,10 +55,17 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
     forgeAppIdConfluence: env.FORGE_APP_ID_CONFLUENCE || undefined,
     forgeJwksUrl: env.FORGE_JWKS_URL || undefined,
     forgeJwksCooldownMs: env.FORGE_JWKS_COOLDOWN_MS ? Number(env.FORGE_JWKS_COOLDOWN_MS) : undefined,
+    forgeSyncIntervalMs: env.FORGE_SYNC_INTERVAL_MS ? syncInterval(env.FORGE_SYNC_INTERVAL_MS) : undefined,
   };
 }
 
 /** `a, b,,c` → `['a', 'b', 'c']`; nothing → `undefined`. */
+function syncInterval(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`FORGE_SYNC_INTERVAL_MS must be a whole number of milliseconds (0: off), not ${JSON.stringify(value)}.`);
+  return ms;
+}
+
 function splitList(value: string | undefined): string[] | undefined {
   const items = (value ?? '')
     .split(',')

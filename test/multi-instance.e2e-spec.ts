@@ -1,13 +1,14 @@
 /**
  * Two real processes of the built example app (`node dist/example/main.js`) sharing one PostgreSQL schema:
  * a lifecycle change handled by instance A must be honoured by instance B within a second, even when
- * B had the tenant cached (the tenant cache TTL is 10 s, so only the LISTEN/NOTIFY sync makes it).
+ * B had the tenant cached (the tenant cache TTL is 10 s, so only the LISTEN/NOTIFY sync makes it); and
+ * an app system token that a Forge call brought to A is used by B outside that call.
  *
  * Needs DATABASE_URL: the embedded engine lives inside one process and cannot be shared.
  */
 import { jest } from '@jest/globals';
 import pg from 'pg';
-import { FakeConnectHost, startTestDatabase, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
+import { FakeConnectHost, FakeForgeHost, forgeSystemAccountId, startTestDatabase, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import { JIRA_APP_KEY } from '../src/example/app.module.js';
 import { freePort, startChild, type ChildApp } from './support/child-app.js';
 import { expectRefused, expectServed, whoami } from './support/lifecycle-kit.js';
@@ -17,6 +18,8 @@ jest.setTimeout(90_000);
 const PUBLIC_URL = 'https://multi.example.test';
 /** How soon B must see what A committed. */
 const PROPAGATION_LIMIT_MS = 1_000;
+/** Both instances take Forge calls for the Jira app as this Forge app (FORGE_APP_ID_JIRA). */
+const FORGE_APP_ID = '5d2c7a10-3e4f-4b6a-8c9d-0e1f2a3b4c5d';
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
@@ -26,6 +29,7 @@ if (!databaseUrl) {
 
 (databaseUrl ? describe : describe.skip)('two app processes sharing one PostgreSQL schema', () => {
   let host: FakeConnectHost;
+  let forge: FakeForgeHost;
   let db: Awaited<ReturnType<typeof startTestDatabase>>;
   let a: ChildApp;
   let b: ChildApp;
@@ -36,6 +40,7 @@ if (!databaseUrl) {
 
   beforeAll(async () => {
     host = await FakeConnectHost.start();
+    forge = await FakeForgeHost.start({ appId: FORGE_APP_ID });
     db = await startTestDatabase();
     const env = (port: number): Record<string, string> => ({
       PORT: String(port),
@@ -44,6 +49,8 @@ if (!databaseUrl) {
       CONNECT_DATABASE_SCHEMA: db.schema ?? '',
       CONNECT_INSTALL_KEYS_URL: host.installKeysUrl,
       CONNECT_AUTHORIZATION_SERVER_URL: host.authorizationServerUrl,
+      FORGE_APP_ID_JIRA: FORGE_APP_ID,
+      FORGE_JWKS_URL: forge.jwksUrl,
     });
     const [portA, portB] = [await freePort(), await freePort()];
     // One after the other: both would otherwise race to run the migrations on the fresh schema.
@@ -56,6 +63,7 @@ if (!databaseUrl) {
   afterAll(async () => {
     const codes = await Promise.all([a?.stop(), b?.stop()]);
     await host?.close();
+    await forge?.close();
     await db?.stop();
     // eslint-disable-next-line no-console
     console.info(`multi-instance (exit codes ${codes.join(', ')}): ${timings.join('; ')}; total ${Date.now() - started} ms`);
@@ -177,5 +185,41 @@ if (!databaseUrl) {
       return answers.findIndex((answer) => answer.status === 200);
     };
     expect(await winnerOn(jiraA)).toBe(await winnerOn(jiraB));
+  });
+  it('an app system token that a verified Forge call brought to A is used by B outside that call, from the shared table', async () => {
+    const site = await host.startSite('jira');
+    const tokens = site.forge.issueTokens({ installationId: forge.installationId, appId: FORGE_APP_ID });
+    const fit = { installationId: tokens.installationId, apiBaseUrl: tokens.apiBaseUrl };
+    const savedTokenCall = (app: ChildApp) => forge.invoke(`${app.url}/forge/remote/saved-token/myself`, { token: fit });
+
+    // Nothing saved yet: B has no token to call with, and calls nothing.
+    const early = await savedTokenCall(b);
+    expect({ status: early.status, type: typeOf(early) }).toEqual({ status: 503, type: 'client/forge-token-expired' });
+    expect(site.api.requests).toEqual([]);
+
+    // A verified call to A carries the token; A saves it (encrypted) in the shared table.
+    const toA = await forge.invoke(`${a.url}/forge/remote/hello`, { token: fit, systemToken: tokens.systemToken });
+    expect({ status: toA.status, body: toA.body }).toMatchObject({ status: 200, body: { installationId: forge.installationId, tokens: { system: true } } });
+
+    // B is called with a FIT and no system token: it calls the product with the token A received.
+    const fromB = await savedTokenCall(b);
+    expect(fromB.status).toBe(200);
+    expect(fromB.body).toEqual({ installationId: forge.installationId, answered: expect.objectContaining({ accountId: forgeSystemAccountId(FORGE_APP_ID), accountType: 'app' }) });
+    expect(site.api.requests).toHaveLength(1);
+    expect(site.api.requests[0]).toMatchObject({
+      path: `/ex/jira/${site.forge.cloudId}/rest/api/3/myself`,
+      status: 200,
+      forge: { principal: 'system', installationId: forge.installationId },
+    });
+
+    // It was exactly that token: once the product stops taking it, B's next call is refused by the product and B drops it.
+    site.forge.revoke(tokens.systemToken);
+    const revoked = await savedTokenCall(b);
+    expect({ status: revoked.status, type: typeOf(revoked) }).toEqual({ status: 503, type: 'client/forge-token-expired' });
+    expect(site.api.refusals.map((refusal) => refusal.reason)).toEqual(['revoked-forge-token']);
+    // Dropped for A too: the row is shared.
+    const afterDrop = await savedTokenCall(a);
+    expect({ status: afterDrop.status, type: typeOf(afterDrop) }).toEqual({ status: 503, type: 'client/forge-token-expired' });
+    expect(site.api.requests).toHaveLength(2);
   });
 });

@@ -77,6 +77,8 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
       expect(output).toMatch(/Test Suites: 4 passed, 4 total/);
       expect(output).toMatch(/PASS test\/jira\.e2e-spec\.ts/);
       expect(output).toMatch(/PASS test\/confluence\.e2e-spec\.ts/);
+      // The Forge event handlers compiled with the rest (they wait for an app with forge.appId).
+      expect(await readdir(join(both(), 'dist'))).toContain('forge-events.service.js');
 
       // `npm start` without the rebuild: node dist/main.js on a free port, on the embedded engine
       const port = await freePort();
@@ -116,6 +118,8 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
         expect(refused.status).toBe(401);
         expect(await refused.json()).toMatchObject({ type: 'jwt/missing' });
         expect(log).toContain(`Jira descriptor:        http://localhost:${port}/jira/atlassian-connect.json`);
+        // ForgeEvents is a provider of the app module: the framework found its two handlers.
+        expect(log).toContain('Found 2 Forge event handler(s).');
       } finally {
         await stop(child);
       }
@@ -145,6 +149,7 @@ describe('atlassian-connect-nest new: generated apps install, build, pass their 
       const output = await buildAndTest(dir);
       expect(output).toMatch(/Test Suites: 3 passed, 3 total/);
       expect(output).toMatch(new RegExp(`PASS test/${product}\\.e2e-spec\\.ts`));
+      expect(await readdir(join(dir, 'dist'))).toContain('forge-events.service.js');
     },
     10 * MINUTE,
   );

@@ -7,7 +7,7 @@ import { Injectable } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { CONNECT_DATA_SOURCE, OnInstalled, type ConnectLifecycleEvent } from 'atlassian-connect-nest';
 import { SecretCipher } from 'atlassian-connect-nest/advanced';
-import { FakeConnectHost, type FakeApiSite, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
+import { FakeConnectHost, FakeForgeHost, forgeSystemAccountId, type FakeApiSite, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import type { DataSource } from 'typeorm';
 
 import { AppModule } from '../src/example/app.module.js';
@@ -30,11 +30,14 @@ class FailingHook {
 const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/;
 /** An access token of the fake authorization server. */
 const ACCESS_TOKEN = /fake-at-[A-Za-z0-9_-]{16,}/;
+/** The example's Jira app is also this Forge app (FORGE_APP_ID_JIRA). */
+const FORGE_APP_ID = '3c5e2f60-8d1b-4f2a-9e47-6b0a1c2d3e4f';
 
 /**
  * Runs the main flows against the real example app with every log level captured, and fails when a
  * shared secret, a token, the encryption key or an install payload shows up in a log line, a response
- * body or a response header, or when the tenant table holds a secret in plaintext.
+ * body or a response header, or when the tenant table holds a secret (or the Forge installation table
+ * an app system token) in plaintext.
  */
 describe('secrets never leak', () => {
   const logs = new LogCapture();
@@ -43,8 +46,11 @@ describe('secrets never leak', () => {
   const payloads: string[] = [];
   const responses: { what: string; response: HttpCallResponse }[] = [];
   const secrets: string[] = [];
+  /** The `x-forge-oauth-system` tokens sent; the example saves them. */
+  const systemTokens: string[] = [];
   let ex: RunningExample;
   let host: FakeConnectHost;
+  let forge: FakeForgeHost;
   let jiraSite: FakeApiSite;
   let confluenceSite: FakeApiSite;
   const started = Date.now();
@@ -85,7 +91,8 @@ describe('secrets never leak', () => {
 
   beforeAll(async () => {
     host = await FakeConnectHost.start();
-    ex = await startExample({ encryptionKeys: [encryptionKey] }, host, logs, [FailingHook]);
+    forge = await FakeForgeHost.start({ appId: FORGE_APP_ID });
+    ex = await startExample({ encryptionKeys: [encryptionKey], forgeAppIdJira: FORGE_APP_ID, forgeJwksUrl: forge.jwksUrl }, host, logs, [FailingHook]);
     jiraSite = await host.startSite('jira');
     confluenceSite = await host.startSite('confluence');
   });
@@ -93,6 +100,7 @@ describe('secrets never leak', () => {
   afterAll(async () => {
     await ex?.close();
     await host?.close();
+    await forge?.close();
     // eslint-disable-next-line no-console
     console.info(`secret-leak e2e on ${process.env.DATABASE_URL ? 'postgres' : 'embedded'}: ${Date.now() - started} ms`);
   });
@@ -172,6 +180,24 @@ describe('secrets never leak', () => {
     expect(lost.body).toMatchObject({ type: 'store/unavailable', message: expect.stringContaining('"lost-key"') });
     expect(logs.all).toContain('"lost-key"');
     await dataSource.query(`DELETE FROM ${schema ? `"${schema}".` : ''}"connect_tenant" WHERE "client_key" = $1`, [stranger.clientKey]);
+
+    // Forge: a verified call brings an app system token (saved, encrypted), a later call without one
+    // makes the app use the saved token, and a refused call carries one that must not be saved.
+    const forgeTokens = jiraSite.forge.issueTokens({ installationId: forge.installationId, appId: FORGE_APP_ID });
+    const refusedToken = jiraSite.forge.issueTokens({ installationId: forge.installationId, appId: FORGE_APP_ID }).systemToken;
+    for (const token of [forgeTokens.systemToken, forgeTokens.userToken, refusedToken]) forbidden.add(token);
+    systemTokens.push(forgeTokens.systemToken, refusedToken);
+    const forgeCall = async (what: string, path: string, options: { systemToken?: string; userToken?: string; expiresIn?: number } = {}) => {
+      const fit = await forge.mintInvocationToken({ apiBaseUrl: forgeTokens.apiBaseUrl, ...(options.expiresIn !== undefined && { expiresIn: options.expiresIn }) });
+      forbidden.add(fit);
+      return keep(what, await forge.invoke(`${ex.url}${path}`, { fit, ...options }));
+    };
+    expect((await forgeCall('forge hello', '/forge/remote/hello', { systemToken: forgeTokens.systemToken, userToken: forgeTokens.userToken })).status).toBe(200);
+    const saved = await forgeCall('forge saved token', '/forge/remote/saved-token/myself');
+    expect(saved.status).toBe(200);
+    expect(saved.body).toMatchObject({ answered: { accountId: forgeSystemAccountId(FORGE_APP_ID) } });
+    expect(jiraSite.api.requests.at(-1)).toMatchObject({ forge: { principal: 'system', installationId: forge.installationId } });
+    expect((await forgeCall('forge expired FIT', '/forge/remote/hello', { systemToken: refusedToken, expiresIn: -600 })).status).toBe(401);
   });
 
   it('no secret, token, key or payload in any log line, response body or header', () => {
@@ -195,6 +221,18 @@ describe('secrets never leak', () => {
       if (ACCESS_TOKEN.test(text)) leaks.push(`${where}: an access token`);
     }
     expect(leaks).toEqual([]);
+  });
+
+  it('the Forge installation table holds the system token only as ciphertext', async () => {
+    const dataSource = ex.app.get<DataSource>(getDataSourceToken(CONNECT_DATA_SOURCE));
+    const schema = (dataSource.options as { schema?: string }).schema;
+    const rows: { installation_id: string; system_token: string | null }[] = await dataSource.query(`SELECT * FROM ${schema ? `"${schema}".` : ''}"connect_forge_installation"`);
+    expect(rows.map((row) => row.installation_id)).toEqual([forge.installationId]);
+    expect(systemTokens.length).toBe(2);
+    const everything = JSON.stringify(rows);
+    for (const token of [...systemTokens, ...forbidden]) expect(everything.includes(token)).toBe(false);
+    expect(rows[0]!.system_token).toMatch(/^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    expect(JWT.test(everything)).toBe(false);
   });
 
   it('the tenant table holds no plaintext secret', async () => {

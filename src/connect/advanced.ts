@@ -51,7 +51,7 @@ export { TENANT_CHANGE_CHANNEL } from './database/migrations/1795500000000-notif
 /** PostgreSQL in this process (PGlite over a local socket): what runs when no database URL is given. */
 export { EmbeddedPostgres, type EmbeddedPostgresOptions } from './database/embedded-postgres.js';
 /** Purges uninstalled tenants on a DataSource (what `TenantRetention` runs). */
-export { TenantPurger, type PurgeOutcome } from './retention/tenant-purge.js';
+export { TenantPurger, type PurgeOutcome, type PurgeTarget } from './retention/tenant-purge.js';
 
 // ── Secrets at rest ───────────────────────────────────────────────────────────────────────────────
 /** AES-256-GCM encryption of the shared secrets, the stored format's prefix, and whose secret a value is. */

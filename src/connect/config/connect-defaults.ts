@@ -74,6 +74,9 @@ export const CONNECT_DEFAULTS = deepFreeze({
     jwksTimeoutMs: 5000,
     jwksCooldownMs: 30_000,
     jwksCacheMaxAgeMs: 600_000,
+    /** Saved system tokens without an `exp`: 55 minutes (Forge's last at least 2 hours). */
+    systemTokenLifetimeSeconds: 55 * 60,
+    systemTokenSafetyMarginSeconds: 60,
   },
   /** `HttpInstallKeyResolver`: an RSA-4096 SPKI PEM is about 800 bytes. */
   installKeyFetch: {

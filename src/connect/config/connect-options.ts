@@ -54,6 +54,24 @@ export interface ConnectForgeOptions {
   jwksCooldownMs?: number | undefined;
   /** How long fetched keys are used before the JWKS is fetched again (default 600,000 ms). */
   jwksCacheMaxAgeMs?: number | undefined;
+  /**
+   * The JWKS of each Isolated Cloud environment whose calls this service takes, by label (the FIT's
+   * top-level `icLabel`, such as `orange`; letters a-z, digits, `_` and `-`, at most 50). A token that
+   * carries an `icLabel` is verified with that label's key set only, never with `jwksUrl`; one whose
+   * label is not listed here is refused (401). The URLs are checked like `jwksUrl`. Default none.
+   */
+  isolatedCloudJwksUrls?: Readonly<Record<string, string>> | undefined;
+  /**
+   * How long a saved app system token (`x-forge-oauth-system`) is used when it carries no `exp` of its
+   * own (default 3300 s, 55 minutes). Forge's tokens last at least 2 hours when a trigger calls the
+   * remote directly, up to about 4; the default stays below both. A token with an `exp` keeps it.
+   */
+  systemTokenLifetimeSeconds?: number | undefined;
+  /**
+   * A saved system token is not handed out (`asForgeApp` outside a request) this close to its expiry,
+   * so that a call and its retries finish before it lapses (default 60 s). Smaller than the lifetime.
+   */
+  systemTokenSafetyMarginSeconds?: number | undefined;
 }
 
 /** How the client retries. */

@@ -1,7 +1,8 @@
 import { ConnectError } from '../errors/connect-error.js';
+import { isIsolatedCloudLabel } from '../forge/isolated-cloud-label.js';
 import { CONNECT_DEFAULTS } from './connect-defaults.js';
 import { parseEncryptionKeys } from './encryption-key-option.js';
-import type { ConnectModuleOptions, RetryOptions } from './connect-options.js';
+import type { ConnectForgeOptions, ConnectModuleOptions, RetryOptions } from './connect-options.js';
 import { ConnectOptionalPeers, type SchedulingModules } from './optional-peers.js';
 import { booleanOption, groupOption, integerOption, schemaNameOption, shown } from './option-checks.js';
 import { resolveConnectApps } from './resolve-connect-apps.js';
@@ -205,7 +206,39 @@ function forgeOf(options: ConnectModuleOptions, leewaySeconds: number): Resolved
     jwksTimeoutMs: integerOption('forge.jwksTimeoutMs', forge.jwksTimeoutMs ?? defaults.jwksTimeoutMs, 1, DAY_MS),
     jwksCooldownMs: integerOption('forge.jwksCooldownMs', forge.jwksCooldownMs ?? defaults.jwksCooldownMs, 0, DAY_MS),
     jwksCacheMaxAgeMs: integerOption('forge.jwksCacheMaxAgeMs', forge.jwksCacheMaxAgeMs ?? defaults.jwksCacheMaxAgeMs, 0, DAY_MS),
+    isolatedCloudJwksUrls: isolatedCloudJwksUrlsOf(forge.isolatedCloudJwksUrls),
+    ...systemTokenTimingOf(forge),
   };
+}
+
+/** Label → parsed JWKS URL. A Map: a label such as `__proto__` is a key like any other, never a prototype. */
+function isolatedCloudJwksUrlsOf(value: unknown): ReadonlyMap<string, string> {
+  const urls = groupOption<Record<string, unknown>>('forge.isolatedCloudJwksUrls', value as Record<string, unknown> | undefined);
+  const resolved = new Map<string, string>();
+  for (const [label, url] of Object.entries(urls)) {
+    if (!isIsolatedCloudLabel(label)) {
+      throw ConnectError.create(
+        'config/invalid',
+        `forge.isolatedCloudJwksUrls has the label ${shown(label)}; an Isolated Cloud label is 1 to 50 of a-z, 0-9, _ and - (such as "orange").`,
+      );
+    }
+    resolved.set(label, parseForgeJwksUrl(url, `forge.isolatedCloudJwksUrls.${label}`).href);
+  }
+  return resolved;
+}
+
+function systemTokenTimingOf(forge: Partial<ConnectForgeOptions>): Pick<ResolvedConnectOptions['forge'], 'systemTokenLifetimeSeconds' | 'systemTokenSafetyMarginSeconds'> {
+  const defaults = CONNECT_DEFAULTS.forge;
+  // At most a day: the longest a saved token is trusted even when its own exp says more.
+  const lifetime = integerOption('forge.systemTokenLifetimeSeconds', forge.systemTokenLifetimeSeconds ?? defaults.systemTokenLifetimeSeconds, 60, 86_400);
+  const margin = integerOption('forge.systemTokenSafetyMarginSeconds', forge.systemTokenSafetyMarginSeconds ?? defaults.systemTokenSafetyMarginSeconds, 0, 3600);
+  if (margin >= lifetime) {
+    throw ConnectError.create(
+      'config/invalid',
+      `forge.systemTokenSafetyMarginSeconds (${margin}) must be smaller than forge.systemTokenLifetimeSeconds (${lifetime}), or a saved token without exp is never used.`,
+    );
+  }
+  return { systemTokenLifetimeSeconds: lifetime, systemTokenSafetyMarginSeconds: margin };
 }
 
 function forgeEventsOf(options: ConnectModuleOptions): ResolvedConnectOptions['forgeEvents'] {

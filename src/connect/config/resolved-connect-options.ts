@@ -65,6 +65,10 @@ export interface ResolvedConnectOptions {
     readonly jwksTimeoutMs: number;
     readonly jwksCooldownMs: number;
     readonly jwksCacheMaxAgeMs: number;
+    /** `forge.isolatedCloudJwksUrls`, each URL parsed (`href`); empty when none is configured. */
+    readonly isolatedCloudJwksUrls: ReadonlyMap<string, string>;
+    readonly systemTokenLifetimeSeconds: number;
+    readonly systemTokenSafetyMarginSeconds: number;
   };
   /** `NODE_ENV` when the options were resolved: `production` has stricter rules. */
   readonly nodeEnv: string | undefined;

@@ -34,19 +34,22 @@ export function parseInstallKeysBaseUrl(base: string): URL {
   return url;
 }
 
-/** A Forge JWKS URL: https, or http on a loopback host (tests, the simulator); no credentials, query or fragment. */
-export function parseForgeJwksUrl(value: unknown): URL {
+/**
+ * A Forge JWKS URL: https, or http on a loopback host (tests, the simulator); no credentials, query or
+ * fragment. `name` is the option named in messages.
+ */
+export function parseForgeJwksUrl(value: unknown, name = 'forge.jwksUrl'): URL {
   let url: URL;
   try {
     url = new URL(String(value));
   } catch {
-    throw ConnectError.create('config/invalid', `forge.jwksUrl ${JSON.stringify(value)} is not an absolute URL.`);
+    throw ConnectError.create('config/invalid', `${name} ${JSON.stringify(value)} is not an absolute URL.`);
   }
   if (url.username || url.password || url.search || url.hash) {
-    throw ConnectError.create('config/invalid', `forge.jwksUrl ${url.origin}${url.pathname} must not carry credentials, a query or a fragment.`);
+    throw ConnectError.create('config/invalid', `${name} ${url.origin}${url.pathname} must not carry credentials, a query or a fragment.`);
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    throw ConnectError.create('config/invalid', `forge.jwksUrl ${url.href} must be https (plain http is accepted only on a loopback host, for tests).`);
+    throw ConnectError.create('config/invalid', `${name} ${url.href} must be https (plain http is accepted only on a loopback host, for tests).`);
   }
   return url;
 }

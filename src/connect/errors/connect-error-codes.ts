@@ -50,6 +50,7 @@ export const CONNECT_ERROR_CODES = [
   'forge/invalid-event',
   'forge/event-failed',
   'forge/event-in-progress',
+  'forge/unknown-isolated-cloud',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
+import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
+import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import { InjectConnectDataSource } from '../database/connect-data-source.constants.js';
 import { storeUnavailable } from '../database/store-unavailable.js';
 import { boundSecretCipher, type SecretCipher, type SecretOwner } from '../database/secret-cipher.js';
@@ -46,10 +49,6 @@ export interface ListForgeInstallationsOptions {
   readonly pageSize?: number | undefined;
 }
 
-/** How long a saved system token is trusted when it carries no `exp` of its own. */
-export const FORGE_SYSTEM_TOKEN_DEFAULT_LIFETIME_SECONDS = 55 * 60;
-/** A saved token is not handed out this close to its expiry. */
-export const FORGE_SYSTEM_TOKEN_SAFETY_MARGIN_SECONDS = 60;
 /** A verified call writes its installation at most this often, unless what it says changed. */
 const WRITE_INTERVAL_MS = 60_000;
 /** Installations remembered for the write throttle (bounded; an evicted one is simply written again). */
@@ -110,16 +109,22 @@ export function systemTokenOwner(appKey: string, installationId: string): Secret
   return { appKey, clientKey: `forge-system-token:${installationId}` };
 }
 
-/** When a system token stops being usable: its own `exp` when it is a JWT with one, else the default lifetime. */
-export function systemTokenExpiry(token: string, nowMs: number): Date {
+/** The longest a saved token is trusted, whatever its own `exp` says. */
+const MAX_SYSTEM_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
+
+/**
+ * When a system token stops being usable: its own `exp` when it is a JWT with one (at most a day
+ * away), else `lifetimeSeconds` from now (`forge.systemTokenLifetimeSeconds`).
+ */
+export function systemTokenExpiry(token: string, nowMs: number, lifetimeSeconds: number = CONNECT_DEFAULTS.forge.systemTokenLifetimeSeconds): Date {
   let exp: unknown;
   try {
     exp = decodeJwt(token).exp;
   } catch {
     exp = undefined;
   }
-  const fallback = nowMs + FORGE_SYSTEM_TOKEN_DEFAULT_LIFETIME_SECONDS * 1000;
-  return new Date(typeof exp === 'number' && Number.isFinite(exp) ? Math.min(exp * 1000, nowMs + 24 * 3600 * 1000) : fallback);
+  const fallback = nowMs + lifetimeSeconds * 1000;
+  return new Date(typeof exp === 'number' && Number.isFinite(exp) ? Math.min(exp * 1000, nowMs + MAX_SYSTEM_TOKEN_LIFETIME_MS) : fallback);
 }
 
 /**
@@ -144,7 +149,18 @@ export class ForgeInstallations {
   private readonly logger = new Logger('ForgeInstallations');
   private readonly written = new LruCache<string, { fingerprint: string; at: number }>(THROTTLE_ENTRIES);
 
-  constructor(@InjectConnectDataSource() private readonly dataSource: DataSource) {}
+  private readonly tokenLifetimeSeconds: number;
+  private readonly tokenSafetyMarginMs: number;
+
+  /** `options` gives `forge.systemTokenLifetimeSeconds` and `forge.systemTokenSafetyMarginSeconds` (default `CONNECT_DEFAULTS.forge`). */
+  constructor(
+    @InjectConnectDataSource() private readonly dataSource: DataSource,
+    @Inject(RESOLVED_CONNECT_OPTIONS) options?: Pick<ResolvedConnectOptions, 'forge'>,
+  ) {
+    const timing = options?.forge ?? CONNECT_DEFAULTS.forge;
+    this.tokenLifetimeSeconds = timing.systemTokenLifetimeSeconds;
+    this.tokenSafetyMarginMs = timing.systemTokenSafetyMarginSeconds * 1000;
+  }
 
   /** Whether installations are kept: the framework's database is open (not with an app's own `tenantStore`). */
   get enabled(): boolean {
@@ -184,8 +200,9 @@ export class ForgeInstallations {
   }
 
   /**
-   * The saved app system token of the installation when it is still usable, else `undefined`. A secret:
-   * hand it only to the client (`ConnectClient.asForgeApp` does this).
+   * The saved app system token of the installation when it is still usable (more than
+   * `forge.systemTokenSafetyMarginSeconds` before its expiry), else `undefined`. A secret: hand it only
+   * to the client (`ConnectClient.asForgeApp` does this).
    */
   async systemTokenOf(
     appKey: string,
@@ -199,7 +216,7 @@ export class ForgeInstallations {
     const row = rows[0];
     if (row === undefined) return null;
     const expiresAt = date(row.system_token_expires_at);
-    if (row.system_token === null || expiresAt === null || expiresAt.getTime() - FORGE_SYSTEM_TOKEN_SAFETY_MARGIN_SECONDS * 1000 <= nowMs) {
+    if (row.system_token === null || expiresAt === null || expiresAt.getTime() - this.tokenSafetyMarginMs <= nowMs) {
       return { token: undefined, expiresAt, apiBaseUrl: row.api_base_url };
     }
     let token: string;
@@ -287,7 +304,7 @@ export class ForgeInstallations {
   private async upsert(invocation: VerifiedForgeInvocation, systemToken: string | undefined, nowMs: number): Promise<void> {
     const { app, installationId } = invocation;
     const token = systemToken === undefined ? null : this.cipher().encrypt(systemToken, systemTokenOwner(app.key, installationId));
-    const expiresAt = systemToken === undefined ? null : systemTokenExpiry(systemToken, nowMs);
+    const expiresAt = systemToken === undefined ? null : systemTokenExpiry(systemToken, nowMs, this.tokenLifetimeSeconds);
     // A call without a system token keeps the saved one. The Connect tenant is the one whose signed
     // install named this installation, else the one linked to another installation of the same site
     // (cloudId): a reinstall or a site URL change brings a new installationId, not a new site.

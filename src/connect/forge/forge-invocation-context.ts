@@ -34,6 +34,11 @@ export interface ForgeInvocationContext {
   readonly license: ForgeLicense | undefined;
   /** `app.installation.contexts`: every site and product of the installation. */
   readonly installationContexts: readonly ForgeInstallationContext[];
+  /**
+   * The FIT's `icLabel` (such as `orange`) when the call came from an Isolated Cloud environment, whose
+   * configured JWKS verified it (`forge.isolatedCloudJwksUrls`); `undefined` for the regular cloud.
+   */
+  readonly icLabel: string | undefined;
   /** `x-forge-oauth-system`: the app's own OAuth token, when the manifest asks for it. A secret (non-enumerable). */
   readonly systemToken: string | undefined;
   /** `x-forge-oauth-user`: the user's OAuth token, when the manifest asks for it. A secret (non-enumerable). */
@@ -68,6 +73,7 @@ export function createForgeInvocationContext(fields: Omit<ForgeInvocationContext
     siteUrl: fields.siteUrl,
     license: fields.license === undefined ? undefined : Object.freeze({ ...fields.license }),
     installationContexts: fields.installationContexts,
+    icLabel: fields.icLabel,
     claims: fields.claims,
   };
   Object.defineProperties(context, {
@@ -86,6 +92,7 @@ export function createForgeInvocationContext(fields: Omit<ForgeInvocationContext
           accountId: this.accountId,
           cloudId: this.cloudId,
           appVersion: this.appVersion,
+          icLabel: this.icLabel,
           systemToken: this.systemToken === undefined ? undefined : '[redacted]',
           userToken: this.userToken === undefined ? undefined : '[redacted]',
         };

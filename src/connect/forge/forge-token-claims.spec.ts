@@ -1,6 +1,6 @@
 import { ConnectError } from '../errors/connect-error.js';
 import { forgeAppIdOfAri, isForgeAppId } from './forge-app-id.js';
-import { assertForgeClaims, bearerTokenOf, decodeUnverifiedFit, forgeAppIdOfAudience, MAX_FORGE_TOKEN_LENGTH } from './forge-token-claims.js';
+import { assertForgeClaims, bearerTokenOf, decodeUnverifiedFit, forgeAppIdOfAudience, isolatedCloudLabelOf, MAX_FORGE_TOKEN_LENGTH } from './forge-token-claims.js';
 
 const APP_ID = '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11';
 const NOW = 1_800_000_000;
@@ -208,5 +208,34 @@ describe('assertForgeClaims: version, site, licence and installation contexts', 
     ['an installation context that is not an object', {}, { installation: { contexts: ['c'] } }],
   ])('refuses %s as forge/invalid-token', (_name, over, app) => {
     expect(codeOf(() => assertForgeClaims(claims(over, app) as never, APP_ID, OPTIONS))).toBe('forge/invalid-token');
+  });
+});
+
+describe('icLabel (Isolated Cloud)', () => {
+  it('is read from verified and from unverified claims alike; absent means the regular cloud', () => {
+    expect(assertForgeClaims(claims({ icLabel: 'orange' }), APP_ID, OPTIONS).icLabel).toBe('orange');
+    expect(assertForgeClaims(claims(), APP_ID, OPTIONS).icLabel).toBeUndefined();
+    expect(isolatedCloudLabelOf({ icLabel: 'blue_2-eu' })).toBe('blue_2-eu');
+    expect(isolatedCloudLabelOf({ icLabel: 'x'.repeat(50) })).toBe('x'.repeat(50));
+    expect(isolatedCloudLabelOf({})).toBeUndefined();
+  });
+
+  it.each<[string, unknown]>([
+    ['too long', 'x'.repeat(51)],
+    ['empty', ''],
+    ['upper case', 'Orange'],
+    ['a slash', 'orange/prod'],
+    ['dots', '..'],
+    ['a path', '../jwks'],
+    ['a URL', 'https://evil.example/jwks.json'],
+    ['whitespace', 'orange '],
+    ['a non-ASCII letter', 'orangé'],
+    ['a number', 42],
+    ['null', null],
+    ['a list', ['orange']],
+    ['an object', { label: 'orange' }],
+  ])('refuses one that is %s as forge/invalid-token, verified or not', (_name, icLabel) => {
+    expect(codeOf(() => isolatedCloudLabelOf({ icLabel } as never))).toBe('forge/invalid-token');
+    expect(codeOf(() => assertForgeClaims(claims({ icLabel }), APP_ID, OPTIONS))).toBe('forge/invalid-token');
   });
 });

@@ -2,6 +2,7 @@ import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type Protect
 import { isLoopbackHost } from '../util/loopback.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri, forgeAppIdOfAri } from './forge-app-id.js';
+import { isIsolatedCloudLabel } from './isolated-cloud-label.js';
 
 /** Longest FIT accepted: real ones are 1-3 KB; the context claim can make them larger, not this large. */
 export const MAX_FORGE_TOKEN_LENGTH = 16 * 1024;
@@ -33,6 +34,8 @@ export interface ForgeInvocationClaims {
   readonly license: ForgeLicense | undefined;
   /** `app.installation.contexts`: the sites and products of this installation. */
   readonly installationContexts: readonly ForgeInstallationContext[];
+  /** The top-level `icLabel` (such as `orange`): the call came from that Isolated Cloud environment. `undefined` outside one. */
+  readonly icLabel: string | undefined;
 }
 
 /** The licence facts of a FIT (`app.license`). A field the token does not carry is `undefined`. */
@@ -118,6 +121,21 @@ export function forgeAppIdOfAudience(aud: unknown, isConfigured: (appId: string)
 }
 
 /**
+ * The Isolated Cloud label of a token (its top-level `icLabel`), or `undefined` when it has none. Read
+ * from unverified claims too, to pick the key set: so it is checked before anything uses it, and a
+ * label that is not 1 to 50 of `a-z 0-9 _ -` is `forge/invalid-token`.
+ */
+export function isolatedCloudLabelOf(claims: JWTPayload, forgeAppId?: string): string | undefined {
+  const label = claims.icLabel;
+  if (label === undefined) return undefined;
+  if (!isIsolatedCloudLabel(label)) {
+    const where = forgeAppId === undefined ? undefined : { forgeAppId };
+    throw ConnectError.create('forge/invalid-token', 'The icLabel of the Forge Invocation Token is not an Isolated Cloud label (1 to 50 of a-z, 0-9, _ and -).', where);
+  }
+  return label;
+}
+
+/**
  * The checks jose does not do, on verified claims: `iat` not in the future and a bounded lifetime, the
  * `app` claim with its installation and API base URL, `principal`, `context`. Returns what handlers read.
  */
@@ -171,6 +189,7 @@ export function assertForgeClaims(
     siteUrl: checkedApiBaseUrl(context.siteUrl, false),
     license: licenseOf(app.license, invalid),
     installationContexts,
+    icLabel: isolatedCloudLabelOf(claims, appId),
     appId,
     installationId,
     apiBaseUrl,

@@ -7,7 +7,15 @@ import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri } from './forge-app-id.js';
 import { ForgeJwks } from './forge-jwks.js';
-import { assertForgeClaims, assertForgeIssuer, decodeUnverifiedFit, forgeAppIdOfAudience, fromJoseFitError, type ForgeInvocationClaims } from './forge-token-claims.js';
+import {
+  assertForgeClaims,
+  assertForgeIssuer,
+  decodeUnverifiedFit,
+  forgeAppIdOfAudience,
+  fromJoseFitError,
+  isolatedCloudLabelOf,
+  type ForgeInvocationClaims,
+} from './forge-token-claims.js';
 
 /** A FIT that verified, and the Connect app it is for. */
 export interface VerifiedForgeInvocation extends ForgeInvocationClaims {
@@ -20,19 +28,32 @@ export interface VerifiedForgeInvocation extends ForgeInvocationClaims {
  * the token), `iss` = `forge/invocation-token`, `aud` = the ARI of a Forge app id configured on one of
  * the apps (which picks the app), `exp` required, `nbf`/`iat` with leeway, and the `app` claim complete.
  * Everything that can be refused without a key is refused before the JWKS is consulted.
+ *
+ * A token with an `icLabel` comes from an Isolated Cloud environment: it is verified with the JWKS
+ * configured for that label (`forge.isolatedCloudJwksUrls`) and with no other, and refused with
+ * `forge/unknown-isolated-cloud` when none is configured; a token without one uses `forge.jwksUrl`.
  */
 @Injectable()
 export class ForgeTokenVerifier {
   private readonly leewaySeconds: number;
   private readonly maxLifetimeSeconds: number;
+  /** The key set of each configured Isolated Cloud label. */
+  private readonly isolatedCloudJwks: ReadonlyMap<string, ForgeJwks>;
 
   constructor(
     private readonly registry: ConnectAppRegistry,
     private readonly jwks: ForgeJwks,
     @Inject(RESOLVED_CONNECT_OPTIONS) options: ResolvedConnectOptions,
   ) {
-    this.leewaySeconds = options.forge.leewaySeconds;
+    const { forge } = options;
+    this.leewaySeconds = forge.leewaySeconds;
     this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds;
+    this.isolatedCloudJwks = new Map(
+      [...forge.isolatedCloudJwksUrls].map(([label, url]) => [
+        label,
+        new ForgeJwks({ url, timeoutMs: forge.jwksTimeoutMs, cooldownMs: forge.jwksCooldownMs, cacheMaxAgeMs: forge.jwksCacheMaxAgeMs }),
+      ]),
+    );
   }
 
   /**
@@ -49,10 +70,12 @@ export class ForgeTokenVerifier {
         forgeAppId: appId,
       });
     }
+    const icLabel = isolatedCloudLabelOf(unverified, appId);
+    const keys = this.keySetOf(icLabel, appId);
 
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(token, this.jwks.key, {
+      ({ payload: claims } = await jwtVerify(token, keys.key, {
         algorithms: ['RS256'],
         issuer: FORGE_INVOCATION_TOKEN_ISSUER,
         audience: forgeAppAri(appId),
@@ -65,8 +88,26 @@ export class ForgeTokenVerifier {
     const checked = assertForgeClaims(claims, appId, {
       leewaySeconds: this.leewaySeconds,
       maxLifetimeSeconds: this.maxLifetimeSeconds,
-      allowLoopbackApiBaseUrl: this.jwks.isLocal,
+      allowLoopbackApiBaseUrl: keys.isLocal,
     });
+    // The payload that verified is the one the label was read from; checked anyway, as the key set hangs on it.
+    if (checked.icLabel !== icLabel) {
+      throw ConnectError.create('forge/invalid-token', 'The icLabel of the Forge Invocation Token changed during verification.', { forgeAppId: appId });
+    }
     return { ...checked, app, claims: Object.freeze(claims) };
+  }
+
+  /** The key set a token is verified with: its Isolated Cloud label's, only when configured, else the production one. */
+  private keySetOf(icLabel: string | undefined, appId: string): ForgeJwks {
+    if (icLabel === undefined) return this.jwks;
+    const keys = this.isolatedCloudJwks.get(icLabel);
+    if (keys === undefined) {
+      throw ConnectError.create(
+        'forge/unknown-isolated-cloud',
+        `The token comes from the Isolated Cloud "${icLabel}", which this service is not configured for (forge.isolatedCloudJwksUrls).`,
+        { forgeAppId: appId, icLabel },
+      );
+    }
+    return keys;
   }
 }

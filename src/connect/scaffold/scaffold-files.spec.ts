@@ -53,6 +53,7 @@ const COMMON = [
   'src/app-config.spec.ts',
   'src/app-config.ts',
   'src/app.module.ts',
+  'src/forge-events.service.ts',
   'src/installation-log.service.ts',
   'src/main.ts',
   'src/pages/hello-page.ts',
@@ -143,6 +144,19 @@ describe('scaffoldFiles', () => {
     expect(confluence).toContain("this.client.asApp(context).paginate<ConfluenceSpace>('/rest/api/space'");
     expect(contentsOf(files, 'src/installation-log.service.ts')).toContain('@OnInstalled()');
     expect(contentsOf(files, 'src/jira/jira.descriptor.ts')).toContain("generalPages: [\n      { key: 'hello-page'");
+  });
+
+  it('has Forge event handlers, registered as a provider, calling the product with the saved system token', () => {
+    const files = generate();
+    expect(contentsOf(files, 'src/app.module.ts')).toContain('providers: [InstallationLog, ForgeEvents]');
+    const events = contentsOf(files, 'src/forge-events.service.ts');
+    expect(events).toContain("@OnForgeEvent('avi:forge:installed:app')\n  installed(event: ForgeEventContext): void {");
+    expect(events).toContain('@OnForgeScheduledTrigger()\n  async scheduled(event: ForgeEventContext): Promise<void> {');
+    expect(events).toContain('this.client.asForgeApp({ appKey: event.app.key, installationId: event.forge.installationId })');
+    expect(events).toContain("forge.get<{ accountId: string }>(event.app.product === 'jira' ? '/rest/api/3/myself' : '/wiki/rest/api/user/current')");
+    expect(contentsOf(generate({ products: 'jira' }), 'src/forge-events.service.ts')).toContain("forge.get<{ accountId: string }>('/rest/api/3/myself')");
+    expect(contentsOf(generate({ products: 'confluence' }), 'src/forge-events.service.ts')).toContain("forge.get<{ accountId: string }>('/wiki/rest/api/user/current')");
+    expect(contentsOf(files, 'README.md')).toContain('| `src/forge-events.service.ts` |');
   });
 
   it('tests each product with the testing kit: install, authenticated call, 401, outbound call against a started site', () => {

@@ -4,6 +4,7 @@ import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { TypeOrmTenantStore } from './typeorm-tenant-store.js';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { reencryptSystemTokens } from '../forge/reencrypt-system-tokens.js';
 
 export interface ReencryptTenantSecretsOptions {
   /** The cipher whose first key is the target; default the one bound to the DataSource. */
@@ -18,10 +19,12 @@ export interface ReencryptTenantSecretsOptions {
 }
 
 export interface ReencryptTenantSecretsResult {
-  /** Rows looked at. */
+  /** Tenant rows looked at. */
   readonly scanned: number;
-  /** Rows rewritten with the current key. */
+  /** Tenant rows rewritten with the current key. */
   readonly reencrypted: number;
+  /** The saved Forge app system tokens (`connect_forge_installation`): tokens looked at, and rewritten with the current key. */
+  readonly forgeSystemTokens: { readonly scanned: number; readonly reencrypted: number };
 }
 
 interface SecretRow {
@@ -32,11 +35,11 @@ interface SecretRow {
 }
 
 /**
- * Re-encrypts every tenant's shared secret with the cipher's current (first) key: after rotating,
- * run it with the new key first and the old ones still configured, then drop the old keys. Works in
- * batches, one transaction each (rows locked while rewritten); rows already on the current key are
- * left alone, so it is safe to re-run or to interrupt. A row whose key is not configured fails the
- * run with a `store/unavailable` error naming the key id (never the value).
+ * Re-encrypts every tenant's shared secret, then every saved Forge app system token, with the cipher's
+ * current (first) key: after rotating, run it with the new key first and the old ones still configured,
+ * then drop the old keys. Works in batches, one transaction each (rows locked while rewritten); rows
+ * already on the current key are left alone, so it is safe to re-run or to interrupt. A row whose key
+ * is not configured fails the run with a `store/unavailable` error naming the key id (never the value).
  */
 export async function reencryptTenantSecrets(target: DataSource | TypeOrmTenantStore, options: ReencryptTenantSecretsOptions = {}): Promise<ReencryptTenantSecretsResult> {
   const dataSource = target instanceof TypeOrmTenantStore ? (target as unknown as { dataSource: DataSource }).dataSource : target;
@@ -76,5 +79,6 @@ export async function reencryptTenantSecrets(target: DataSource | TypeOrmTenantS
     reencrypted += batch.changed;
     after = batch.rows[batch.rows.length - 1]!.row_id;
   }
-  return { scanned, reencrypted };
+  const forgeSystemTokens = await reencryptSystemTokens(dataSource, cipher, { batchSize, encryptPlaintext: options.encryptPlaintext === true });
+  return { scanned, reencrypted, forgeSystemTokens };
 }

@@ -5,6 +5,8 @@ import { DataSource } from 'typeorm';
 import { connectDataSourceOptions } from '../database/connect-data-source-options.js';
 import { bindSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
+import { ForgeInstallations, systemTokenOwner } from '../forge/forge-installations.js';
+import type { VerifiedForgeInvocation } from '../forge/forge-token-verifier.js';
 import { startTestDatabase, type TestDatabase } from '../testing/test-database.js';
 import { createEncryptSharedSecretsMigration, ENCRYPT_SHARED_SECRETS_MIGRATION } from '../database/migrations/encrypt-shared-secrets.js';
 import { reencryptTenantSecrets } from './reencrypt-tenant-secrets.js';
@@ -66,6 +68,30 @@ describe('secrets at rest', () => {
   async function rawSecrets(): Promise<Map<string, string>> {
     const rows: { client_key: string; shared_secret: string }[] = await dataSource.query(`SELECT "client_key", "shared_secret" FROM ${table} WHERE "app_key" = $1`, [APP]);
     return new Map(rows.map((row) => [row.client_key, row.shared_secret]));
+  }
+
+  const forgeTable = () => (db.schema ? `"${db.schema}"."connect_forge_installation"` : '"connect_forge_installation"');
+
+  async function rawSystemTokens(): Promise<Map<string, string>> {
+    const rows: { installation_id: string; system_token: string }[] = await dataSource.query(
+      `SELECT "installation_id", "system_token" FROM ${forgeTable()} WHERE "app_key" = $1 AND "system_token" IS NOT NULL`,
+      [APP],
+    );
+    return new Map(rows.map((row) => [row.installation_id, row.system_token]));
+  }
+
+  /** What a verified Forge call of `installationId` says (the parts the installation record keeps). */
+  function forgeInvocation(installationId: string): VerifiedForgeInvocation {
+    return {
+      app: { key: APP, product: 'jira' },
+      installationId,
+      apiBaseUrl: 'https://api.atlassian.com/ex/jira/cloud-1',
+      environment: { type: 'PRODUCTION', id: 'env-1' },
+      cloudId: 'cloud-1',
+      siteUrl: 'https://example.atlassian.net',
+      appVersion: '1.0.0',
+      license: undefined,
+    } as unknown as VerifiedForgeInvocation;
   }
 
   async function insertPlaintext(input: TenantInstallation): Promise<void> {
@@ -188,6 +214,7 @@ describe('secrets at rest', () => {
     expect(await reencryptTenantSecrets(dataSource, { cipher: rotated, batchSize: 2 })).toEqual({
       scanned: total,
       reencrypted: 0,
+      forgeSystemTokens: { scanned: 0, reencrypted: 0 },
     });
     expect(await rawSecrets()).toEqual(raw);
 
@@ -214,6 +241,62 @@ describe('secrets at rest', () => {
     await new TypeOrmTenantStore(dataSource).install(input, noWork);
     expect(await reencryptTenantSecrets(dataSource)).toMatchObject({ reencrypted: 0 });
     expect((await new TypeOrmTenantStore(dataSource, only2).find(APP, input.clientKey))?.sharedSecret).toBe(input.sharedSecret);
+  });
+
+  it('re-encryption also moves the saved Forge system tokens to the current key (batched, re-runnable), bound to their rows', async () => {
+    const [kA, kB] = [newKey('kA'), newKey('kB')];
+    // The tenant rows are on k2 by now: it stays configured so that they move too.
+    bindSecretCipher(dataSource, SecretCipher.fromKeys([kA, k2]));
+    const installations = new ForgeInstallations(dataSource);
+    const saved = new Map<string, string>();
+    for (let index = 0; index < 5; index++) {
+      const installationId = `ari:cloud:ecosystem::installation/${randomUUID()}`;
+      const token = `system-token-${randomUUID()}`;
+      saved.set(installationId, token);
+      await installations.recordLifecycleEvent(forgeInvocation(installationId), token, 'installed');
+    }
+    // A row without a token is not a token to re-encrypt.
+    await installations.recordLifecycleEvent(forgeInvocation(`ari:cloud:ecosystem::installation/${randomUUID()}`), undefined, 'installed');
+    const before = await rawSystemTokens();
+    expect(before.size).toBe(5);
+    for (const [installationId, value] of before) {
+      expect(SecretCipher.keyIdOf(value)).toBe('kA');
+      expect(value).not.toContain(saved.get(installationId));
+    }
+
+    const rotated = SecretCipher.fromKeys([kB, kA, k2]);
+    const first = await reencryptTenantSecrets(dataSource, { cipher: rotated, batchSize: 2 });
+    expect(first.forgeSystemTokens).toEqual({ scanned: 5, reencrypted: 5 });
+    expect(first.reencrypted).toBe(first.scanned);
+    const after = await rawSystemTokens();
+    for (const [installationId, value] of after) {
+      expect(SecretCipher.keyIdOf(value)).toBe('kB');
+      expect(value).not.toBe(before.get(installationId));
+      expect(value).not.toContain(saved.get(installationId));
+    }
+    expect(await reencryptTenantSecrets(dataSource, { cipher: rotated, batchSize: 2 })).toMatchObject({ reencrypted: 0, forgeSystemTokens: { scanned: 5, reencrypted: 0 } });
+    expect(await rawSystemTokens()).toEqual(after);
+
+    // The old keys can go: every token reads back with the new key alone, each bound to its own row.
+    bindSecretCipher(dataSource, SecretCipher.fromKeys([kB]));
+    for (const [installationId, token] of saved) expect((await installations.systemTokenOf(APP, installationId))?.token).toBe(token);
+    const [one, other] = [...saved.keys()] as [string, string];
+    expect(() => SecretCipher.fromKeys([kB]).decrypt(after.get(one)!, systemTokenOwner(APP, other))).toThrow(
+      expect.objectContaining({ detail: expect.objectContaining({ reason: 'secret/tampered' }) }),
+    );
+
+    // A token under a key that is not configured fails the run, naming the key id, never the value.
+    const lost = `system-token-${randomUUID()}`;
+    const stranger = SecretCipher.fromKeys([newKey('lost')]).encrypt(lost, systemTokenOwner(APP, one));
+    await dataSource.query(`UPDATE ${forgeTable()} SET "system_token" = $2 WHERE "app_key" = $1 AND "installation_id" = $3`, [APP, stranger, one]);
+    const error = (await reencryptTenantSecrets(dataSource, { cipher: SecretCipher.fromKeys([kB]) }).catch((e: unknown) => e)) as ConnectError;
+    expect(error).toMatchObject({ code: 'store/unavailable', detail: { reason: 'secret/unknown-key', kid: 'lost', installationId: one } });
+    expect(error.message).toContain('Forge system token');
+    expect(error.message).not.toContain(lost);
+    await dataSource.query(`DELETE FROM ${forgeTable()} WHERE "app_key" = $1`, [APP]);
+    // Back to k2, as the next test expects.
+    await reencryptTenantSecrets(dataSource, { cipher: SecretCipher.fromKeys([k2, kB]) });
+    bindSecretCipher(dataSource, SecretCipher.fromKeys([k2]));
   });
 
   it('down decrypts every row back to plaintext, and up encrypts them again', async () => {

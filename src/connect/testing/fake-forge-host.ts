@@ -45,6 +45,8 @@ export interface MintInvocationTokenOptions {
   license?: { isActive?: boolean; type?: string; isEvaluation?: boolean } | null;
   /** `app.environment`. Default `{ type: 'DEVELOPMENT', id: <a stable id> }`. */
   environment?: { type?: string; id?: string };
+  /** Top-level `icLabel`: the call comes from that Isolated Cloud environment (sign with its host's key). Default none. */
+  icLabel?: string;
   /** Seconds from now until `exp` (negative: already expired). Default 300. */
   expiresIn?: number;
   /** Seconds from now of `nbf` (positive: not valid yet). Default 0. */
@@ -183,6 +185,7 @@ export class FakeForgeHost {
       },
       context: options.context ?? { cloudId: this.cloudId, siteUrl: this.siteUrl, moduleKey: module?.key },
       ...(options.principal !== null && { principal: options.principal ?? SAMPLE_FORGE_ACCOUNT_ID }),
+      ...(options.icLabel !== undefined && { icLabel: options.icLabel }),
       ...options.claims,
     };
     const signed = definedClaims(payload);

@@ -18,6 +18,8 @@ describe('simulate command: arguments', () => {
     expect(help).toContain('/_simulator/token?method=GET&url=/jira/pages/hello');
     expect(help).toContain('CONNECT_INSTALL_KEYS_URL=http://127.0.0.1:<n>');
     expect(help).toContain('FORGE_JWKS_URL=http://127.0.0.1:<n>/.well-known/jwks.json');
+    expect(help).toContain('--forge-events-path <p>');
+    expect(help).toContain('<app basePath>/forge/events');
   });
 
   it.each<[string[], string]>([
@@ -36,6 +38,19 @@ describe('simulate command: arguments', () => {
     [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-method', 'TRACE'], '--forge-method must be'],
     [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--keep'], '--keep needs --descriptor'],
     [['--descriptor', 'http://x/d.json', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11'], 'go with --forge-remote <url>'],
+    [['--descriptor', 'http://x/d.json', '--forge-events-path', '/jira/forge/events'], 'go with --forge-remote <url>'],
+    [['--descriptor', 'http://x/d.json', '--no-forge-events'], 'go with --forge-remote <url>'],
+    [
+      ['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-events-path', 'jira/forge/events'],
+      '--forge-events-path must be a path starting with /',
+    ],
+    [
+      ['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-events-path', '//evil.example/forge/events'],
+      '--forge-events-path must be a path',
+    ],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-events-path', '/e', '--no-forge-events'], 'contradict each other'],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--forge-trigger-key', 'hourly sync'], '--forge-trigger-key must be a module key'],
+    [['--forge-remote', 'http://x/f', '--forge-app-id', '0b9f8a40-55a8-4c3e-9f1e-3d3b2c1a0f11', '--product', 'trello'], '--product must be jira or confluence'],
     [
       [
         '--descriptor',

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { isConnectProduct } from '../../config/connect-product.js';
 import { isForgeAppId } from '../../forge/forge-app-id.js';
-import { ForgeRemoteSimulation } from '../../simulator/forge-remote.js';
+import { ForgeRemoteSimulation, SIMULATED_TRIGGER_KEY } from '../../simulator/forge-remote.js';
 import { Simulation, SIMULATOR_TOKEN_PATH, type SimulationOptions } from '../../simulator/simulation.js';
 import { formatTable } from '../../simulator/table.js';
 import type { ForgeRemoteReport, ForgeRemoteSimulationOptions } from '../../simulator/forge-remote.js';
@@ -49,6 +49,20 @@ Options:
   --forge-jwks-port <n>  port of the Forge JWKS server (default: a free one). Start the app beforehand with
                          FORGE_JWKS_URL=http://127.0.0.1:<n>/.well-known/jwks.json so it trusts this simulator
   --forge-method <m>     HTTP method of the Forge invocations (default POST)
+  --forge-events-path <p>
+                         where the app takes Forge events (the framework serves them for each app with
+                         forge.appId at <app basePath>/forge/events, forgeEvents.path). A path on the
+                         --forge-remote URL's origin, e.g. /jira/forge/events, or an absolute URL. Default
+                         with --descriptor: the descriptor's baseUrl + /forge/events; without --descriptor
+                         the basePath is unknown and the event steps run only with this option. Forge's
+                         deliveries to it: avi:forge:installed:app, a product event (Jira
+                         avi:jira:created:issue, Confluence avi:confluence:created:page; by --product, else
+                         the descriptor, else Jira), the scheduled trigger (/scheduled) and preUninstall
+                         (/pre-uninstall), each expecting 2xx and redelivered once (with retryContext)
+                         when not; then an event without a FIT, which must be refused with 401
+  --forge-trigger-key <k>
+                         the scheduledTrigger module key to fire (default ${SIMULATED_TRIGGER_KEY})
+  --no-forge-events      leave out the event steps (an app with forgeEvents.path: false)
   -h, --help             this text
 
 What the simulated site calls:
@@ -82,6 +96,9 @@ export const simulate: CliCommand = async (argv, io) => {
         'forge-app-id': { type: 'string' },
         'forge-jwks-port': { type: 'string' },
         'forge-method': { type: 'string' },
+        'forge-events-path': { type: 'string' },
+        'forge-trigger-key': { type: 'string' },
+        'no-forge-events': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -106,17 +123,36 @@ export const simulate: CliCommand = async (argv, io) => {
     if (!isHttpUrl(forgeRemote)) return usage(`--forge-remote ${JSON.stringify(forgeRemote)} is not an absolute http(s) URL.`);
     if (forgeAppId === undefined) return usage('--forge-app-id <id> is required with --forge-remote (the forge.appId the app is configured with).');
     if (!isForgeAppId(forgeAppId)) return usage(`--forge-app-id must be a Forge app id (a lower-case UUID), not ${JSON.stringify(forgeAppId)}.`);
-  } else if (forgeAppId !== undefined || values['forge-jwks-port'] !== undefined || values['forge-method'] !== undefined) {
-    return usage('--forge-app-id, --forge-jwks-port and --forge-method go with --forge-remote <url>.');
+  } else if (FORGE_ONLY_OPTIONS.some((name) => values[name] !== undefined)) {
+    return usage(`${FORGE_ONLY_OPTIONS.map((name) => `--${name}`).join(', ')} go with --forge-remote <url>.`);
   }
   const forgeJwksPort = parsePort(values['forge-jwks-port'] as string | undefined);
   if (forgeJwksPort === null) return usage('--forge-jwks-port must be a port number (0-65535).');
   const forgeMethod = values['forge-method'] as string | undefined;
   if (forgeMethod !== undefined && !/^(GET|POST|PUT|PATCH|DELETE)$/i.test(forgeMethod)) return usage('--forge-method must be GET, POST, PUT, PATCH or DELETE.');
-  const forge =
+  const eventsPath = values['forge-events-path'] as string | undefined;
+  const noEvents = values['no-forge-events'] === true;
+  if (eventsPath !== undefined && noEvents) return usage('--forge-events-path and --no-forge-events contradict each other.');
+  const eventsUrl = forgeRemote === undefined || eventsPath === undefined ? undefined : resolveEventsUrl(eventsPath, forgeRemote);
+  if (eventsUrl === null) return usage(`--forge-events-path must be a path starting with / (e.g. /jira/forge/events) or an http(s) URL, not ${JSON.stringify(eventsPath)}.`);
+  const triggerKey = values['forge-trigger-key'] as string | undefined;
+  if (triggerKey !== undefined && !/^[a-zA-Z0-9_-]{1,255}$/.test(triggerKey))
+    return usage(`--forge-trigger-key must be a module key (a-z, A-Z, 0-9, _ and -), not ${JSON.stringify(triggerKey)}.`);
+  const product = values.product as string | undefined;
+  if (product !== undefined && !isConnectProduct(product)) return usage(`--product must be jira or confluence, not ${JSON.stringify(product)}.`);
+  const forge: ForgeOptions | undefined =
     forgeRemote === undefined
       ? undefined
-      : { url: forgeRemote, appId: forgeAppId!, ...(forgeJwksPort !== undefined && { jwksPort: forgeJwksPort }), ...(forgeMethod !== undefined && { method: forgeMethod }) };
+      : {
+          url: forgeRemote,
+          appId: forgeAppId!,
+          ...(forgeJwksPort !== undefined && { jwksPort: forgeJwksPort }),
+          ...(forgeMethod !== undefined && { method: forgeMethod }),
+          ...(eventsUrl !== undefined && { eventsUrl }),
+          ...(product !== undefined && { product }),
+          ...(triggerKey !== undefined && { triggerKey }),
+          noEvents,
+        };
   if (!descriptorUrl && forge !== undefined) {
     if (values.keep) return usage('--keep needs --descriptor.');
     return simulateForgeRemote(forge, typeof values['account-id'] === 'string' ? values['account-id'] : undefined, io);
@@ -128,8 +164,6 @@ export const simulate: CliCommand = async (argv, io) => {
   } catch {
     return usage(`--descriptor ${JSON.stringify(descriptorUrl)} is not an absolute URL.`);
   }
-  const product = values.product as string | undefined;
-  if (product !== undefined && !isConnectProduct(product)) return usage(`--product must be jira or confluence, not ${JSON.stringify(product)}.`);
   const keysPort = parsePort(values['keys-port'] as string | undefined);
   const port = parsePort(values.port as string | undefined);
   if (keysPort === null) return usage('--keys-port must be a port number (0-65535).');
@@ -170,7 +204,13 @@ export const simulate: CliCommand = async (argv, io) => {
       throw error;
     }
     if (forge !== undefined) {
-      const forgeReport = await runForgeRemote(forge, options.accountId, io);
+      // The events endpoint is below the app's basePath, which the descriptor's baseUrl gives.
+      const app = simulation.app;
+      const forgeReport = await runForgeRemote(
+        { ...(app !== undefined && { eventsUrl: `${app.baseUrl}${DEFAULT_FORGE_EVENTS_PATH}`, product: app.product }), ...forge },
+        options.accountId,
+        io,
+      );
       if (forgeReport === undefined) return 2;
       report = { ...report, ok: report.ok && forgeReport.ok, rows: [...report.rows, ...forgeReport.rows], hints: [...report.hints, ...forgeReport.hints] };
     }
@@ -200,8 +240,26 @@ export const simulate: CliCommand = async (argv, io) => {
   }
 };
 
+/** The options that mean nothing without `--forge-remote`. */
+const FORGE_ONLY_OPTIONS = ['forge-app-id', 'forge-jwks-port', 'forge-method', 'forge-events-path', 'forge-trigger-key', 'no-forge-events'] as const;
+
+/** Where the framework serves Forge events below an app's basePath unless `forgeEvents.path` says otherwise. */
+const DEFAULT_FORGE_EVENTS_PATH = '/forge/events';
+
+/** The Forge options of the command line; `noEvents` drops the event steps even when an events URL is known. */
+interface ForgeOptions extends ForgeRemoteSimulationOptions {
+  noEvents: boolean;
+}
+
+/** `--forge-events-path`: an absolute http(s) URL as is, a path on the `--forge-remote` origin; null when neither. */
+function resolveEventsUrl(path: string, forgeRemote: string): string | null {
+  if (isHttpUrl(path)) return path;
+  if (!path.startsWith('/') || path.startsWith('//')) return null;
+  return `${new URL(forgeRemote).origin}${path}`;
+}
+
 /** `simulate --forge-remote` without `--descriptor`: only the Forge steps, in the same table. */
-async function simulateForgeRemote(options: ForgeRemoteSimulationOptions, accountId: string | undefined, io: CliIo): Promise<number> {
+async function simulateForgeRemote(options: ForgeOptions, accountId: string | undefined, io: CliIo): Promise<number> {
   const report = await runForgeRemote(options, accountId, io);
   if (report === undefined) return 2;
   io.out('');
@@ -213,17 +271,24 @@ async function simulateForgeRemote(options: ForgeRemoteSimulationOptions, accoun
 }
 
 /** Starts the Forge JWKS, says which FORGE_JWKS_URL the app needs, invokes the endpoint; undefined when the JWKS could not start. */
-async function runForgeRemote(options: ForgeRemoteSimulationOptions, accountId: string | undefined, io: CliIo): Promise<ForgeRemoteReport | undefined> {
+async function runForgeRemote(forge: ForgeOptions, accountId: string | undefined, io: CliIo): Promise<ForgeRemoteReport | undefined> {
+  const { noEvents, eventsUrl, ...rest } = forge;
+  const options: ForgeRemoteSimulationOptions = { ...rest, ...(!noEvents && eventsUrl !== undefined && { eventsUrl }), ...(accountId !== undefined && { accountId }) };
   let simulation: ForgeRemoteSimulation;
   try {
-    simulation = await ForgeRemoteSimulation.start({ ...options, ...(accountId !== undefined && { accountId }) });
+    simulation = await ForgeRemoteSimulation.start(options);
   } catch (error) {
     io.err(`simulate: could not start the Forge JWKS server${options.jwksPort ? ` on port ${options.jwksPort}` : ''}: ${listenProblem(error)}`);
     return undefined;
   }
   try {
     io.out(`Forge JWKS served at ${simulation.jwksUrl} (the app must run with FORGE_JWKS_URL=${simulation.jwksUrl}).`);
-    io.out(`Forge Remote endpoint: ${options.url} (Forge app id ${options.appId}).`);
+    io.out(`Forge Remote endpoint: ${options.url} (Forge app id ${options.appId}, installation ${simulation.host.installationId}).`);
+    if (options.eventsUrl !== undefined) {
+      io.out(`Forge events endpoint: ${options.eventsUrl} (scheduled trigger ${options.triggerKey ?? SIMULATED_TRIGGER_KEY}).`);
+    } else if (!noEvents) {
+      io.out("Forge events: not simulated: without --descriptor the app's basePath is unknown; give --forge-events-path <basePath>/forge/events.");
+    }
     return await simulation.run();
   } finally {
     await simulation.close();

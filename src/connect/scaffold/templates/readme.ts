@@ -19,6 +19,7 @@ export function readmeFile(model: ScaffoldModel): ScaffoldFile {
     `| \`src/app.module.ts\` | \`ConnectModule.forRoot()\`: the app key${several ? 's' : ''}, baseUrl${several ? 's' : ''} and descriptor${several ? 's' : ''} |`,
     ...model.apps.map((app) => `| \`src/${app.product}/\` | the ${productNames(app).label} app: its descriptor and its routes |`),
     '| `src/installation-log.service.ts` | `@OnInstalled()` / `@OnUninstalled()` hooks |',
+    '| `src/forge-events.service.ts` | `@OnForgeEvent()` / `@OnForgeScheduledTrigger()` handlers, called once an app has `forge: { appId }` |',
     '| `src/pages/hello-page.ts` | the HTML of the page module |',
     '| `test/` | end-to-end tests with the testing kit (`atlassian-connect-nest/testing`) |',
   ];

@@ -12,6 +12,7 @@ export function sourceFiles(model: ScaffoldModel): ScaffoldFile[] {
     { path: 'src/app-config.spec.ts', contents: appConfigSpecTs() },
     { path: 'src/app.module.ts', contents: appModuleTs(model) },
     { path: 'src/installation-log.service.ts', contents: installationLogTs() },
+    { path: 'src/forge-events.service.ts', contents: forgeEventsTs(model) },
     { path: 'src/pages/hello-page.ts', contents: helloPageTs() },
     ...model.apps.flatMap((app) => [
       { path: `src/${app.product}/${app.product}.descriptor.ts`, contents: descriptorTs(model, app) },
@@ -143,6 +144,7 @@ function appModuleTs(model: ScaffoldModel): string {
     "import { Module, type DynamicModule } from '@nestjs/common';",
     "import { ConnectModule, type ConnectModuleOptions } from 'atlassian-connect-nest';",
     "import type { AppConfig } from './app-config.js';",
+    "import { ForgeEvents } from './forge-events.service.js';",
     "import { InstallationLog } from './installation-log.service.js';",
     ...imports,
     '',
@@ -172,7 +174,7 @@ function appModuleTs(model: ScaffoldModel): string {
     '      module: AppModule,',
     '      imports: [ConnectModule.forRoot(connectOptions(config))],',
     `      controllers: [${model.apps.map((app) => productNames(app).controller).join(', ')}],`,
-    '      providers: [InstallationLog],',
+    '      providers: [InstallationLog, ForgeEvents],',
     '    };',
     '  }',
     '}',
@@ -201,6 +203,52 @@ function installationLogTs(): string {
     '  @OnUninstalled()',
     '  uninstalled(event: ConnectLifecycleEvent): void {',
     '    this.logger.log(`Uninstalled ${event.app.key} from ${event.tenant.baseUrl}.`);',
+    '  }',
+    '}',
+  ]);
+}
+
+/** Where each product says who the caller is, below a Forge `apiBaseUrl`. */
+const FORGE_WHO_AM_I: Record<ScaffoldApp['product'], string> = { jira: '/rest/api/3/myself', confluence: '/wiki/rest/api/user/current' };
+
+function forgeEventsTs(model: ScaffoldModel): string {
+  const [first, second] = model.apps;
+  const path =
+    second === undefined
+      ? tsString(FORGE_WHO_AM_I[first!.product])
+      : `event.app.product === '${first!.product}' ? ${tsString(FORGE_WHO_AM_I[first!.product])} : ${tsString(FORGE_WHO_AM_I[second.product])}`;
+  return file([
+    "import { Injectable, Logger } from '@nestjs/common';",
+    "import { ConnectClient, OnForgeEvent, OnForgeScheduledTrigger, type ForgeEventContext } from 'atlassian-connect-nest';",
+    '',
+    '/**',
+    ' * Forge events and scheduled triggers, for when an app is also a Forge app: give it `forge: { appId }` in',
+    ' * `connectOptions` (app.module.ts), and the framework serves `<app path>/forge/events` and',
+    ' * `<app path>/forge/events/scheduled` (the Forge Invocation Token checked), the `endpoint`s of the',
+    " * manifest's `trigger` and `scheduledTrigger` modules (with `auth.appSystemToken: true`). Until then",
+    ' * nothing calls these methods.',
+    ' */',
+    '@Injectable()',
+    'export class ForgeEvents {',
+    "  private readonly logger = new Logger('ForgeEvents');",
+    '',
+    '  constructor(private readonly client: ConnectClient) {}',
+    '',
+    '  /** The framework has recorded the installation and saved its app system token before this runs. */',
+    "  @OnForgeEvent('avi:forge:installed:app')",
+    '  installed(event: ForgeEventContext): void {',
+    '    this.logger.log(`Forge install of ${event.app.key}: ${event.forge.installationId}.`);',
+    '  }',
+    '',
+    '  /**',
+    "   * Work outside a user's request, with the installation's saved app system token (each trigger brings",
+    '   * a fresh one). A throw answers 500, so Forge delivers the trigger again.',
+    '   */',
+    '  @OnForgeScheduledTrigger()',
+    '  async scheduled(event: ForgeEventContext): Promise<void> {',
+    '    const forge = this.client.asForgeApp({ appKey: event.app.key, installationId: event.forge.installationId });',
+    `    const me = await forge.get<{ accountId: string }>(${path});`,
+    "    this.logger.log(`Trigger ${event.moduleKey ?? '(no key)'} on ${event.forge.installationId}: the app acts as ${me.accountId}.`);",
     '  }',
     '}',
   ]);

@@ -1,5 +1,5 @@
 import { ConnectError } from '../errors/connect-error.js';
-import { isIsolatedCloudLabel } from '../forge/isolated-cloud-label.js';
+import { isIsolatedCloudLabel } from '../util/isolated-cloud-label.js';
 import { CONNECT_DEFAULTS } from './connect-defaults.js';
 import { parseEncryptionKeys } from './encryption-key-option.js';
 import type { ConnectForgeOptions, ConnectModuleOptions, RetryOptions } from './connect-options.js';

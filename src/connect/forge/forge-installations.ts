@@ -7,7 +7,8 @@ import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
 import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import { InjectConnectDataSource } from '../database/connect-data-source.constants.js';
 import { storeUnavailable } from '../database/store-unavailable.js';
-import { boundSecretCipher, type SecretCipher, type SecretOwner } from '../database/secret-cipher.js';
+import { systemTokenOwner } from '../database/system-token-owner.js';
+import { boundSecretCipher, type SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { reasonOf } from '../util/error-reason.js';
 import { LruCache } from '../util/lru-cache.js';
@@ -104,11 +105,6 @@ function toInstallation(row: InstallationRow): ForgeInstallation {
   });
 }
 
-/** Whose a stored token is: bound to the ciphertext, so a token copied to another row does not decrypt. */
-export function systemTokenOwner(appKey: string, installationId: string): SecretOwner {
-  return { appKey, clientKey: `forge-system-token:${installationId}` };
-}
-
 /** The longest a saved token is trusted, whatever its own `exp` says. */
 const MAX_SYSTEM_TOKEN_LIFETIME_MS = 24 * 3600 * 1000;
 
@@ -126,6 +122,8 @@ export function systemTokenExpiry(token: string, nowMs: number, lifetimeSeconds:
   const fallback = nowMs + lifetimeSeconds * 1000;
   return new Date(typeof exp === 'number' && Number.isFinite(exp) ? Math.min(exp * 1000, nowMs + MAX_SYSTEM_TOKEN_LIFETIME_MS) : fallback);
 }
+
+export { systemTokenOwner };
 
 /**
  * The Forge installations of this process's apps, kept current from every verified Forge Invocation

@@ -2,7 +2,7 @@ import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type Protect
 import { isLoopbackHost } from '../util/loopback.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri, forgeAppIdOfAri } from './forge-app-id.js';
-import { isIsolatedCloudLabel } from './isolated-cloud-label.js';
+import { isIsolatedCloudLabel } from '../util/isolated-cloud-label.js';
 
 /** Longest FIT accepted: real ones are 1-3 KB; the context claim can make them larger, not this large. */
 export const MAX_FORGE_TOKEN_LENGTH = 16 * 1024;

@@ -4,7 +4,7 @@ import { boundSecretCipher, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { TypeOrmTenantStore } from './typeorm-tenant-store.js';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
-import { reencryptSystemTokens } from '../forge/reencrypt-system-tokens.js';
+import { reencryptSystemTokens } from './reencrypt-system-tokens.js';
 
 export interface ReencryptTenantSecretsOptions {
   /** The cipher whose first key is the target; default the one bound to the DataSource. */

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { isUndecryptableSecretError, SecretCipher } from '../database/secret-cipher.js';
 import { ConnectError } from '../errors/connect-error.js';
-import { systemTokenOwner } from './forge-installations.js';
+import { systemTokenOwner } from '../database/system-token-owner.js';
 
 /** What re-encrypting the saved Forge system tokens did. */
 export interface ReencryptSystemTokensResult {

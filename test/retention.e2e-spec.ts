@@ -167,7 +167,7 @@ describe('tenant retention with a custom tenant store', () => {
     const started = await listenOn({ module: CustomStoreModule });
     try {
       const report = await started.app.get(TenantRetention).purge();
-      expect(report).toEqual({ ran: false, cutoff: expect.any(Date), purged: [], kept: [] });
+      expect(report).toEqual({ ran: false, cutoff: expect.any(Date), purged: [], kept: [], forgeInstallations: { purged: [], kept: [] }, forgeEventRecordsDeleted: 0 });
     } finally {
       await started.close();
     }

@@ -383,6 +383,17 @@ describe('bad Forge configuration fails at bootstrap with config/invalid, before
     ['a JWKS URL with credentials', { forge: { jwksUrl: 'https://user:pw@forge.example.com/jwks.json' } }, /must not carry credentials/],
     ['a negative JWKS cooldown', { forge: { jwksCooldownMs: -1 } }, /jwksCooldownMs/],
     ['a leeway of an hour', { forge: { leewaySeconds: 3600 } }, /forge\.leewaySeconds/],
+    [
+      'an Isolated Cloud label with a slash',
+      { forge: { isolatedCloudJwksUrls: { 'orange/x': 'https://forge.example.com/jwks.json' } } },
+      /isolatedCloudJwksUrls has the label "orange\/x"/,
+    ],
+    [
+      'a plain-http Isolated Cloud JWKS URL',
+      { forge: { isolatedCloudJwksUrls: { orange: 'http://forge.example.com/jwks.json' } } },
+      /isolatedCloudJwksUrls\.orange .* must be https/,
+    ],
+    ['a system token margin as long as its lifetime', { forge: { systemTokenLifetimeSeconds: 300, systemTokenSafetyMarginSeconds: 300 } }, /systemTokenSafetyMarginSeconds/],
   ])('refuses %s', async (_name, overrides, message) => {
     // The embedded engine would start if the options got past the check: the watch would see it.
     const options = { apps: [jira({ appId: JIRA_FORGE_APP_ID })], database: { embeddedDataDir: 'memory' }, ...overrides } as ConnectModuleOptions;

@@ -37,6 +37,7 @@ export { TenantChangeListener, type TenantChangeListenerTiming } from './tenants
 export { ConnectTenantEntity } from './database/tenant.entity.js';
 export { ConnectForgeInstallationEntity } from './database/forge-installation.entity.js';
 export { ConnectForgeEventEntity } from './database/forge-event.entity.js';
+export type { ForgeEventClaim, ForgeEventDelivery, ForgeEventLedger } from './forge/forge-event-ledger.js';
 export {
   CONNECT_ENTITIES,
   CONNECT_MIGRATIONS,

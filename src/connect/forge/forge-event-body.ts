@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConnectError } from '../errors/connect-error.js';
+import { deepFreeze, objectOf } from '../util/plain-object.js';
 import { FORGE_INSTALLED_EVENT, FORGE_UPGRADED_EVENT, type ForgeEventKind, type ForgeRetryContext } from './forge-event.js';
 
 /** A Forge event or trigger body, read and checked. */
@@ -16,10 +17,6 @@ const EVENT_TYPE = /^avi:[a-z0-9-]+(:[a-z0-9_-]+)+$/;
 const MODULE_KEY = /^[a-zA-Z0-9_-]{1,255}$/;
 
 const invalid = (message: string): ConnectError => ConnectError.create('forge/invalid-event', message);
-
-function objectOf(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
 
 /**
  * Reads what Forge posts to a remote for a `trigger` event, a `scheduledTrigger` or a `preUninstall`:
@@ -64,14 +61,6 @@ function retryContextOf(value: unknown): ForgeRetryContext | undefined {
   const reason = retry.retryReason;
   if (reason !== undefined && reason !== null && (typeof reason !== 'string' || reason.length > 100)) throw invalid('The Forge event’s retryContext.retryReason is not a reason.');
   return Object.freeze({ retryCount: count, retryReason: typeof reason === 'string' ? reason : undefined, retryData: retry.retryData ?? null });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
-  }
-  return value;
 }
 
 /** JSON with object keys sorted, so equal payloads give equal text whatever order their keys came in. */

@@ -41,14 +41,4 @@ export class ForgeEventHandlers implements OnApplicationBootstrap {
     }
     return this.preUninstall.filter((hook) => forApp(hook.metadata));
   }
-
-  /** What is listened to, for the manifest and diagnostics: event names, scheduled trigger keys, and whether preUninstall is. */
-  listenedTo(appKey: string, app: Parameters<typeof matchesHookFilter>[2]): { events: string[]; scheduledTriggers: (string | undefined)[]; preUninstall: boolean } {
-    const forApp = (filter: LifecycleHookFilter) => matchesHookFilter(filter, appKey, app);
-    return {
-      events: [...new Set(this.events.filter((hook) => forApp(hook.metadata)).flatMap((hook) => hook.metadata.events))],
-      scheduledTriggers: [...new Set(this.scheduled.filter((hook) => forApp(hook.metadata)).map((hook) => hook.metadata.key))],
-      preUninstall: this.preUninstall.some((hook) => forApp(hook.metadata)),
-    };
-  }
 }

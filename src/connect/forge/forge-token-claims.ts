@@ -2,6 +2,7 @@ import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type Protect
 import { isLoopbackHost } from '../util/loopback.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { FORGE_INVOCATION_TOKEN_ISSUER, forgeAppAri, forgeAppIdOfAri } from './forge-app-id.js';
+import { objectOf } from '../util/plain-object.js';
 import { isIsolatedCloudLabel } from '../util/isolated-cloud-label.js';
 
 /** Longest FIT accepted: real ones are 1-3 KB; the context claim can make them larger, not this large. */
@@ -278,10 +279,6 @@ function checkedApiBaseUrl(value: unknown, allowLoopback: boolean): string | und
   if (url.username || url.password || url.search || url.hash) return undefined;
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowLoopback && isLoopbackHost(url.hostname))) return undefined;
   return value.replace(/\/+$/, '');
-}
-
-function objectOf(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 function stringOf(value: unknown): string | undefined {

@@ -9,6 +9,7 @@ import { ConnectOptionalPeers, type CronJobHandle, type SchedulerRegistryHandle,
 import { CONNECT_DATA_SOURCE } from '../database/connect-data-source.constants.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type MethodHook } from '../discovery/method-hooks.js';
+import { ForgeEventLedger } from '../forge/forge-event-ledger.js';
 import { OnPurge, type ConnectPurgeEvent } from './on-purge.decorator.js';
 import { FORGE_INSTALLATIONS, TenantPurger, type PurgeCandidate, type PurgeSkipReason } from './tenant-purge.js';
 
@@ -60,12 +61,13 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
 
   constructor(
     @Inject(RESOLVED_CONNECT_OPTIONS) private readonly options: ResolvedConnectOptions,
-    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) private readonly dataSource: DataSource,
+    @Inject(getDataSourceToken(CONNECT_DATA_SOURCE)) dataSource: DataSource,
     private readonly registry: ConnectAppRegistry,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly peers: ConnectOptionalPeers,
     private readonly moduleRef: ModuleRef,
+    private readonly ledger: ForgeEventLedger,
   ) {
     this.purger = options.tenantStore === undefined ? new TenantPurger(dataSource) : undefined;
     this.forgePurger = options.tenantStore === undefined ? new TenantPurger(dataSource, FORGE_INSTALLATIONS) : undefined;
@@ -160,8 +162,7 @@ export class TenantRetention implements OnApplicationBootstrap, OnModuleDestroy 
   /** Old Forge event delivery records: past any redelivery, so of no more use. */
   private async purgeEventRecords(cutoff: Date): Promise<number> {
     try {
-      const rows = (await this.dataSource.query(`DELETE FROM "connect_forge_event" WHERE "received_at" < $1 RETURNING 1`, [cutoff.toISOString()])) as unknown[];
-      return rows.length;
+      return await this.ledger.deleteReceivedBefore(cutoff);
     } catch (error) {
       this.logger.warn(`Could not delete old Forge event records: ${error instanceof Error ? error.message : String(error)}.`);
       return 0;

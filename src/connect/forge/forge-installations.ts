@@ -279,18 +279,15 @@ export class ForgeInstallations {
   }
 
   /**
-   * Marks the installation uninstalled (a `preUninstall` trigger) and forgets its saved system token,
-   * which stops working with the uninstall. The retention purge deletes the row later, after the app's
+   * Marks the installation uninstalled (a `preUninstall` trigger). Its saved system token stays for the
+   * preUninstall handlers, which may still call the product; the events endpoint drops it once they
+   * finished (`dropSystemToken`). The retention purge deletes the row later, after the app's
    * `@OnPurge()` hooks. Rejects with `store/unavailable` when the database cannot answer.
    */
   async markUninstalled(appKey: string, installationId: string): Promise<void> {
     if (!this.enabled) return;
     this.written.delete(`${appKey}\n${installationId}`);
-    await this.query(
-      `UPDATE ${TABLE} SET "uninstalled_at" = COALESCE("uninstalled_at", now()), "system_token" = NULL, "system_token_expires_at" = NULL
-       WHERE "app_key" = $1 AND "installation_id" = $2`,
-      [appKey, installationId],
-    );
+    await this.query(`UPDATE ${TABLE} SET "uninstalled_at" = COALESCE("uninstalled_at", now()) WHERE "app_key" = $1 AND "installation_id" = $2`, [appKey, installationId]);
   }
 
   /** Records the Connect tenant of an installation (a signed Connect install that named it). */

@@ -60,7 +60,13 @@ class EventRecorder {
   /** What the scheduled trigger got from the product with the saved token. */
   readonly fetched: unknown[] = [];
 
-  constructor(private readonly client: ConnectClient) {}
+  /** installationId → whether the preUninstall handler could still read the saved system token. */
+  readonly tokenAtGoodbye = new Map<string, boolean>();
+
+  constructor(
+    private readonly client: ConnectClient,
+    private readonly installations: ForgeInstallations,
+  ) {}
 
   private note(handler: string, event: ForgeEventContext): void {
     this.seen.push({
@@ -118,8 +124,10 @@ class EventRecorder {
   }
 
   @OnForgePreUninstall()
-  goodbye(event: ForgeEventContext): void {
+  async goodbye(event: ForgeEventContext): Promise<void> {
     this.note('goodbye', event);
+    const saved = await this.installations.systemTokenOf(event.app.key, event.forge.installationId);
+    this.tokenAtGoodbye.set(event.forge.installationId, saved?.token !== undefined);
   }
 
   @OnPurge()
@@ -333,6 +341,7 @@ describe('Forge events and triggers', () => {
     const report = await forge.runPreUninstall(events('/pre-uninstall'), 'goodbye', { token });
     expect(statuses(report)).toEqual([200]);
     expect(seenBy(token.installationId, 'goodbye')).toEqual([expect.objectContaining({ kind: 'pre-uninstall', moduleKey: 'goodbye' })]);
+    expect(recorder.tokenAtGoodbye.get(token.installationId)).toBe(true); // the handler could still call the product
     const installations = app.get(ForgeInstallations);
     const recorded = await installations.get(jiraApp.key, token.installationId);
     expect(recorded!.uninstalledAt).toBeInstanceOf(Date);

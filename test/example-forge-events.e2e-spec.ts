@@ -27,6 +27,7 @@ describe('the example app’s Forge events, trigger and background job', () => {
   });
   afterAll(async () => {
     await ex?.close();
+    await host?.close(); // given to startExample, so not closed by it
     await forge?.close();
   });
 

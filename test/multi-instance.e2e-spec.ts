@@ -2,11 +2,13 @@
  * Two real processes of the built example app (`node dist/example/main.js`) sharing one PostgreSQL schema:
  * a lifecycle change handled by instance A must be honoured by instance B within a second, even when
  * B had the tenant cached (the tenant cache TTL is 10 s, so only the LISTEN/NOTIFY sync makes it); and
- * an app system token that a Forge call brought to A is used by B outside that call.
+ * an app system token that a Forge call brought to A is used by B outside that call; and one Forge trigger
+ * delivered to both (and redelivered) runs its handler once.
  *
  * Needs DATABASE_URL: the embedded engine lives inside one process and cannot be shared.
  */
 import { jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { FakeConnectHost, FakeForgeHost, forgeSystemAccountId, startTestDatabase, type FakeHostApp, type FakeSite, type HttpCallResponse } from 'atlassian-connect-nest/testing';
 import { JIRA_APP_KEY } from '../src/example/app.module.js';
@@ -221,5 +223,42 @@ if (!databaseUrl) {
     const afterDrop = await savedTokenCall(a);
     expect({ status: afterDrop.status, type: typeOf(afterDrop) }).toEqual({ status: 503, type: 'client/forge-token-expired' });
     expect(site.api.requests).toHaveLength(2);
+  });
+
+  it('one trigger delivered to A and B at once, then redelivered to B: its handler runs once across both (the shared event ledger)', async () => {
+    const site = await host.startSite('jira');
+    const installationId = `ari:cloud:ecosystem::installation/${randomUUID()}`;
+    const tokens = site.forge.issueTokens({ installationId, appId: FORGE_APP_ID });
+    const token = { installationId, apiBaseUrl: tokens.apiBaseUrl, context: { cloudId: tokens.cloudId } };
+    const events = (app: ChildApp, path = '') => `${app.url}/jira/forge/events${path}`;
+    // The installed event through A saves the system token the trigger's handler calls Jira with.
+    expect((await forge.sendInstalledEvent(events(a), { token, systemToken: tokens.systemToken, retries: 0 })).delivered).toBe(true);
+    site.api.reset();
+
+    // The same delivery (same contextToken, so the same payload) reaching both instances at once, as a
+    // Forge redelivery can while the first attempt is still running.
+    const trigger = { token, contextToken: 'multi-instance-context', retries: 0 };
+    const both = await Promise.all([a, b].map((app) => forge.runScheduledTrigger(events(app, '/scheduled'), 'hourly-sync', trigger)));
+    const answers = both.map((report) => ({ status: report.attempts[0]!.status, body: report.attempts[0]!.body }));
+    const ran = answers.filter((answer) => answer.status === 200 && (answer.body as { status?: string }).status === 'done');
+    expect(ran).toEqual([{ status: 200, body: { status: 'done', handlers: 1 } }]);
+    const other = answers.find((answer) => answer !== ran[0])!;
+    // The other one either found the claim still held (503, so Forge would retry) or the work done.
+    expect([
+      { status: 503, body: expect.objectContaining({ type: 'forge/event-in-progress' }) },
+      { status: 200, body: { status: 'duplicate', handlers: 0 } },
+    ]).toContainEqual(other);
+
+    // A later redelivery to B: answered as a duplicate, nothing runs again.
+    const again = await forge.runScheduledTrigger(events(b, '/scheduled'), 'hourly-sync', trigger);
+    expect(again.attempts.map((attempt) => [attempt.status, attempt.body])).toEqual([[200, { status: 'duplicate', handlers: 0 }]]);
+    const calls = site.api.requests.filter((request) => request.forge?.installationId === installationId);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ status: 200, forge: { principal: 'system' } });
+
+    // A different trigger run (a new contextToken) is new work: it runs, on B.
+    const next = await forge.runScheduledTrigger(events(b, '/scheduled'), 'hourly-sync', { ...trigger, contextToken: 'multi-instance-next' });
+    expect(next.attempts[0]!.body).toEqual({ status: 'done', handlers: 1 });
+    expect(site.api.requests.filter((request) => request.forge?.installationId === installationId)).toHaveLength(2);
   });
 });

@@ -391,6 +391,13 @@ describe('Forge events and triggers', () => {
       expect({ status: response.status, type: (response.body as { type?: string }).type }).toEqual({ status: 400, type: 'forge/invalid-event' });
     });
 
+    it('a body over the size cap is refused before any handler runs (413), on both adapters', async () => {
+      const before = recorder.seen.length;
+      const response = await post('', { payload: { eventType: 'avi:jira:created:issue', filler: 'x'.repeat(200 * 1024) } });
+      expect({ status: response.status, type: (response.body as { type?: string }).type }).toEqual({ status: 413, type: 'lifecycle/payload-too-large' });
+      expect(recorder.seen.length).toBe(before);
+    });
+
     it('no FIT, or a bad one, is a typed 401 and runs nothing', async () => {
       const before = recorder.seen.length;
       const none = await post('', { payload: { eventType: 'avi:jira:created:issue' } }, null);

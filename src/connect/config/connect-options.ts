@@ -20,7 +20,14 @@ export interface ConnectAppOptions {
    * `authentication`, `lifecycle` and `apiMigrations` are filled in; giving a conflicting value fails
    * at bootstrap rather than being overwritten silently.
    */
-  descriptor: ConnectDescriptorInput | ((app: Omit<ResolvedConnectApp, 'descriptor'>) => ConnectDescriptorInput);
+  descriptor?: ConnectDescriptorInput | ((app: Omit<ResolvedConnectApp, 'descriptor'>) => ConnectDescriptorInput) | undefined;
+  /**
+   * `false` for a Forge-only app: a Forge Remote backend with no Connect part (needs `forge.appId`, takes
+   * no `descriptor`). No descriptor or lifecycle routes are served for it and it has no Connect tenants;
+   * `@ForgeAuth()`, Forge events, installations and saved tokens work as for a Connect-on-Forge app.
+   * Default `true`: a Connect app (with or without Forge), whose `descriptor` is required.
+   */
+  connect?: boolean | undefined;
   /** Further base URLs accepted as `aud` of signed installs (e.g. the URL a tunnel used to expose). */
   extraBaseUrls?: string[] | undefined;
   /**

@@ -54,17 +54,37 @@ function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {
   }
   const baseUrl = withoutTrailingSlash(url.origin + url.pathname);
   const audiences = [baseUrl, ...(options.extraBaseUrls ?? []).map((extra) => withoutTrailingSlash(parseBaseUrl(key, extra).href))];
+  const connect = connectOf(key, options);
   const app = {
     key,
     product: options.product,
+    connect,
     baseUrl,
     hostname: url.hostname.toLowerCase(),
     basePath: withoutTrailingSlash(url.pathname),
     audiences: [...new Set(audiences)],
     ...(options.forge !== undefined && { forgeAppId: forgeAppIdOf(key, options.forge) }),
   };
+  if (!connect) return Object.freeze({ ...app, descriptor: null });
   const input = typeof options.descriptor === 'function' ? options.descriptor(app) : options.descriptor;
+  if (input === undefined) {
+    throw ConnectError.create('config/invalid', `App "${key}" has no descriptor; give one, or \`connect: false\` (with \`forge.appId\`) for a Forge-only app.`);
+  }
   return Object.freeze({ ...app, descriptor: Object.freeze(buildDescriptor(key, baseUrl, input)) });
+}
+
+/** Whether the app has a Connect part; a Forge-only one (`connect: false`) must be a Forge app and have no descriptor. */
+function connectOf(key: string, options: ConnectAppOptions): boolean {
+  const connect = options.connect ?? true;
+  if (typeof connect !== 'boolean') throw ConnectError.create('config/invalid', `App "${key}" has connect ${JSON.stringify(connect)}; use true or false.`);
+  if (connect) return true;
+  if (options.forge === undefined) {
+    throw ConnectError.create('config/invalid', `App "${key}" has \`connect: false\` but no \`forge.appId\`: a Forge-only app is a Forge app.`);
+  }
+  if (options.descriptor !== undefined) {
+    throw ConnectError.create('config/invalid', `App "${key}" has \`connect: false\` and a descriptor; a Forge-only app serves none, so remove it.`);
+  }
+  return false;
 }
 
 function forgeAppIdOf(key: string, forge: unknown): string {

@@ -17,8 +17,10 @@ export interface ResolvedConnectApp {
   readonly audiences: readonly string[];
   /** The Forge app id (`forge.appId`) when the app takes Forge Remote calls; FITs must name it in `aud`. */
   readonly forgeAppId?: string;
-  /** The complete descriptor served at `<basePath>/atlassian-connect.json`. */
-  readonly descriptor: Readonly<Record<string, unknown>>;
+  /** `false` for a Forge-only app (`connect: false`): no descriptor, no lifecycle routes, no tenants. */
+  readonly connect: boolean;
+  /** The complete descriptor served at `<basePath>/atlassian-connect.json`; `null` for a Forge-only app. */
+  readonly descriptor: Readonly<Record<string, unknown>> | null;
 }
 
 /** Lifecycle URLs relative to the app's baseUrl. */

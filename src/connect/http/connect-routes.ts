@@ -53,6 +53,7 @@ export class ConnectRoutes implements OnModuleInit {
       routes.set(id, route);
     };
     for (const app of this.registry.apps) {
+      if (!app.connect) continue; // a Forge-only app: Forge never asks for a descriptor or sends Connect lifecycle callbacks
       add('GET', app.basePath + DESCRIPTOR_PATH, app, (a, _req, res) => this.serveDescriptor(adapter, a, res));
       for (const [event, path] of Object.entries(LIFECYCLE_PATHS) as [LifecycleEventName, string][]) {
         add('POST', app.basePath + path, app, (a, req, res) => this.serveLifecycle(adapter, event, a, req, res));
@@ -67,7 +68,7 @@ export class ConnectRoutes implements OnModuleInit {
     postLifecycleRoutes(adapter, lifecycleRoutes);
     const healthPath = this.options.healthPath;
     if (healthPath !== false) adapter.get(healthPath, (_req: unknown, res: unknown) => this.serveHealth(adapter, res));
-    this.logger.log(`Serving ${this.registry.apps.map((app) => `${app.key} at ${app.baseUrl}`).join(', ')}.`);
+    this.logger.log(`Serving ${this.registry.apps.map((app) => `${app.key} at ${app.baseUrl}${app.connect ? '' : ' (Forge only)'}`).join(', ')}.`);
   }
 
   private async dispatch(adapter: AbstractHttpAdapter, apps: ResolvedConnectApp[], handler: Handler, request: unknown, response: unknown): Promise<void> {

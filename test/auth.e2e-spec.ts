@@ -2,6 +2,7 @@ import { ConnectModule, ConnectAuth, ConnectContext, type ConnectRequestContext 
 import { EmbeddedPostgres } from 'atlassian-connect-nest/advanced';
 import { FakeConnectHost, signConnectToken, type FakeSite } from 'atlassian-connect-nest/testing';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { createHmac } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { LogCapture } from './support/log-capture.js';
 import { FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
@@ -104,6 +105,42 @@ describe('@ConnectAuth() on the two-product fixture app', () => {
   it('jwt/malformed when exp is missing', async () => {
     const token = await new SignJWT({ iss: site.clientKey, qsh: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(site.sharedSecret));
     expect401(await get(WHOAMI, token), 'jwt/malformed');
+  });
+
+  it('jwt/malformed for a payload or header that is not valid UTF-8, even when correctly signed', async () => {
+    const valid = await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI, { accountId: 'user-1' });
+    const [header, payload] = valid.split('.') as [string, string];
+    const sign = (h: Buffer | string, p: Buffer | string) => {
+      const input = `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}`;
+      return `${input}.${createHmac('sha256', site.sharedSecret).update(input).digest('base64url')}`;
+    };
+    const json = Buffer.from(payload, 'base64url').toString('utf8');
+    const headerJson = Buffer.from(header, 'base64url').toString('utf8');
+    // The same bytes re-signed are accepted: the signing here is right.
+    expect((await get(WHOAMI, sign(headerJson, json))).status).toBe(200);
+    // A byte 0xFF inside sub: a lenient decoder would read "user-1\uFFFD" and let it through.
+    const [before, after] = json.split('user-1') as [string, string];
+    expect401(await get(WHOAMI, sign(headerJson, Buffer.concat([Buffer.from(before + 'user-1'), Buffer.from([0xff]), Buffer.from(after)]))), 'jwt/malformed');
+    // An overlong encoding of "/" in the header's typ.
+    expect401(await get(WHOAMI, sign(Buffer.concat([Buffer.from('{"alg":"HS256","typ":"JWT'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]), json)), 'jwt/malformed');
+  });
+
+  it('an aud on a request token must name this app: another is jwt/invalid-aud; this baseUrl (or one in a list) is fine', async () => {
+    const withAud = async (aud: string | string[]) => get(WHOAMI, await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI, { claims: { aud } }));
+    expect401(await withAud('https://someone-else.example.com/jira'), 'jwt/invalid-aud');
+    expect401(await withAud(['https://someone-else.example.com', 'https://evil.example.com/jira']), 'jwt/invalid-aud');
+    expect((await withAud(ex.jira.baseUrl)).status).toBe(200);
+    expect((await withAud(`${ex.jira.baseUrl}/`)).status).toBe(200);
+    expect((await withAud(['https://someone-else.example.com', ex.jira.baseUrl])).status).toBe(200);
+  });
+
+  it('jwt/malformed for nbf at or after exp, whatever the clock says', async () => {
+    const exp = now() + 60;
+    for (const nbf of [exp, exp + 1, now() - 30]) {
+      const token = await ex.host.tokenFor(ex.jira, site, 'GET', WHOAMI, { claims: { exp, nbf } });
+      if (nbf < exp) expect((await get(WHOAMI, token)).status).toBe(200);
+      else expect401(await get(WHOAMI, token), 'jwt/malformed');
+    }
   });
 
   it('jwt/invalid-qsh for another path, a missing qsh, and a context token on a request-bound route; logs the canonical request but no token', async () => {

@@ -379,12 +379,12 @@ describe('install key server', () => {
     expect(await stored(site)).toBeNull();
   });
 
-  it('a weak (1024-bit) RSA key served for the kid is refused: 503 jwt/key-unavailable', async () => {
+  it('a weak (1024-bit) RSA key served for the kid is refused: 401 jwt/invalid-key (a retry would bring the same key)', async () => {
     const weak = await createInstallKeyPair({ modulusLength: 1024 });
     host.keyServer.add(weak);
     const site = host.newSite('jira');
     // jose will not sign with a 1024-bit key; the key is refused before any signature check anyway.
-    expectConnectError(await host.install(jira, site, { kid: weak.kid }), 503, 'jwt/key-unavailable', FIXTURE_JIRA_KEY);
+    expectConnectError(await host.install(jira, site, { kid: weak.kid }), 401, 'jwt/invalid-key', FIXTURE_JIRA_KEY);
     expect(await stored(site)).toBeNull();
   });
 

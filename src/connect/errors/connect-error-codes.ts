@@ -17,6 +17,7 @@ export const CONNECT_ERROR_CODES = [
   'jwt/tenant-inactive',
   'jwt/unknown-app',
   'jwt/key-unavailable',
+  'jwt/invalid-key',
   'store/unavailable',
   'lifecycle/invalid-payload',
   'lifecycle/payload-too-large',

@@ -1,3 +1,4 @@
+import { jwtPartsAreUtf8 } from '../util/strict-utf8.js';
 import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { isLoopbackHost } from '../util/loopback.js';
 import { ConnectError } from '../errors/connect-error.js';
@@ -86,6 +87,10 @@ export function decodeUnverifiedFit(token: string): { header: ProtectedHeaderPar
     claims = decodeJwt(token);
   } catch {
     throw ConnectError.create('forge/invalid-token', 'The Forge Invocation Token could not be decoded.');
+  }
+  if (!jwtPartsAreUtf8(token)) throw ConnectError.create('forge/invalid-token', 'The Forge Invocation Token header or payload is not valid UTF-8.');
+  if (typeof claims.exp === 'number' && typeof claims.nbf === 'number' && claims.nbf >= claims.exp) {
+    throw ConnectError.create('forge/invalid-token', 'The Forge Invocation Token is valid at no time: its nbf is not before its exp.');
   }
   if (header.alg !== 'RS256') {
     throw ConnectError.create('forge/unsupported-alg', `Forge Invocation Tokens are signed with RS256, not ${JSON.stringify(String(header.alg)).slice(0, 40)}.`);

@@ -1,3 +1,5 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { httpStatusOf } from '../errors/connect-error-http.js';
 import { exportSPKI, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { ConnectError } from '../errors/connect-error.js';
 import type { ConnectErrorCode } from '../errors/connect-error-codes.js';
@@ -262,18 +264,23 @@ describe('HttpInstallKeyResolver against a real key server', () => {
     expect(JSON.stringify(error.detail)).not.toContain(body.slice(0, 20));
   });
 
-  it('refuses an EC P-256 key', async () => {
-    const ec = await generateKeyPair('ES256', { extractable: true });
-    server.respondWith({ body: await exportSPKI(ec.publicKey) });
-    const error = await expectCode(resolver().resolve(pairA.kid), 'jwt/key-unavailable');
-    expect(error.message).toContain('not an RSA public key');
+  it.each([
+    ['an EC P-256 key', 'ec', async () => exportSPKI((await generateKeyPair('ES256', { extractable: true })).publicKey)],
+    ['an Ed25519 key', 'ed25519', async () => exportSPKI((await generateKeyPair('EdDSA', { extractable: true, crv: 'Ed25519' })).publicKey)],
+    ['an RSA-PSS-only key', 'rsa-pss', async () => generateKeyPairSync('rsa-pss', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString()],
+  ] as const)('refuses %s as jwt/invalid-key (401: retrying brings the same key)', async (_name, type, pem) => {
+    server.respondWith({ body: await pem() });
+    const error = await expectCode(resolver().resolve(pairA.kid), 'jwt/invalid-key');
+    expect(error.message).toContain(`as a ${type} key; signed installs need an RSA key`);
+    expect(httpStatusOf(error.code)).toBe(401);
   });
 
-  it('refuses a 1024-bit RSA key', async () => {
+  it('refuses a 1024-bit RSA key as jwt/invalid-key (401)', async () => {
     const weak = await createInstallKeyPair({ kid: 'weak', modulusLength: 1024 });
     server.add(weak);
     try {
-      const error = await expectCode(resolver().resolve(weak.kid), 'jwt/key-unavailable');
+      const error = await expectCode(resolver().resolve(weak.kid), 'jwt/invalid-key');
+      expect(httpStatusOf(error.code)).toBe(401);
       expect(error.message).toContain('1024-bit');
       expect(error.message).toContain('2048');
     } finally {

@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { createPublicKey, type webcrypto } from 'node:crypto';
 import { importSPKI } from 'jose';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 import { integerOption } from '../config/option-checks.js';
@@ -192,6 +192,32 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} served key ${kid}, but it is not an RSA public key in SPKI PEM form.`, where, cause);
     if (!pem.startsWith('-----BEGIN PUBLIC KEY-----') || !pem.endsWith('-----END PUBLIC KEY-----')) throw notAKey();
 
+    // What the key is, before it is used: a weak or non-RSA key is the key host's answer, not its
+    // failure, so it is a 401 (retrying, which Atlassian does on a 5xx, would bring the same key).
+    let details: { type: string | undefined; bits: number | undefined };
+    try {
+      const object = createPublicKey({ key: pem, format: 'pem' });
+      details = { type: object.asymmetricKeyType, bits: object.asymmetricKeyDetails?.modulusLength };
+    } catch (cause) {
+      throw notAKey(cause);
+    }
+    if (details.type !== 'rsa') {
+      throw ConnectError.create(
+        'jwt/invalid-key',
+        `The install key host ${this.keyHost} served key ${kid} as a ${details.type ?? 'unknown'} key; signed installs need an RSA key.`,
+        {
+          ...where,
+          keyType: details.type,
+        },
+      );
+    }
+    if (details.bits === undefined || details.bits < MIN_INSTALL_KEY_MODULUS_BITS) {
+      throw ConnectError.create(
+        'jwt/invalid-key',
+        `The install key host ${this.keyHost} served key ${kid} as a ${details.bits ?? 'unknown'}-bit RSA key; at least ${MIN_INSTALL_KEY_MODULUS_BITS} bits are required.`,
+        { ...where, modulusLength: details.bits },
+      );
+    }
     let key: CryptoKey;
     try {
       key = await importSPKI(pem, 'RS256');
@@ -199,14 +225,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       throw notAKey(cause);
     }
     const algorithm = key.algorithm as Partial<webcrypto.RsaHashedKeyAlgorithm>;
-    if (algorithm.name !== 'RSASSA-PKCS1-v1_5' || typeof algorithm.modulusLength !== 'number') throw notAKey();
-    if (algorithm.modulusLength < MIN_INSTALL_KEY_MODULUS_BITS) {
-      throw ConnectError.create(
-        'jwt/key-unavailable',
-        `The install key host ${this.keyHost} served key ${kid} as a ${algorithm.modulusLength}-bit RSA key; at least ${MIN_INSTALL_KEY_MODULUS_BITS} bits are required.`,
-        { ...where, modulusLength: algorithm.modulusLength },
-      );
-    }
+    if (algorithm.name !== 'RSASSA-PKCS1-v1_5') throw notAKey();
     return key;
   }
 

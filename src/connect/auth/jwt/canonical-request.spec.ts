@@ -26,26 +26,41 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 const canonical = (url: string, baseUrl?: string) => canonicalRequest('GET', url, baseUrl);
 const query = (q: string) => canonical('/p?' + q).slice('GET&/p&'.length);
 
-// An independent reading of the rules, built on the platform's decoder and encoder.
+// An independent reading of the rules, built on the platform's decoders and encoder: WHATWG's
+// percent-decode (bytes) read by a non-fatal TextDecoder (U+FFFD per maximal invalid subsequence, as
+// Java's decoder), unless a % starts no escape at all.
 const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const reference = (raw: string): string => {
   const encode = (text: string) => encodeURIComponent(text.replace(loneSurrogate, '\ufffd')).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
-  try {
-    return encode(decodeURIComponent(raw.replaceAll('+', ' ')));
-  } catch {
-    return encode(raw);
+  if (/%(?![0-9A-Fa-f]{2})/.test(raw)) return encode(raw);
+  const bytes = Buffer.from(raw.replaceAll('+', ' ').replace(loneSurrogate, '\ufffd'), 'utf8');
+  const decoded: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x25) {
+      decoded.push(parseInt(String.fromCharCode(bytes[i + 1]!, bytes[i + 2]!), 16));
+      i += 2;
+    } else decoded.push(bytes[i]!);
   }
+  return encode(new TextDecoder().decode(Uint8Array.from(decoded)));
 };
 
 describe('qsh vectors', () => {
   const interop = load<{ tests: InteropVector[] }>('./atlassian-interop-vectors.json').tests;
   const generated = load<{ cases: (VectorCase & { qsh: string })[] }>('./qsh-vectors.json').cases;
   const spec = load<{ cases: SpecCase[] }>('./qsh-spec-vectors.json').cases;
+  const parser = load<{ cases: (VectorCase & { why: string })[] }>('./qsh-parser-vectors.json').cases;
 
   it('has every file populated', () => {
     expect(interop).toHaveLength(79);
     expect(generated.length).toBeGreaterThan(50);
     expect(spec.length).toBeGreaterThan(10);
+    expect(parser.length).toBeGreaterThan(15);
+  });
+
+  it.each(parser.map((c) => [c.name, c] as const))('as the host parsed the URL it signed: %s', (_, c) => {
+    expect(canonicalRequest(c.method, c.url, c.baseUrl)).toBe(c.canonical);
+    expect(queryStringHash(c.method, c.url, c.baseUrl)).toBe(sha256(c.canonical));
+    expect(c.why).toBeTruthy();
   });
 
   // Called exactly as ../shared/bin/interop-qsh.mjs calls the built package.
@@ -110,7 +125,16 @@ describe('canonicalRequest', () => {
     });
 
     it('keeps the raw path undecoded', () => {
-      expect(canonical('/a%2Fb/%7e/%zz/a+b')).toBe('GET&/a%2Fb/%7e/%zz/a+b&');
+      expect(canonical('/a%2Fb/%7e/%zz/a+b/%E9')).toBe('GET&/a%2Fb/%7e/%zz/a+b/%E9&');
+    });
+
+    it('reads a backslash as / and percent-encodes what cannot stand raw in a path', () => {
+      expect(canonical('/a\\b')).toBe('GET&/a/b&');
+      expect(canonical('/a b\tc\u0000d\u007f')).toBe('GET&/a%20b%09c%00d%7F&');
+      expect(canonical('/\u00e9\u{1F600}\udc00')).toBe('GET&/%C3%A9%F0%9F%98%80%EF%BF%BD&');
+      expect(canonical('/a"<>^`{|}[]')).toBe('GET&/a%22%3C%3E%5E%60%7B%7C%7D[]&');
+      expect(canonical('/wiki\\x b', 'https://h.atlassian.net/wiki')).toBe('GET&/x%20b&');
+      expect(canonical('/a\\')).toBe('GET&/a&');
     });
 
     it('encodes & in the path', () => {
@@ -183,17 +207,26 @@ describe('canonicalRequest', () => {
   });
 
   describe('malformed input', () => {
-    it('keeps a name or value that is not valid percent-encoded UTF-8 exactly as received', () => {
+    it('keeps a name or value with a % that starts no escape exactly as received', () => {
       expect(query('a=%zz')).toBe('a=%25zz');
       expect(query('a=%')).toBe('a=%25');
-      expect(query('a=%E0%A4')).toBe('a=%25E0%25A4');
-      expect(query('a=%ED%A0%80')).toBe('a=%25ED%25A0%2580');
-      expect(query('a=%C0%AF')).toBe('a=%25C0%25AF');
       expect(query('a=%41+%zz')).toBe('a=%2541%2B%25zz');
+      expect(query('a=%E9%zz')).toBe('a=%25E9%25zz');
       expect(query('%zz=1')).toBe('%25zz=1');
     });
 
-    it('accepts exactly the well-formed UTF-8 that decodeURIComponent accepts', () => {
+    it('decodes escapes that are not UTF-8 to U+FFFD, one per maximal invalid subsequence, as Java does', () => {
+      expect(query('a=%E9')).toBe('a=%EF%BF%BD');
+      expect(query('a=%E0%A4')).toBe('a=%EF%BF%BD');
+      expect(query('a=%ED%A0%80')).toBe('a=%EF%BF%BD%EF%BF%BD%EF%BF%BD');
+      expect(query('a=%C0%AF')).toBe('a=%EF%BF%BD%EF%BF%BD');
+      expect(query('a=x%E9+%c3%a9')).toBe('a=x%EF%BF%BD%20%C3%A9');
+      expect(query('%E0=1')).toBe('%EF%BF%BD=1');
+      // Repeated values sort on the decoded text, U+FFFD included.
+      expect(query('a=%E9&a=z')).toBe('a=z,%EF%BF%BD');
+    });
+
+    it('keeps exactly the well-formed UTF-8 that decodeURIComponent accepts, and replaces the rest as TextDecoder does', () => {
       const hex = (b: number) => '%' + b.toString(16).toUpperCase().padStart(2, '0');
       const seconds = [0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0];
       const tails = ['', '%80', '%BF', '%80%80', '%BF%BF', '%C0%80', '%80%7F'];
@@ -206,13 +239,16 @@ describe('canonicalRequest', () => {
         }
       }
       expect(query('a=%E0%A0%80&b=%F4%8F%BF%BF&c=%ED%9F%BF')).toBe('a=%E0%A0%80&b=%F4%8F%BF%BF&c=%ED%9F%BF');
-      expect(query('a=%E0%9F%BF&b=%F4%90%80%80')).toBe('a=%25E0%259F%25BF&b=%25F4%2590%2580%2580');
-      expect(query('c=%F0%8F%BF%BF')).toBe('c=%25F0%258F%25BF%25BF');
+      // Overlong, beyond U+10FFFF: one U+FFFD per byte, none of them starts a well-formed character.
+      const fffd = (n: number) => '%EF%BF%BD'.repeat(n);
+      expect(query('a=%E0%9F%BF&b=%F4%90%80%80')).toBe(`a=${fffd(3)}&b=${fffd(4)}`);
+      expect(query('c=%F0%8F%BF%BF')).toBe(`c=${fffd(4)}`);
     });
 
     it('does not confuse an undecodable component with the decoded reading of valid input', () => {
-      expect(query('a=%E0%A4')).not.toBe(query('a=%EF%BF%BD'));
       expect(query('a=%41%zz')).not.toBe(query('a=A%25zz'));
+      // Invalid UTF-8 and U+FFFD do meet, on purpose: the host's decoder makes them the same text.
+      expect(query('a=%E0%A4')).toBe(query('a=%EF%BF%BD'));
     });
 
     it('encodes a lone surrogate as U+FFFD', () => {

@@ -6,15 +6,24 @@ import { ConnectError } from '../../errors/connect-error.js';
  *
  * Where the atlassian-jwt Node package and Atlassian's own (Java) host disagree, we follow the host,
  * because the host computes the qsh we compare against: parameters sort by their *encoded* name,
- * every parameter counts (no 1000-parameter cut-off), `__proto__` is an ordinary name, the context
- * path is stripped only as whole segments, and the path is used exactly as received (no re-escaping).
+ * every parameter counts (no 1000-parameter cut-off), `__proto__` is an ordinary name, and the context
+ * path is stripped only as whole segments.
  *
- * Malformed input never throws: a name or value that is not valid percent-encoded UTF-8 (`%zz`, a
- * truncated `%E0%A4`, an encoded surrogate) is used exactly as received, `+` included, and then
- * encoded like any other text, so `%` becomes `%25`. A host percent-encodes what it signs, so such
- * a URL was never signed as it stands: all that matters is an answer that is deterministic and never
- * throws. A lone surrogate in the input string is encoded as U+FFFD, which is what WHATWG URL
- * serialisers (fetch, `URL`) put on the wire for it.
+ * The path is used as received (escapes are not decoded or re-cased), except where a URL parser
+ * would have changed it before the host signed it: a backslash is read as `/` (as WHATWG URL parsers
+ * and `url.parse` do), and characters that cannot stand raw in a path (C0 controls, space, DEL, `"`,
+ * `<`, `>`, `^`, `` ` ``, `{`, `|`, `}`, anything beyond ASCII) are percent-encoded as UTF-8, as a Java
+ * host's URI encoding does: space → `%20`, tab → `%09` (a WHATWG parser would drop a tab). `[` and `]`,
+ * which `url.parse` and WHATWG parsers leave alone, stay as received. Node's HTTP server refuses such
+ * request lines, so this matters to direct callers (tools, proxies that hand over decoded paths, tests).
+ *
+ * Query names and values are decoded and re-encoded. A sequence of percent-escapes that is not valid
+ * UTF-8 (a lone `%E9`, a truncated `%E0%A4`, an overlong `%C0%AF`, an encoded surrogate `%ED%A0%80`)
+ * decodes to U+FFFD per maximal invalid subsequence, as Java's URL decoding does, and so re-encodes
+ * as `%EF%BF%BD`. A component with a `%` that is not followed by two hex digits (`%zz`, a trailing `%`)
+ * cannot be decoded at all: it is used exactly as received, `+` included, and encoded like any other
+ * text, so `%` becomes `%25`. Nothing here throws on malformed input. A lone surrogate in the input
+ * string is encoded as U+FFFD, which is what WHATWG URL serialisers (fetch, `URL`) put on the wire.
  */
 
 /**
@@ -106,7 +115,7 @@ function contextPath(baseUrl: string): string {
 }
 
 function canonicalUri(rawPath: string, context: string): string {
-  let path = rawPath;
+  let path = asParsedPath(rawPath);
   const wholeSegment = path.length === context.length || path.charCodeAt(context.length) === SLASH;
   if (context && wholeSegment && path.startsWith(context)) path = path.slice(context.length);
   // Only one trailing slash goes, as in Atlassian's implementations: `/a//` stays distinct from `/a`.
@@ -115,6 +124,38 @@ function canonicalUri(rawPath: string, context: string): string {
   // An unescaped `&` would let `/x&a=b?c=d` and `/x?a=b&c=d` share a canonical form.
   if (path.includes('&')) path = path.replaceAll('&', '%26');
   return path.charCodeAt(0) === SLASH ? path : '/' + path;
+}
+
+/** 1 for the characters a path cannot hold raw (see the top of this file), 2 for a backslash. */
+const PATH_FIX = new Uint8Array(128);
+for (let c = 0; c <= 0x20; c++) PATH_FIX[c] = 1;
+for (const c of '\x7f"<>^`{|}') PATH_FIX[c.charCodeAt(0)] = 1;
+PATH_FIX[0x5c] = 2;
+
+/** The path as the host's URL parser left it: `\\` as `/`, illegal characters percent-encoded. */
+function asParsedPath(path: string): string {
+  const n = path.length;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = path.charCodeAt(i);
+    if (c >= 0x80 || PATH_FIX[c] !== 0) break;
+  }
+  if (i === n) return path;
+  let out = path.slice(0, i);
+  while (i < n) {
+    const c = path.charCodeAt(i);
+    if (c < 0x80) {
+      const fix = PATH_FIX[c];
+      out += fix === 0 ? path[i] : fix === 2 ? '/' : ESCAPED_BYTE[c];
+      i++;
+    } else {
+      let j = i + 1;
+      while (j < n && path.charCodeAt(j) >= 0x80) j++;
+      out += encodeRfc3986(path.slice(i, j));
+      i = j;
+    }
+  }
+  return out;
 }
 
 function canonicalQuery(query: string): string {
@@ -154,14 +195,40 @@ function canonicalValues(raws: string[]): string {
   return values.map((v) => canonicalComponent(v.raw)).join(',');
 }
 
-/** Form-decodes (`+` is a space) or, if the percent-encoding is not valid UTF-8, returns `raw` unchanged. */
+/**
+ * Form-decodes (`+` is a space); invalid UTF-8 becomes U+FFFD, as Java's decoder makes it. A `%`
+ * without two hex digits after it cannot be decoded: then `raw` is returned unchanged.
+ */
 function decodeComponent(raw: string): string {
   if (!raw.includes('%')) return raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
+  if (BAD_ESCAPE.test(raw)) return raw;
+  const text = raw.replaceAll('+', ' ');
   try {
-    return decodeURIComponent(raw.replaceAll('+', ' '));
+    return decodeURIComponent(text);
   } catch {
-    return raw;
+    return decodeLeniently(text);
   }
+}
+
+/** A `%` that does not start an escape. */
+const BAD_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
+const LENIENT_UTF8 = new TextDecoder('utf-8');
+
+/** Percent-decodes `text` (every `%` starts a valid escape) to UTF-8 bytes, then reads them with U+FFFD for what is not UTF-8. */
+function decodeLeniently(text: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < text.length;) {
+    if (text.charCodeAt(i) === PERCENT) {
+      bytes.push(escapedByte(text, i));
+      i += 3;
+      continue;
+    }
+    let j = text.indexOf('%', i);
+    if (j === -1) j = text.length;
+    for (const b of Buffer.from(text.slice(i, j), 'utf8')) bytes.push(b);
+    i = j;
+  }
+  return LENIENT_UTF8.decode(Uint8Array.from(bytes));
 }
 
 /**
@@ -178,7 +245,8 @@ function canonicalComponent(raw: string): string {
     const c = raw.charCodeAt(i);
     if (c === PERCENT) {
       const length = escapedCharLength(raw, i);
-      if (length === 0) return encodeRfc3986(raw);
+      // Not well-formed UTF-8: decode it the slow way (U+FFFD), or keep it whole when it cannot be decoded.
+      if (length === 0) return encodeRfc3986(decodeComponent(raw));
       if (length === 3) {
         const b = escapedByte(raw, i);
         out += UNRESERVED[b] === 1 ? String.fromCharCode(b) : ESCAPED_BYTE[b];

@@ -1,5 +1,6 @@
 import { createHash, hash, timingSafeEqual } from 'node:crypto';
 import { ConnectError } from '../../errors/connect-error.js';
+import { base64urlUtf8 } from '../../util/strict-utf8.js';
 
 /** A compact JWS split and decoded once: header and claims are NOT trusted until the signature is checked. */
 export interface CompactJwt {
@@ -49,9 +50,11 @@ function decodeHeader(part: string): Readonly<Record<string, unknown>> {
 }
 
 function decodePart(part: string, what: string): Record<string, unknown> {
+  const text = base64urlUtf8(part);
+  if (text === undefined) throw ConnectError.create('jwt/malformed', `The JWT ${what} is not valid UTF-8.`);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw ConnectError.create('jwt/malformed', `The JWT ${what} is not valid JSON.`);
   }
@@ -133,8 +136,16 @@ export function assertTimeClaims(claims: Readonly<Record<string, unknown>>, leew
   if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) {
     throw ConnectError.create('jwt/malformed', 'The JWT claim "nbf" is invalid.');
   }
+  assertValidityWindow(exp, nbf);
   if (typeof nbf === 'number' && nbf > now + leewaySeconds) {
     throw ConnectError.create('jwt/not-yet-valid', 'The JWT is not valid yet (nbf is in the future).');
   }
   if (exp <= now - leewaySeconds) throw ConnectError.create('jwt/expired', 'The JWT has expired.');
+}
+
+/** A token whose `nbf` is at or after its `exp` is valid at no time at all: malformed, whatever the clock says. */
+export function assertValidityWindow(exp: unknown, nbf: unknown): void {
+  if (typeof exp === 'number' && typeof nbf === 'number' && nbf >= exp) {
+    throw ConnectError.create('jwt/malformed', 'The JWT is valid at no time: its nbf is not before its exp.');
+  }
 }

@@ -1,5 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { ConnectError } from '../../errors/connect-error.js';
+import { jwtPartsAreUtf8 } from '../../util/strict-utf8.js';
+import { assertValidityWindow } from './compact-jwt.js';
 
 /** The claims of a token the product signs (HS256 for requests, RS256 for signed installs). */
 export interface ConnectJwtClaims extends JWTPayload {
@@ -26,7 +28,18 @@ export function decodeUnverified(token: string): { header: ProtectedHeaderParame
   } catch {
     throw ConnectError.create('jwt/malformed', 'The JWT could not be decoded.');
   }
+  if (!jwtPartsAreUtf8(token)) throw ConnectError.create('jwt/malformed', 'The JWT header or payload is not valid UTF-8.');
+  assertValidityWindow(claims.exp, claims.nbf);
   return { header, claims };
+}
+
+/**
+ * Whether `aud` (a string or an array of them) names one of `accepted` (base URLs without trailing
+ * slashes); a trailing slash on the token's value does not matter.
+ */
+export function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
+  const values = Array.isArray(aud) ? aud : [aud];
+  return values.some((value) => typeof value === 'string' && accepted.includes(value.replace(/\/+$/, '')));
 }
 
 /**

@@ -8,7 +8,7 @@ import { isTenantActive, type ConnectTenant } from '../../tenants/tenant.js';
 import { CachingTenantStore } from '../../tenants/caching-tenant-store.js';
 import { canonicalRequest } from './canonical-request.js';
 import { assertHs256Header, assertTimeClaims, hs256Key, parseCompactJwt, verifyHs256Signature, type CompactJwt, type Hs256Key } from './compact-jwt.js';
-import { assertConnectClaims, CONTEXT_QSH, type ConnectJwtClaims } from './connect-jwt-claims.js';
+import { assertConnectClaims, audienceMatches, CONTEXT_QSH, type ConnectJwtClaims } from './connect-jwt-claims.js';
 import { VerifiedRequestCache, type IncomingRequestParts, type VerifiedRequestCacheStats } from './verified-request-cache.js';
 
 /** What a verified request tells the handler. */
@@ -142,6 +142,10 @@ export class ConnectTokenVerifier {
     const claims = jwt.claims;
     assertTimeClaims(claims, this.leewaySeconds);
     assertConnectClaims(claims, this.leewaySeconds, this.maxLifetimeSeconds);
+    // The products send no aud on request tokens; one that is there must be for this app.
+    if (claims.aud !== undefined && !audienceMatches(claims.aud, app.audiences)) {
+      throw ConnectError.create('jwt/invalid-aud', `The JWT names another audience (aud is not ${app.baseUrl}).`, { app: app.key });
+    }
     if (!options.allowInactiveTenant && !isTenantActive(tenant)) {
       const state = tenant.uninstalledAt !== null ? 'uninstalled' : 'disabled';
       throw ConnectError.create('jwt/tenant-inactive', `The app is ${state} on this site.`, { app: app.key, clientKey: tenant.clientKey });

@@ -6,7 +6,7 @@ import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
 import { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from '../../keys/install-key-resolver.js';
 import { isSafeKid } from '../../keys/kid.js';
-import { assertConnectClaims, decodeUnverified, type ConnectJwtClaims } from './connect-jwt-claims.js';
+import { assertConnectClaims, audienceMatches, decodeUnverified, type ConnectJwtClaims } from './connect-jwt-claims.js';
 import { checkQueryStringHash, type IncomingRequest } from './connect-token-verifier.js';
 import { fromJoseError } from './jose-errors.js';
 
@@ -62,9 +62,4 @@ export class InstallTokenVerifier {
     checkQueryStringHash(this.logger, app, request, claims, false);
     return claims;
   }
-}
-
-function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
-  const values = Array.isArray(aud) ? aud : [aud];
-  return values.some((value) => typeof value === 'string' && accepted.includes(value.replace(/\/+$/, '')));
 }

@@ -375,6 +375,7 @@ describe('ConnectModule options', () => {
       expect(seen[0]).toEqual({
         key: 'com.test.fn',
         product: 'confluence',
+        connect: true,
         baseUrl: 'https://fn.example.com/fn',
         hostname: 'fn.example.com',
         basePath: '/fn',

@@ -86,3 +86,20 @@ export { ForgeJwks, type ForgeJwksOptions, type ForgeJwksStats } from './forge/f
 /** Fixed values of Forge Invocation Tokens. */
 export { FORGE_INVOCATION_TOKEN_ISSUER } from './forge/forge-app-id.js';
 export { FORGE_INSTALLATION_ARI_PREFIX, MAX_FORGE_TOKEN_LENGTH } from './forge/forge-token-claims.js';
+/** The discovered Forge event handlers and the routes that serve them (constructor parameters of public injectables). */
+export type { ForgeEventHandlers, ForgeDeclaredHandler, ForgeDeclaredHandlers, ForgeMethodHook } from './forge/forge-event-handlers.js';
+export type { PacerClock } from './client/rate-limit/pacer-clock.js';
+export type { MethodHook } from './discovery/method-hooks.js';
+export type { ForgeEventRoutes } from './forge/forge-event-routes.js';
+/** How `ForgeStorage` reaches the storage REST API. */
+export type { StorageTransport } from './forge/storage/storage-transport.js';
+/** The discovered `@OnRealmMigration()` handlers and the routes that serve them. */
+export type { RealmMigrationHandler, RealmMigrationHandlers } from './forge/realm-migration/realm-migration-handlers.js';
+export type { RealmMigrationRoutes } from './forge/realm-migration/realm-migration-routes.js';
+export type { StorageRequest } from './forge/storage/storage-requests.js';
+
+// ── Outbound rate limits ──────────────────────────────────────────────────────────────────────────
+/** The per-tenant pacer of the outbound client, its budget references and the `@OnNearRateLimit()` dispatcher. */
+export type { RateLimitPacer, RateLimitPacerOptions, PacedRequestFacts } from './client/rate-limit/rate-limit-pacer.js';
+export type { RateLimitBudgetRef } from './client/rate-limit/rate-limit-key.js';
+export type { RateLimitHooks } from './client/rate-limit/rate-limit-hooks.js';

@@ -19,6 +19,8 @@ import { ForgeJwks } from './forge/forge-jwks.js';
 import { ConnectForgeLink } from './forge/forge-tenant-link.js';
 import { ForgeInstallations } from './forge/forge-installations.js';
 import { ForgeTokenVerifier } from './forge/forge-token-verifier.js';
+import { ForgeManifestBuilder } from './forge/manifest/forge-manifest-builder.js';
+import { ForgeStorage } from './forge/storage/forge-storage.js';
 import { ConnectHealth } from './health/connect-health.js';
 import { httpProviders } from './http/http.providers.js';
 import { INSTALL_KEY_RESOLVER } from './keys/install-key-resolver.js';
@@ -101,6 +103,8 @@ const optionsProviders: Provider[] = [
     ForgeAuthGuard,
     ConnectForgeLink,
     ForgeInstallations,
+    ForgeManifestBuilder,
+    ForgeStorage,
   ],
 })
 export class ConnectModule extends ConnectConfigurableModule {}

@@ -16,7 +16,9 @@ export type {
   ConnectDatabaseOptions,
   ConnectForgeEventsOptions,
   ConnectForgeOptions,
+  ConnectForgeRealmMigrationOptions,
   ConnectModuleOptions,
+  RateLimitOptions,
   RetryOptions,
 } from './config/connect-options.js';
 /** Every default, in one frozen object (the options table of the README is checked against it). */
@@ -106,6 +108,10 @@ export type { QueryValue } from './client/request-url.js';
 export type { PageOptions } from './client/paginate.js';
 /** The Forge tokens of a call, and whose they are. */
 export type { ForgeCallContext, ForgePrincipal } from './client/forge-client-target.js';
+/** A tenant's last known rate-limit budget (`ConnectClient.rateLimit()`), each budget the product named, and whose it is. */
+export type { ConnectRateLimitSnapshot, RateLimitPolicyState, RateLimitTenant } from './client/rate-limit/rate-limit-snapshot.js';
+/** Runs a method when a tenant's rate-limit budget becomes near its limit; what it receives. */
+export { OnNearRateLimit, type ConnectRateLimitEvent } from './client/rate-limit/on-near-rate-limit.decorator.js';
 
 // ── Forge Remote and Connect on Forge ─────────────────────────────────────────────────────────────
 /** Requires a valid Forge Invocation Token on a route or controller. */
@@ -132,8 +138,70 @@ export { ForgeInstallations, type ForgeInstallation, type ListForgeInstallations
 export { OnForgeEvent, OnForgePreUninstall, OnForgeScheduledTrigger, type ForgeEventHookMetadata, type ForgeScheduledTriggerHookMetadata } from './forge/forge-event.decorators.js';
 export { FORGE_INSTALLED_EVENT, FORGE_UPGRADED_EVENT, type ForgeEventContext, type ForgeEventKind, type ForgeRetryContext } from './forge/forge-event.js';
 export { FORGE_EVENT_SUBPATHS } from './forge/forge-event-routes.js';
+/** Data residency (realm migration) hooks: `@OnRealmMigration('schedule' | 'start' | 'status' | 'commit' | 'rollback')`, their contexts and answers, and Atlassian's error codes. */
+export { OnRealmMigration, type RealmMigrationHookMetadata } from './forge/realm-migration/realm-migration.decorators.js';
+export {
+  REALM_MIGRATION_ERROR_CODES,
+  REALM_MIGRATION_PHASES,
+  isRealmMigrationErrorCode,
+  refuseRealmMigration,
+  type RealmMigrationContext,
+  type RealmMigrationContextBase,
+  type RealmMigrationContextOf,
+  type RealmMigrationErrorCode,
+  type RealmMigrationOutcomeContext,
+  type RealmMigrationPhase,
+  type RealmMigrationStatus,
+  type RealmMigrationStatusContext,
+  type RealmMigrationWindowContext,
+} from './forge/realm-migration/realm-migration.js';
+/** Where each hook is served under `forgeRealmMigration.path`, and what the POST hooks answer. */
+export { REALM_MIGRATION_SUBPATHS, type RealmMigrationHookAnswer } from './forge/realm-migration/realm-migration-routes.js';
 /** A Forge installation to call outside a request with its saved system token (`asForgeApp`). */
 export type { ForgeInstallationTarget } from './client/forge-client-target.js';
+/** The Connect-on-Forge manifest of an app, built from its configuration and discovered handlers, and its YAML. */
+export { ForgeManifestBuilder } from './forge/manifest/forge-manifest-builder.js';
+export { toForgeManifestYaml } from './forge/manifest/forge-manifest-yaml.js';
+export type {
+  ForgeManifest,
+  ForgeManifestAuth,
+  ForgeManifestEndpoint,
+  ForgeManifestModules,
+  ForgeManifestOptions,
+  ForgeManifestRealmMigration,
+  ForgeManifestRemote,
+  ForgeManifestResult,
+} from './forge/manifest/forge-manifest.js';
+/** The options of `@OnForgeScheduledTrigger()` and the intervals Forge runs scheduled triggers at. */
+export type { ForgeScheduledTriggerInterval, ForgeScheduledTriggerOptions } from './forge/forge-event.decorators.js';
+/** Forge hosted storage (key-value, secrets, custom entities, batches, transactions) of an installation, with its app system token. */
+export { ForgeStorage, type ForgeStorageTarget } from './forge/storage/forge-storage.js';
+export { ForgeStorageEntity, ForgeStorageHandle, ForgeStorageTransaction } from './forge/storage/forge-storage-handle.js';
+export { ForgeStorageError, type ForgeStorageErrorFacts, type StorageErrorCode } from './forge/storage/forge-storage-error.js';
+export { StorageQuery } from './forge/storage/storage-query.js';
+export { StorageConditions, allOf, anyOf, type StorageConditionValue, type StorageOrderedValue } from './forge/storage/storage-conditions.js';
+export { FORGE_STORAGE_LIMITS } from './forge/storage/storage-limits.js';
+export type {
+  StorageBatchGetResult,
+  StorageBatchKey,
+  StorageBatchResult,
+  StorageBatchSetItem,
+  StorageCondition,
+  StorageConditionName,
+  StorageEntityQueryOptions,
+  StorageEntry,
+  StorageFilter,
+  StorageFilters,
+  StorageGetOptions,
+  StorageJsonValue,
+  StorageMetadataField,
+  StoragePage,
+  StorageQueryOptions,
+  StorageSetOptions,
+  StorageTransactionRequest,
+  StorageTtl,
+  StorageValue,
+} from './forge/storage/forge-storage-types.js';
 /** Forge app ids and their ARIs. */
 export { FORGE_APP_ARI_PREFIX, forgeAppAri, isForgeAppId } from './forge/forge-app-id.js';
 

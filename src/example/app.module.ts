@@ -11,6 +11,9 @@ import { JiraController } from './jira/jira.controller.js';
 import { CONFLUENCE_APP_KEY, JIRA_APP_KEY } from './app-keys.js';
 import { FORGE_SYNC_INTERVAL_MS, ForgeBackgroundSync } from './forge/forge-background-sync.js';
 import { ExampleForgeEvents } from './forge/forge-event-handlers.js';
+import { SiteNotesController } from './realm-migration/site-notes.controller.js';
+import { SiteNotesMigration } from './realm-migration/site-notes-migration.js';
+import { SiteNotesStore } from './realm-migration/site-notes.store.js';
 
 export { CONFLUENCE_APP_KEY, JIRA_APP_KEY };
 
@@ -37,10 +40,11 @@ export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
       },
     ],
     ...(config.installKeysUrl && { installKeysUrl: config.installKeysUrl }),
-    ...((config.forgeJwksUrl || config.forgeJwksCooldownMs !== undefined) && {
+    ...((config.forgeJwksUrl || config.forgeJwksCooldownMs !== undefined || config.forgeStorageApiBaseUrl) && {
       forge: {
         ...(config.forgeJwksUrl && { jwksUrl: config.forgeJwksUrl }),
         ...(config.forgeJwksCooldownMs !== undefined && { jwksCooldownMs: config.forgeJwksCooldownMs }),
+        ...(config.forgeStorageApiBaseUrl && { storageApiBaseUrl: config.forgeStorageApiBaseUrl }),
       },
     }),
     ...(config.authorizationServerUrl && { client: { authorizationServerUrl: config.authorizationServerUrl } }),
@@ -65,11 +69,13 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [ConnectModule.forRootAsync({ useFactory: () => connectOptions(config) })],
-      controllers: [JiraController, ConfluenceController, ForgeRemoteController],
+      controllers: [JiraController, ConfluenceController, ForgeRemoteController, SiteNotesController],
       providers: [
         InstallationLog,
         ExampleForgeEvents,
         ForgeBackgroundSync,
+        SiteNotesStore,
+        SiteNotesMigration,
         { provide: FORGE_SYNC_INTERVAL_MS, useValue: config.forgeSyncIntervalMs ?? DEFAULT_FORGE_SYNC_INTERVAL_MS },
       ],
     };

@@ -1,4 +1,4 @@
-import { exampleConfigFromEnv } from './example-config.js';
+import { EXAMPLE_FORGE_APP_IDS, exampleConfigFromEnv } from './example-config.js';
 
 describe('exampleConfigFromEnv: HTTP_ADAPTER', () => {
   it('is express by default and when empty, fastify when asked, in any case', () => {
@@ -22,5 +22,18 @@ describe('exampleConfigFromEnv: FORGE_SYNC_INTERVAL_MS', () => {
 
   it.each(['soon', '-1', '1.5'])('refuses %j: a timer of NaN ms would fire at once, over and over', (value) => {
     expect(() => exampleConfigFromEnv({ FORGE_SYNC_INTERVAL_MS: value })).toThrow('FORGE_SYNC_INTERVAL_MS must be a whole number of milliseconds');
+  });
+});
+
+describe('exampleConfigFromEnv: FORGE_APP_ID_JIRA / FORGE_APP_ID_CONFLUENCE', () => {
+  it('uses the example ids when unset or empty, so npm start serves the Forge endpoints and manifest works with no setup', () => {
+    expect(exampleConfigFromEnv({})).toMatchObject({ forgeAppIdJira: EXAMPLE_FORGE_APP_IDS.jira, forgeAppIdConfluence: EXAMPLE_FORGE_APP_IDS.confluence });
+    expect(exampleConfigFromEnv({ FORGE_APP_ID_JIRA: '' }).forgeAppIdJira).toBe(EXAMPLE_FORGE_APP_IDS.jira);
+    expect(EXAMPLE_FORGE_APP_IDS.jira).not.toBe(EXAMPLE_FORGE_APP_IDS.confluence);
+  });
+
+  it('takes the ids given', () => {
+    const id = '3c5e2f60-8d1b-4f2a-9e47-6b0a1c2d3e4f';
+    expect(exampleConfigFromEnv({ FORGE_APP_ID_JIRA: id, FORGE_APP_ID_CONFLUENCE: id })).toMatchObject({ forgeAppIdJira: id, forgeAppIdConfluence: id });
   });
 });

@@ -21,17 +21,26 @@ export interface ExampleConfig {
   encryptionKeys?: string[] | undefined;
   /** Development only: where the generated encryption key is kept (default `.data/connect-encryption.key`). */
   encryptionDevKeyFile?: string | undefined;
-  /** Forge app id of the Jira app (`FORGE_APP_ID_JIRA`): enables Forge Remote calls for it. */
+  /** Forge app id of the Jira app (`FORGE_APP_ID_JIRA`, default `EXAMPLE_FORGE_APP_IDS.jira`): enables Forge Remote calls for it. */
   forgeAppIdJira?: string | undefined;
-  /** Forge app id of the Confluence app (`FORGE_APP_ID_CONFLUENCE`). */
+  /** Forge app id of the Confluence app (`FORGE_APP_ID_CONFLUENCE`, default `EXAMPLE_FORGE_APP_IDS.confluence`). */
   forgeAppIdConfluence?: string | undefined;
   /** Where Forge Invocation Token keys come from (`FORGE_JWKS_URL`, default Forge's production JWKS). */
   forgeJwksUrl?: string | undefined;
   /** Least time between JWKS refetches for unknown kids (`FORGE_JWKS_COOLDOWN_MS`, default 30 s). */
   forgeJwksCooldownMs?: number | undefined;
+  /** Base URL of Forge's hosted storage REST API (`FORGE_STORAGE_API_URL`, default Atlassian's; a `FakeForgeStorage` in tests). */
+  forgeStorageApiBaseUrl?: string | undefined;
   /** How often the background job calls each Forge installation with its saved token (`FORGE_SYNC_INTERVAL_MS`, default 15 min; 0: never). */
   forgeSyncIntervalMs?: number | undefined;
 }
+
+/**
+ * The Forge app ids the example uses when `FORGE_APP_ID_JIRA` / `FORGE_APP_ID_CONFLUENCE` are not set, so
+ * that `npm start` serves the Forge endpoints and `manifest` writes a manifest with no setup. They name no
+ * real Forge app: set the variables to the ids `forge register` gave yours before deploying.
+ */
+export const EXAMPLE_FORGE_APP_IDS = Object.freeze({ jira: '0e8a0000-0000-4000-8000-00000000a001', confluence: '0e8a0000-0000-4000-8000-00000000a002' });
 
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
   const port = Number(env.PORT ?? 3000);
@@ -51,10 +60,11 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
     authorizationServerUrl: env.CONNECT_AUTHORIZATION_SERVER_URL || undefined,
     encryptionKeys: splitList(env.CONNECT_ENCRYPTION_KEYS),
     encryptionDevKeyFile: env.CONNECT_ENCRYPTION_DEV_KEY_FILE || undefined,
-    forgeAppIdJira: env.FORGE_APP_ID_JIRA || undefined,
-    forgeAppIdConfluence: env.FORGE_APP_ID_CONFLUENCE || undefined,
+    forgeAppIdJira: env.FORGE_APP_ID_JIRA || EXAMPLE_FORGE_APP_IDS.jira,
+    forgeAppIdConfluence: env.FORGE_APP_ID_CONFLUENCE || EXAMPLE_FORGE_APP_IDS.confluence,
     forgeJwksUrl: env.FORGE_JWKS_URL || undefined,
     forgeJwksCooldownMs: env.FORGE_JWKS_COOLDOWN_MS ? Number(env.FORGE_JWKS_COOLDOWN_MS) : undefined,
+    forgeStorageApiBaseUrl: env.FORGE_STORAGE_API_URL || undefined,
     forgeSyncIntervalMs: env.FORGE_SYNC_INTERVAL_MS ? syncInterval(env.FORGE_SYNC_INTERVAL_MS) : undefined,
   };
 }

@@ -9,6 +9,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   },
   explain: { summary: 'decode a Connect JWT and explain why it is (not) valid for a request', load: async () => (await import('./commands/explain.js')).explain },
   doctor: { summary: 'check a running app from outside: descriptor, migrations, lifecycle routes', load: async () => (await import('./commands/doctor.js')).doctor },
+  manifest: {
+    summary: 'write the Connect-on-Forge manifest.yml of an app from its configuration and handlers',
+    load: async () => (await import('./commands/manifest.js')).manifest,
+  },
 };
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {

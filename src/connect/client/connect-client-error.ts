@@ -12,6 +12,8 @@ export interface ConnectClientErrorFacts {
   url: string;
   /** The product's own error messages, parsed from the body (`errorMessages`, `errors`, `message`). */
   productMessages?: readonly string[];
+  /** The `code` string of a JSON error body, when it has one (Forge's storage API: `KEY_NOT_FOUND`, `RATE_LIMIT_EXCEEDED`, …). */
+  productErrorCode?: string | undefined;
   /** How many times the request was retried before giving up. */
   retries: number;
 }
@@ -25,6 +27,8 @@ export class ConnectClientError extends ConnectError {
   readonly method: string;
   readonly url: string;
   readonly productMessages: readonly string[];
+  /** The `code` string of the product's JSON error body, if any (at most 100 characters). */
+  readonly productErrorCode: string | undefined;
   readonly retries: number;
 
   constructor(code: ClientErrorCode, message: string, facts: ConnectClientErrorFacts, cause?: unknown) {
@@ -33,6 +37,7 @@ export class ConnectClientError extends ConnectError {
     this.method = facts.method;
     this.url = facts.url;
     this.productMessages = Object.freeze([...(facts.productMessages ?? [])]);
+    this.productErrorCode = facts.productErrorCode;
     this.retries = facts.retries;
   }
 
@@ -44,6 +49,12 @@ export class ConnectClientError extends ConnectError {
   toLogJSON(): Record<string, unknown> {
     return { type: this.code, message: this.message, status: this.status, method: this.method, url: this.url, productMessages: this.productMessages, retries: this.retries };
   }
+}
+
+/** The `code` field of a JSON error body (`{ code, message }`, as Forge's APIs answer), bounded. */
+export function productErrorCodeOf(body: unknown): string | undefined {
+  const code = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).code : undefined;
+  return typeof code === 'string' && code !== '' ? code.slice(0, 100) : undefined;
 }
 
 /** The product's error messages from a JSON error body (Jira: `errorMessages`/`errors`; Confluence: `message`). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { ConnectAppRegistry } from '../config/connect-app-registry.js';
 import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
 import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
@@ -11,6 +11,10 @@ import { ConnectHttpClient, type CallTarget, type ClientDefaults } from './conne
 import { forgeCallTarget, savedTokenCallTarget, type ForgeCallContext, type ForgeInstallationTarget } from './forge-client-target.js';
 import { ForgeInstallations } from '../forge/forge-installations.js';
 import { UserTokenProvider } from './user-token-provider.js';
+import { connectBudget, forgeBudget, forgeContextIds, type RateLimitBudgetRef } from './rate-limit/rate-limit-key.js';
+import { RateLimitHooks } from './rate-limit/rate-limit-hooks.js';
+import { RateLimitPacer } from './rate-limit/rate-limit-pacer.js';
+import type { ConnectRateLimitSnapshot } from './rate-limit/rate-limit-snapshot.js';
 
 /** Whose product to call: a verified request, a tenant, or an (app key, clientKey) pair. */
 export type ClientTarget = ConnectRequestContext | ConnectTenant | { appKey: string; clientKey: string };
@@ -35,8 +39,9 @@ export interface ActAsUserOptions {
  * ```
  */
 @Injectable()
-export class ConnectClient {
+export class ConnectClient implements OnApplicationShutdown {
   private readonly defaults: ClientDefaults;
+  private readonly pacer: RateLimitPacer;
   private readonly restApiPrefix: (tenant: ConnectTenant) => string | undefined;
   private readonly userTokens: UserTokenProvider;
 
@@ -45,9 +50,11 @@ export class ConnectClient {
     private readonly registry: ConnectAppRegistry,
     @Inject(RESOLVED_CONNECT_OPTIONS) { client }: ResolvedConnectOptions,
     private readonly installations: ForgeInstallations,
+    @Optional() hooks?: RateLimitHooks,
   ) {
     const prefixes = client.restApiPrefixes;
-    this.defaults = { timeoutMs: client.timeoutMs, retry: client.retry };
+    this.pacer = new RateLimitPacer({ ...client.rateLimit, onNearLimit: (tenant, snapshot) => hooks?.emit({ tenant, snapshot }) });
+    this.defaults = { timeoutMs: client.timeoutMs, retry: client.retry, pacer: this.pacer };
     this.restApiPrefix = (tenant) => {
       const prefix = prefixes.get(tenant.appKey);
       return typeof prefix === 'function' ? prefix(tenant) : prefix;
@@ -128,6 +135,41 @@ export class ConnectClient {
     return new ConnectHttpClient(forgeCallTarget(forge, 'user'), this.defaults);
   }
 
+  /**
+   * The last rate-limit budget the product reported for a tenant (what `asApp`/`asUser` or
+   * `asForgeApp`/`asForgeUser` take; a Connect tenant and a Forge installation are separate budgets),
+   * from the latest of its responses that carried rate-limit headers; `undefined` when none did yet
+   * (or the tenant was forgotten, see `client.rateLimit.maxTenants`). Frozen.
+   *
+   * @example
+   * ```ts
+   * const budget = this.client.rateLimit(ctx);
+   * if (budget?.nearLimit) this.logger.log(`${budget.remaining} of ${budget.limit} points left until ${budget.resetAt?.toISOString()}`);
+   * ```
+   */
+  rateLimit(target: ClientTarget | ForgeCallContext | ForgeInstallationTarget | string): ConnectRateLimitSnapshot | undefined {
+    return this.pacer.snapshot(this.budgetOf(target).key);
+  }
+
+  onApplicationShutdown(): void {
+    this.pacer.close();
+  }
+
+  private budgetOf(target: ClientTarget | ForgeCallContext | ForgeInstallationTarget | string): RateLimitBudgetRef {
+    if (typeof target === 'string') return forgeBudget(...this.installationIds(target));
+    if (typeof target !== 'object' || target === null) return forgeBudget(undefined, undefined, undefined);
+    if ('tenant' in target && 'app' in target) return connectBudget(target.tenant.appKey, target.tenant.clientKey);
+    if ('clientKey' in target && 'appKey' in target) return connectBudget(target.appKey, target.clientKey);
+    if ('installationId' in target && 'appKey' in target && !('systemToken' in target)) return forgeBudget(target.appKey, target.installationId, undefined);
+    const ids = forgeContextIds(target);
+    return forgeBudget(ids.appKey, ids.installationId, ids.apiBaseUrl);
+  }
+
+  private installationIds(installationId: string): [string | undefined, string, undefined] {
+    const forgeApps = this.registry.apps.filter((app) => app.forgeAppId !== undefined);
+    return [forgeApps.length === 1 ? forgeApps[0]!.key : undefined, installationId, undefined];
+  }
+
   /** Requests made to the authorization server so far. */
   get userTokenRequests(): number {
     return this.userTokens.tokenRequests;
@@ -140,9 +182,23 @@ export class ConnectClient {
   /** The call target of a tenant (found once, on the first call), signed by `authorize`. */
   private tenantTarget(target: ClientTarget, authorize: (method: string, url: URL, tenant: ConnectTenant) => Promise<string>): () => Promise<CallTarget> {
     const tenantOf = this.tenantOf(target);
+    let built: CallTarget | undefined;
+    let builtFor: ConnectTenant | undefined;
     return async () => {
       const tenant = await tenantOf();
-      return { baseUrl: tenant.baseUrl, restApiPrefix: this.restApiPrefix(tenant), authorize: (method, url) => authorize(method, url, tenant) };
+      if (built !== undefined && builtFor === tenant) return built;
+      // The budget reference is made on first use: never while no response carried rate-limit headers.
+      let budget: RateLimitBudgetRef | undefined;
+      builtFor = tenant;
+      built = {
+        baseUrl: tenant.baseUrl,
+        restApiPrefix: this.restApiPrefix(tenant),
+        authorize: (method, url) => authorize(method, url, tenant),
+        get rateLimit() {
+          return (budget ??= connectBudget(tenant.appKey, tenant.clientKey));
+        },
+      };
+      return built;
     };
   }
 

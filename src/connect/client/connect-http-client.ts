@@ -1,9 +1,11 @@
 import { Logger } from '@nestjs/common';
-import { ConnectClientError, productMessagesOf } from './connect-client-error.js';
+import { ConnectClientError, productErrorCodeOf, productMessagesOf } from './connect-client-error.js';
 import { paginate, type PageOptions } from './paginate.js';
 import { ensureUnderBasePath, resolveRequestUrl, safeUrl, type QueryValue } from './request-url.js';
 import type { RetryOptions } from '../config/connect-options.js';
 import { backoffDelayMs, hintedDelayMs, isIdempotent, isRetryableStatus } from './retry-policy.js';
+import type { RateLimitBudgetRef } from './rate-limit/rate-limit-key.js';
+import type { RateLimitPacer } from './rate-limit/rate-limit-pacer.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
@@ -45,11 +47,15 @@ export interface CallTarget {
   authorize(method: string, url: URL): Promise<string>;
   /** Called when the product answers 401 (a saved token it refuses), before the error is thrown; may return the error to throw instead. */
   onUnauthorized?(error: ConnectClientError): Promise<ConnectClientError | undefined>;
+  /** The rate-limit budget the calls count against (a Connect tenant or a Forge installation). */
+  readonly rateLimit?: RateLimitBudgetRef | undefined;
 }
 
 export interface ClientDefaults {
   readonly timeoutMs: number;
   readonly retry: Readonly<RetryOptions>;
+  /** Per-tenant budgets from the products' rate-limit headers, and the requests waiting for them. */
+  readonly pacer?: RateLimitPacer | undefined;
 }
 
 const logger = new Logger('ConnectClient');
@@ -114,7 +120,19 @@ export class ConnectHttpClient {
       if (options.signal?.aborted) throw new ConnectClientError('client/aborted', `${method} ${shownUrl} was aborted.`, facts);
       const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
       if (contentType !== undefined && !hasHeader(headers, 'content-type')) headers['content-type'] = contentType;
-      headers.authorization = await target.authorize(method, url);
+      // Only once a response has carried rate-limit headers does a request wait for its tenant's budget.
+      const pacer = this.defaults.pacer;
+      let seq = 0;
+      if (pacer !== undefined && pacer.pacing && target.rateLimit !== undefined) {
+        const admitted = pacer.admit(target.rateLimit, facts, options.signal);
+        seq = typeof admitted === 'number' ? admitted : await admitted;
+      }
+      try {
+        headers.authorization = await target.authorize(method, url);
+      } catch (error) {
+        if (seq !== 0) pacer!.observe(target, seq, undefined, undefined, undefined);
+        throw error;
+      }
       const timeout = AbortSignal.timeout(options.timeoutMs ?? this.defaults.timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
       let response: Response;
@@ -123,6 +141,7 @@ export class ConnectHttpClient {
         response = await fetch(url, { method, headers, signal, redirect: 'manual', ...(body !== undefined && { body }) });
         parsed = await readBody(response);
       } catch (error) {
+        if (seq !== 0) pacer!.observe(target, seq, undefined, undefined, undefined);
         if (options.signal?.aborted) throw new ConnectClientError('client/aborted', `${method} ${shownUrl} was aborted.`, facts, error);
         const timedOut = timeout.aborted;
         const code = timedOut ? 'client/timeout' : 'client/network';
@@ -132,6 +151,9 @@ export class ConnectHttpClient {
         logger.debug(`Retrying ${method} ${shownUrl} in ${delay} ms: it ${what} (attempt ${attempt + 1} of ${retry.maxAttempts}).`);
         await sleep(delay, options.signal, facts);
         continue;
+      }
+      if (pacer !== undefined) {
+        pacer.observe(target, seq, response.status, response.headers, response.status === 429 ? hintedDelayMs(response.headers) : undefined);
       }
       if (response.status >= 200 && response.status < 300) {
         return { status: response.status, headers: response.headers, body: parsed as T, retries: attempt - 1 };
@@ -177,7 +199,11 @@ function httpError(response: Response, body: unknown, facts: { method: string; u
   }
   const detail = messages.length > 0 ? `: ${messages.join('; ')}` : '';
   const retried = facts.retries > 0 ? ` after ${facts.retries} retr${facts.retries === 1 ? 'y' : 'ies'}` : '';
-  return new ConnectClientError('client/http-error', `${facts.method} ${facts.url} answered HTTP ${response.status}${retried}${detail}`, { ...facts, productMessages: messages });
+  return new ConnectClientError('client/http-error', `${facts.method} ${facts.url} answered HTTP ${response.status}${retried}${detail}`, {
+    ...facts,
+    productMessages: messages,
+    productErrorCode: productErrorCodeOf(body),
+  });
 }
 
 async function readBody(response: Response): Promise<unknown> {

@@ -2,6 +2,7 @@ import type { ForgeInvocationContext } from '../forge/forge-invocation-context.j
 import { ConnectClientError } from './connect-client-error.js';
 import type { CallTarget } from './connect-http-client.js';
 import { isLoopbackHost } from '../util/loopback.js';
+import { forgeBudget, forgeContextIds, type RateLimitBudgetRef } from './rate-limit/rate-limit-key.js';
 
 /** What the Forge modes of the client need from a verified Forge Remote call. */
 export type ForgeCallContext = Pick<ForgeInvocationContext, 'apiBaseUrl' | 'systemToken' | 'userToken'>;
@@ -31,10 +32,18 @@ export function forgeCallTarget(forge: ForgeCallContext, principal: ForgePrincip
     );
   }
   const baseUrl = checkedApiBaseUrl(forge.apiBaseUrl, source.method);
+  let budget: RateLimitBudgetRef | undefined;
   const target: CallTarget = {
     baseUrl,
     confineToBasePath: true,
     authorize: async () => `Bearer ${token}`,
+    get rateLimit() {
+      if (budget === undefined) {
+        const ids = forgeContextIds(forge);
+        budget = forgeBudget(ids.appKey, ids.installationId, ids.apiBaseUrl);
+      }
+      return budget;
+    },
   };
   return async () => target;
 }
@@ -103,9 +112,13 @@ export function savedTokenCallTarget(tokens: SavedSystemTokens, target: ForgeIns
       );
     }
     const token = saved.token;
+    let budget: RateLimitBudgetRef | undefined;
     return {
       baseUrl: checkedApiBaseUrl(saved.apiBaseUrl, 'asForgeApp'),
       confineToBasePath: true,
+      get rateLimit() {
+        return (budget ??= forgeBudget(appKey, installationId, undefined));
+      },
       authorize: async () => `Bearer ${token}`,
       onUnauthorized: async (error) => {
         found = undefined;

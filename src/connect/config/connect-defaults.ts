@@ -48,6 +48,10 @@ export const CONNECT_DEFAULTS = deepFreeze({
     dedupeWindowSeconds: 600,
     claimTimeoutSeconds: 120,
   },
+  forgeRealmMigration: {
+    /** Under each Forge app's base path: `<path>/schedule`, `/start`, `/status`, `/commit`, `/rollback`. */
+    path: '/forge/realm-migration',
+  },
   retention: {
     uninstalledDays: 30,
     /** Daily at 03:17 server time (off the hour, when everyone else's jobs run). */
@@ -67,6 +71,13 @@ export const CONNECT_DEFAULTS = deepFreeze({
       retryNonIdempotent: false,
     },
     userTokenCacheSize: 10_000,
+    rateLimit: {
+      pacing: true,
+      paceBelow: 0.2,
+      maxQueuedPerTenant: 1000,
+      maxWaitMs: 60_000,
+      maxTenants: 10_000,
+    },
   },
   forge: {
     /** Atlassian's JWKS for Forge Invocation Tokens (production). */
@@ -77,6 +88,8 @@ export const CONNECT_DEFAULTS = deepFreeze({
     /** Saved system tokens without an `exp`: 55 minutes (Forge's last at least 2 hours). */
     systemTokenLifetimeSeconds: 55 * 60,
     systemTokenSafetyMarginSeconds: 60,
+    /** Forge hosted storage REST API (`ForgeStorage`). */
+    storageApiBaseUrl: 'https://api.atlassian.com/forge/storage/kvs',
   },
   /** `HttpInstallKeyResolver`: an RSA-4096 SPKI PEM is about 800 bytes. */
   installKeyFetch: {

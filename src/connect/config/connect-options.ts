@@ -79,6 +79,12 @@ export interface ConnectForgeOptions {
    * so that a call and its retries finish before it lapses (default 60 s). Smaller than the lifetime.
    */
   systemTokenSafetyMarginSeconds?: number | undefined;
+  /**
+   * Base URL of Forge's hosted storage REST API (default `https://api.atlassian.com/forge/storage/kvs`);
+   * `ForgeStorage` calls `<base>/v1/get` etc. with the installation's app system token. https only (http
+   * on loopback for tests, e.g. `FakeForgeStorage`'s `baseUrl`); no credentials, query or fragment.
+   */
+  storageApiBaseUrl?: string | undefined;
 }
 
 /** How the client retries. */
@@ -95,6 +101,27 @@ export interface RetryOptions {
   retryNonIdempotent: boolean;
 }
 
+/**
+ * How the client paces itself per tenant from the products' points-based rate-limit headers
+ * (`Beta-RateLimit-Policy`, `Beta-RateLimit`, since 2026): a bulk job slows down before a 429 rather
+ * than after. A Connect tenant and a Forge installation are separate budgets.
+ */
+export interface RateLimitOptions {
+  /** Pace requests per tenant once the product reports a budget (default true). A 429 is retried either way. */
+  pacing: boolean;
+  /**
+   * Share of the budget left (0–1) below which requests of a tenant are spread over the rest of its
+   * window instead of going at once (default 0.2, where the products raise their near-limit signal).
+   */
+  paceBelow: number;
+  /** Requests of one tenant that may wait at once (default 1000); one more fails with `client/rate-limited`. */
+  maxQueuedPerTenant: number;
+  /** Longest a request waits for budget (default 60 s); one that would wait longer fails with `client/rate-limited` at once. */
+  maxWaitMs: number;
+  /** Tenants whose budget is remembered (default 10,000); the least recently used is forgotten first. */
+  maxTenants: number;
+}
+
 /** Settings of the outbound client (`ConnectClient`). */
 export interface ConnectClientOptions {
   /** Where user tokens come from (default `https://oauth-2-authorization-server.services.atlassian.com`). */
@@ -105,6 +132,8 @@ export interface ConnectClientOptions {
   retry?: Partial<RetryOptions> | undefined;
   /** Bound of the user-token cache (default 10,000). */
   userTokenCacheSize?: number | undefined;
+  /** Per-tenant pacing from the products' rate-limit headers (default on: below 20 % left, at most 1000 waiting per tenant, 60 s longest wait). */
+  rateLimit?: Partial<RateLimitOptions> | undefined;
 }
 
 /** Where tenants are stored. */
@@ -204,6 +233,18 @@ export interface ConnectModuleOptions {
   forge?: ConnectForgeOptions | undefined;
   /** The endpoints of Forge events and triggers (`@OnForgeEvent()` and the rest), served for every app with `forge.appId`. */
   forgeEvents?: ConnectForgeEventsOptions | undefined;
+  /** The data residency (realm migration) hooks (`@OnRealmMigration()`), served for every app with `forge.appId`. */
+  forgeRealmMigration?: ConnectForgeRealmMigrationOptions | undefined;
+}
+
+/** Where Atlassian's migration service calls the realm migration hooks. */
+export interface ConnectForgeRealmMigrationOptions {
+  /**
+   * Path under each Forge app's base path (default `/forge/realm-migration`): the manifest's
+   * `migration:dataResidency` module names it as its `path`, and the hooks are `<path>/schedule`,
+   * `/start`, `/status` (GET), `/commit` and `/rollback`. `false` serves none.
+   */
+  path?: string | false | undefined;
 }
 
 /** Where Forge events and triggers arrive, and how they are answered. */

@@ -2,9 +2,9 @@ import { ConnectError } from '../errors/connect-error.js';
 import { isIsolatedCloudLabel } from '../util/isolated-cloud-label.js';
 import { CONNECT_DEFAULTS } from './connect-defaults.js';
 import { parseEncryptionKeys } from './encryption-key-option.js';
-import type { ConnectForgeOptions, ConnectModuleOptions, RetryOptions } from './connect-options.js';
+import type { ConnectForgeOptions, ConnectModuleOptions, RateLimitOptions, RetryOptions } from './connect-options.js';
 import { ConnectOptionalPeers, type SchedulingModules } from './optional-peers.js';
-import { booleanOption, groupOption, integerOption, schemaNameOption, shown } from './option-checks.js';
+import { booleanOption, groupOption, integerOption, numberOption, schemaNameOption, shown } from './option-checks.js';
 import { resolveConnectApps } from './resolve-connect-apps.js';
 import type { ResolvedConnectOptions } from './resolved-connect-options.js';
 import { parseForgeJwksUrl, parseInstallKeysBaseUrl } from './url-options.js';
@@ -67,6 +67,7 @@ export async function resolveConnectOptions(options: ConnectModuleOptions, conte
     lifecycleRateLimit: lifecycleRateLimitOf(options),
     retention: retentionOf(options),
     forgeEvents: forgeEventsOf(options),
+    forgeRealmMigration: forgeRealmMigrationOf(options),
     encryption: encryptionOf(options, nodeEnv),
     client: clientOf(options),
     forge: forgeOf(options, leewaySeconds),
@@ -193,7 +194,19 @@ function clientOf(options: ConnectModuleOptions): ResolvedConnectOptions['client
     timeoutMs: integerOption('client.timeoutMs', client.timeoutMs ?? defaults.timeoutMs, 1, DAY_MS),
     retry: resolvedRetry,
     userTokenCacheSize: integerOption('client.userTokenCacheSize', client.userTokenCacheSize ?? defaults.userTokenCacheSize, 1),
+    rateLimit: rateLimitOf(groupOption('client.rateLimit', client.rateLimit)),
     restApiPrefixes,
+  };
+}
+
+function rateLimitOf(rateLimit: Partial<RateLimitOptions>): RateLimitOptions {
+  const defaults = CONNECT_DEFAULTS.client.rateLimit;
+  return {
+    pacing: booleanOption('client.rateLimit.pacing', rateLimit.pacing ?? defaults.pacing),
+    paceBelow: numberOption('client.rateLimit.paceBelow', rateLimit.paceBelow ?? defaults.paceBelow, 0, 1),
+    maxQueuedPerTenant: integerOption('client.rateLimit.maxQueuedPerTenant', rateLimit.maxQueuedPerTenant ?? defaults.maxQueuedPerTenant, 0, 1_000_000),
+    maxWaitMs: integerOption('client.rateLimit.maxWaitMs', rateLimit.maxWaitMs ?? defaults.maxWaitMs, 0, DAY_MS),
+    maxTenants: integerOption('client.rateLimit.maxTenants', rateLimit.maxTenants ?? defaults.maxTenants, 1, 10_000_000),
   };
 }
 
@@ -208,6 +221,7 @@ function forgeOf(options: ConnectModuleOptions, leewaySeconds: number): Resolved
     jwksCacheMaxAgeMs: integerOption('forge.jwksCacheMaxAgeMs', forge.jwksCacheMaxAgeMs ?? defaults.jwksCacheMaxAgeMs, 0, DAY_MS),
     isolatedCloudJwksUrls: isolatedCloudJwksUrlsOf(forge.isolatedCloudJwksUrls),
     ...systemTokenTimingOf(forge),
+    storageApiBaseUrl: parseForgeJwksUrl(forge.storageApiBaseUrl ?? defaults.storageApiBaseUrl, 'forge.storageApiBaseUrl').href.replace(/\/+$/, ''),
   };
 }
 
@@ -254,6 +268,17 @@ function forgeEventsOf(options: ConnectModuleOptions): ResolvedConnectOptions['f
     dedupeWindowSeconds: integerOption('forgeEvents.dedupeWindowSeconds', events.dedupeWindowSeconds ?? defaults.dedupeWindowSeconds, 1, 86_400),
     claimTimeoutSeconds: integerOption('forgeEvents.claimTimeoutSeconds', events.claimTimeoutSeconds ?? defaults.claimTimeoutSeconds, 1, 3600),
   };
+}
+
+function forgeRealmMigrationOf(options: ConnectModuleOptions): ResolvedConnectOptions['forgeRealmMigration'] {
+  const path = groupOption('forgeRealmMigration', options.forgeRealmMigration).path ?? CONNECT_DEFAULTS.forgeRealmMigration.path;
+  if (path !== false && (typeof path !== 'string' || !/^(\/[A-Za-z0-9\-._~]+)+$/.test(path))) {
+    throw ConnectError.create(
+      'config/invalid',
+      `forgeRealmMigration.path must be false or a path such as "/forge/realm-migration" (segments of letters, digits and - . _ ~), not ${shown(path)}.`,
+    );
+  }
+  return { path };
 }
 
 function healthPathOf(value: ConnectModuleOptions['healthPath']): string | false {

@@ -1,6 +1,6 @@
 import type { InstallKeyResolver } from '../keys/install-key-resolver.js';
 import type { TenantStore } from '../tenants/tenant-store.js';
-import type { ConnectAppOptions, RetryOptions } from './connect-options.js';
+import type { ConnectAppOptions, RateLimitOptions, RetryOptions } from './connect-options.js';
 import type { ResolvedConnectApp } from './resolved-connect-app.js';
 
 /**
@@ -44,6 +44,7 @@ export interface ResolvedConnectOptions {
     readonly dedupeWindowSeconds: number;
     readonly claimTimeoutSeconds: number;
   };
+  readonly forgeRealmMigration: { readonly path: string | false };
   readonly retention: { readonly uninstalledDays: number; readonly schedule: string | false };
   readonly encryption: {
     /** The configured keys (blank entries dropped); empty: the development key in `devKeyFile`. */
@@ -55,6 +56,7 @@ export interface ResolvedConnectOptions {
     readonly timeoutMs: number;
     readonly retry: Readonly<RetryOptions>;
     readonly userTokenCacheSize: number;
+    readonly rateLimit: Readonly<RateLimitOptions>;
     /** `restApiPrefix` of each app that sets one, by app key. */
     readonly restApiPrefixes: ReadonlyMap<string, NonNullable<ConnectAppOptions['restApiPrefix']>>;
   };
@@ -69,6 +71,8 @@ export interface ResolvedConnectOptions {
     readonly isolatedCloudJwksUrls: ReadonlyMap<string, string>;
     readonly systemTokenLifetimeSeconds: number;
     readonly systemTokenSafetyMarginSeconds: number;
+    /** `forge.storageApiBaseUrl`, without a trailing slash. */
+    readonly storageApiBaseUrl: string;
   };
   /** `NODE_ENV` when the options were resolved: `production` has stricter rules. */
   readonly nodeEnv: string | undefined;

@@ -3,6 +3,7 @@ import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 import { parseInstallKeysBaseUrl } from '../config/url-options.js';
 import { isLoopbackHost } from '../util/loopback.js';
 import { reasonOf } from '../util/error-reason.js';
+import { manifestChecks } from './doctor-manifest-checks.js';
 
 /**
  * The checks behind `atlassian-connect-nest doctor`: a running app seen from outside, the way the
@@ -35,6 +36,8 @@ export interface DoctorOptions {
   defaultInstallKeysTimeoutMs?: number;
   /** Called with each check as soon as it is done (the result array holds them all as well). */
   onCheck?: (check: DoctorCheck) => void;
+  /** A parsed `manifest.yml` to check against the app (`doctor --manifest`): see doctor-manifest-checks. */
+  manifest?: unknown;
 }
 
 /** Ports Atlassian Cloud is known to call apps on. */
@@ -85,6 +88,9 @@ export async function runDoctorChecks(target: DoctorTarget, options: DoctorOptio
     for (const event of LIFECYCLE_EVENTS) {
       report(await lifecycleCheck(event, fetched.descriptor, probeBase, options));
     }
+    if (options.manifest !== undefined) (await manifestChecks(options.manifest, fetched.descriptor, probeBase, options)).forEach(report);
+  } else if (options.manifest !== undefined) {
+    report({ status: 'fail', name: 'manifest', message: 'not checked: the manifest is compared with the served descriptor' });
   }
   report(await installKeysCheck(options));
   return checks;

@@ -165,9 +165,6 @@ function* candidates(r: ParsedRequest, canonical: string): Generator<Candidate> 
   const unreserved = decodeUnreservedEscapes(rest);
   if (unreserved !== rest)
     yield withRest(unreserved, 'the app saw percent-escapes of plain characters (e.g. `%7E` for `~`) that the product did not sign', PROXY_REENCODES_PATH_HINT);
-  const decoded = decodePath(rest);
-  if (decoded !== undefined && decoded !== rest)
-    yield withRest(decoded, 'the product signed the path without percent-escapes; they were added on the way', PROXY_REENCODES_PATH_HINT);
   if (/%[0-9A-Fa-f]{2}/.test(rest)) {
     yield withRest(
       rest.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => `%${hex.toUpperCase()}`),
@@ -185,6 +182,10 @@ function* candidates(r: ParsedRequest, canonical: string): Generator<Candidate> 
       PROXY_REENCODES_PATH_HINT,
     );
   }
+  // After the case variants: a path read decoded re-encodes in upper case, which would hide a case change.
+  const decoded = decodePath(rest);
+  if (decoded !== undefined && decoded !== rest)
+    yield withRest(decoded, 'the product signed the path without percent-escapes; they were added on the way', PROXY_REENCODES_PATH_HINT);
 
   // 2. The Confluence site's `/wiki` on the wrong side of the baseUrl.
   if (startsWithSegments(rest, SITE_CONTEXT)) {

@@ -31,6 +31,7 @@ export const CONNECT_ERROR_CODES = [
   'client/user-token',
   'client/unknown-tenant',
   'client/invalid-request',
+  'client/rate-limited',
   'jwt/lifetime-too-long',
   'request/too-many-headers',
   'lifecycle/rate-limited',
@@ -52,6 +53,18 @@ export const CONNECT_ERROR_CODES = [
   'forge/event-failed',
   'forge/event-in-progress',
   'forge/unknown-isolated-cloud',
+  'forge/invalid-realm-migration',
+  'forge/realm-migration-refused',
+  'forge/realm-migration-failed',
+  'forge/invalid-manifest',
+  'storage/not-found',
+  'storage/conflict',
+  'storage/too-large',
+  'storage/rate-limited',
+  'storage/token-missing',
+  'storage/unauthorized',
+  'storage/invalid-request',
+  'storage/unavailable',
 ] as const;
 
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];

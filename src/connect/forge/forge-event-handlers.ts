@@ -4,7 +4,21 @@ import { discoverMethodHooks, matchesHookFilter, type LifecycleHookFilter, type 
 import type { ForgeEventContext } from './forge-event.js';
 import { ForgeEventHook, ForgePreUninstallHook, ForgeScheduledTriggerHook, type ForgeEventHookMetadata, type ForgeScheduledTriggerHookMetadata } from './forge-event.decorators.js';
 
-type Hook = MethodHook<LifecycleHookFilter, ForgeEventContext>;
+/** One discovered Forge event handler method. */
+export type ForgeMethodHook = MethodHook<LifecycleHookFilter, ForgeEventContext>;
+
+/** A discovered handler without its method: `ClassName.method` and its decorator's metadata. */
+export interface ForgeDeclaredHandler<Metadata> {
+  readonly name: string;
+  readonly metadata: Metadata;
+}
+
+/** The discovered `@OnForgeEvent()`, `@OnForgeScheduledTrigger()` and `@OnForgePreUninstall()` methods. */
+export interface ForgeDeclaredHandlers {
+  readonly events: readonly ForgeDeclaredHandler<ForgeEventHookMetadata>[];
+  readonly scheduled: readonly ForgeDeclaredHandler<ForgeScheduledTriggerHookMetadata>[];
+  readonly preUninstall: readonly ForgeDeclaredHandler<LifecycleHookFilter>[];
+}
 
 /**
  * The `@OnForgeEvent()`, `@OnForgeScheduledTrigger()` and `@OnForgePreUninstall()` methods of every
@@ -15,7 +29,7 @@ export class ForgeEventHandlers implements OnApplicationBootstrap {
   private readonly logger = new Logger('ForgeEvents');
   private events: MethodHook<ForgeEventHookMetadata, ForgeEventContext>[] = [];
   private scheduled: MethodHook<ForgeScheduledTriggerHookMetadata, ForgeEventContext>[] = [];
-  private preUninstall: Hook[] = [];
+  private preUninstall: ForgeMethodHook[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -30,8 +44,17 @@ export class ForgeEventHandlers implements OnApplicationBootstrap {
     if (count > 0) this.logger.log(`Found ${count} Forge event handler(s).`);
   }
 
+  /** What the discovered handlers declare, for the manifest: the app filters, event names and trigger keys. */
+  declared(): ForgeDeclaredHandlers {
+    return {
+      events: this.events.map((hook) => ({ name: hook.name, metadata: hook.metadata })),
+      scheduled: this.scheduled.map((hook) => ({ name: hook.name, metadata: hook.metadata })),
+      preUninstall: this.preUninstall.map((hook) => ({ name: hook.name, metadata: hook.metadata })),
+    };
+  }
+
   /** The handlers `event` goes to, in discovery order. */
-  matching(event: Pick<ForgeEventContext, 'kind' | 'app' | 'eventType' | 'moduleKey'>): Hook[] {
+  matching(event: Pick<ForgeEventContext, 'kind' | 'app' | 'eventType' | 'moduleKey'>): ForgeMethodHook[] {
     const forApp = (filter: LifecycleHookFilter) => matchesHookFilter(filter, event.app.key, event.app);
     if (event.kind === 'event') {
       return this.events.filter((hook) => forApp(hook.metadata) && (hook.metadata.events.includes('*') || hook.metadata.events.includes(event.eventType ?? '')));

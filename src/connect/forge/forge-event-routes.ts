@@ -5,9 +5,7 @@ import { RESOLVED_CONNECT_OPTIONS } from '../config/resolve-connect-options.js';
 import type { ResolvedConnectOptions } from '../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../config/resolved-connect-app.js';
 import { ConnectError } from '../errors/connect-error.js';
-import { requestFacts } from '../http/http-request-facts.js';
 import { lifecycleBodyFailure, postLifecycleRoutes, type RouteHandler } from '../http/lifecycle-body-errors.js';
-import { assertHeaderCount } from '../http/request-limits.js';
 import { sendConnectError } from '../http/send-connect-error.js';
 import { jsonDepthExceeds } from '../lifecycle/json-depth.js';
 import { reasonOf } from '../util/error-reason.js';
@@ -17,8 +15,7 @@ import { ForgeEventHandlers } from './forge-event-handlers.js';
 import { ForgeEventLedger } from './forge-event-ledger.js';
 import { ForgeInstallations } from './forge-installations.js';
 import { createForgeInvocationContext } from './forge-invocation-context.js';
-import { forgeOAuthTokensOf } from './forge-oauth-headers.js';
-import { bearerTokenOf } from './forge-token-claims.js';
+import { groupForgeRoutes, verifyForgeRouteCall } from './forge-served-routes.js';
 import { ForgeTokenVerifier, type VerifiedForgeInvocation } from './forge-token-verifier.js';
 
 /** The sub-path of each kind under `forgeEvents.path`. */
@@ -72,16 +69,7 @@ export class ForgeEventRoutes implements OnModuleInit, OnApplicationShutdown {
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (!adapter) return;
-    const routes = new Map<string, { kind: ForgeEventKind; apps: ResolvedConnectApp[] }>();
-    for (const app of this.registry.apps) {
-      const paths = this.pathsOf(app);
-      if (paths === undefined) continue;
-      for (const kind of Object.keys(paths) as ForgeEventKind[]) {
-        const route = routes.get(paths[kind]) ?? { kind, apps: [] };
-        route.apps.push(app);
-        routes.set(paths[kind], route);
-      }
-    }
+    const routes = groupForgeRoutes(this.registry.apps, (app) => this.pathsOf(app));
     if (routes.size === 0) return;
     const handlers: { path: string; handler: RouteHandler }[] = [...routes].map(([path, { kind, apps }]) => ({
       path,
@@ -101,12 +89,8 @@ export class ForgeEventRoutes implements OnModuleInit, OnApplicationShutdown {
   private async serve(adapter: AbstractHttpAdapter, kind: ForgeEventKind, apps: ResolvedConnectApp[], request: unknown, response: unknown): Promise<void> {
     let realm = apps.length === 1 ? apps[0]!.key : 'forge';
     try {
-      assertHeaderCount(request, this.options.maxRequestHeaders);
-      const facts = requestFacts(adapter, request);
-      const verified = await this.verifier.verify(bearerTokenOf(facts.authorization), apps.length === 1 ? apps[0] : undefined);
+      const { verified, tokens } = await verifyForgeRouteCall(adapter, request, apps, this.verifier, this.options.maxRequestHeaders, 'Forge events');
       realm = verified.app.key;
-      if (!apps.includes(verified.app)) throw ConnectError.create('forge/invalid-aud', 'This endpoint takes Forge events for other apps; the token is for another app.');
-      const tokens = forgeOAuthTokensOf((request as { headers?: Record<string, string | string[] | undefined> }).headers ?? {});
       const body = (request as { body?: unknown }).body;
       if (jsonDepthExceeds(body, this.options.maxLifecycleJsonDepth)) throw ConnectError.create('forge/invalid-event', 'The Forge event body nests too deep.');
       const event = parseForgeEventBody(kind, body);

@@ -11,6 +11,18 @@ export interface ForgeEventHookMetadata extends LifecycleHookFilter {
 export interface ForgeScheduledTriggerHookMetadata extends LifecycleHookFilter {
   /** The `scheduledTrigger` module key the method takes; `undefined` takes every scheduled trigger. */
   readonly key: string | undefined;
+  /** How often the generated manifest's `scheduledTrigger` fires (`hour` unless given). */
+  readonly interval?: ForgeScheduledTriggerInterval | undefined;
+}
+
+/** The intervals Forge runs a `scheduledTrigger` at. */
+export type ForgeScheduledTriggerInterval = 'fiveMinute' | 'hour' | 'day' | 'week';
+const INTERVALS: readonly ForgeScheduledTriggerInterval[] = ['fiveMinute', 'hour', 'day', 'week'];
+
+/** What `@OnForgeScheduledTrigger()` takes besides the key: which apps, and the interval the manifest declares. */
+export interface ForgeScheduledTriggerOptions extends LifecycleHookFilter {
+  /** The `interval` of this trigger's module in the manifest `ForgeManifestBuilder` writes; default `hour`. */
+  interval?: ForgeScheduledTriggerInterval | undefined;
 }
 
 /** @internal The discoverable decorators behind the three public ones. */
@@ -55,10 +67,14 @@ export function OnForgeEvent(events: string | readonly string[], filter: Lifecyc
  * @example
  * ```ts
  * @OnForgeScheduledTrigger('hourly-sync') async sync(event: ForgeEventContext) { … }
+ * @OnForgeScheduledTrigger('nightly-report', { interval: 'day' }) async report(event: ForgeEventContext) { … }
  * ```
  */
-export function OnForgeScheduledTrigger(key?: string, filter: LifecycleHookFilter = {}): MethodDecorator {
+export function OnForgeScheduledTrigger(key?: string, filter: ForgeScheduledTriggerOptions = {}): MethodDecorator {
   if (key !== undefined && !/^[a-zA-Z0-9_-]{1,255}$/.test(key)) throw new TypeError(`@OnForgeScheduledTrigger: ${JSON.stringify(key)} is not a module key.`);
+  if (filter.interval !== undefined && !INTERVALS.includes(filter.interval)) {
+    throw new TypeError(`@OnForgeScheduledTrigger: interval ${JSON.stringify(filter.interval)} is not one of ${INTERVALS.join(', ')}.`);
+  }
   return ForgeScheduledTriggerHook({ ...filter, key });
 }
 

@@ -9,8 +9,12 @@ import { ForgeInstallations } from './forge-installations.js';
 import { ForgeEventHandlers } from './forge-event-handlers.js';
 import { ForgeEventLedger } from './forge-event-ledger.js';
 import { ForgeEventRoutes } from './forge-event-routes.js';
+import { RealmMigrationHandlers } from './realm-migration/realm-migration-handlers.js';
+import { RealmMigrationRoutes } from './realm-migration/realm-migration-routes.js';
+import { ForgeStorage } from './storage/forge-storage.js';
+import { ForgeManifestBuilder } from './manifest/forge-manifest-builder.js';
 
-/** Incoming Forge Remote calls: the Forge JWKS (`forge.*`), the FIT verifier, the guard behind `@ForgeAuth()`, the Connect↔Forge link, and the endpoints of Forge events and triggers. */
+/** Incoming Forge Remote calls: the Forge JWKS (`forge.*`), the FIT verifier, the guard behind `@ForgeAuth()`, the Connect↔Forge link, the endpoints of Forge events and triggers, and the realm migration hooks. */
 export const forgeProviders: Provider[] = [
   {
     provide: ForgeJwks,
@@ -25,4 +29,8 @@ export const forgeProviders: Provider[] = [
   ForgeEventLedger,
   ForgeEventHandlers,
   ForgeEventRoutes,
+  RealmMigrationHandlers,
+  RealmMigrationRoutes,
+  ForgeStorage,
+  ForgeManifestBuilder,
 ];

@@ -12,6 +12,9 @@ import { contextParameters, discoverModules, SAMPLE_ACCOUNT_ID, sampleWebhookBod
 import type { StepResult } from './table.js';
 import { reasonOf } from '../util/error-reason.js';
 
+/** The points budget of the simulated site, per app (a real Jira tenant's quota is far larger, per hour). */
+export const SIMULATED_RATE_LIMIT = { points: 1000, windowMs: 60_000 } as const;
+
 /** Path of the token endpoint on the product API server (`--keep`). */
 export const SIMULATOR_TOKEN_PATH = '/_simulator/token';
 
@@ -111,10 +114,15 @@ export class Simulation {
     this.modules = discoverModules(descriptor, check.product);
     this.site = await this.host.startSite(check.product, {
       port: this.options.port ?? 0,
+      // The 2026 points budget, so the app's client sees the headers it paces by (SIMULATED_RATE_LIMIT).
+      rateLimit: SIMULATED_RATE_LIMIT,
       onRequest: (request, refusal) => say(describeApiRequest(request, refusal)),
     });
     this.site.api.route('GET', SIMULATOR_TOKEN_PATH, (req, res, url) => this.serveToken(req, res, url));
     say(`Simulated ${check.product === 'jira' ? 'Jira' : 'Confluence'} site: ${this.site.baseUrl} (clientKey ${this.site.clientKey}); install keys: ${this.installKeysUrl}.`);
+    say(
+      `Rate limits: the site meters each app with ${SIMULATED_RATE_LIMIT.points} points per ${SIMULATED_RATE_LIMIT.windowMs / 1000} s (Beta-RateLimit headers, 429 with Retry-After once spent); each API line shows the points left.`,
+    );
 
     if (!(await this.lifecycle('installed', 'installed (signed install, RS256)'))) return this.report();
     await this.lifecycle('enabled', 'enabled (HS256)');
@@ -420,7 +428,13 @@ export function describeApiRequest(request: FakeApiRequest, refusal?: FakeApiRef
   const target = `${request.method} ${request.path}${request.query ? `?${request.query}` : ''}`;
   const who = request.actingAs ? ` as ${request.actingAs} (${request.auth === 'bearer' ? 'Bearer token' : 'app JWT'})` : '';
   const why = refusal ? `: ${refusal.reason}: ${refusal.message}` : request.injected ? ' (injected)' : '';
-  return `site API: ${target} -> ${request.status}${who}${why}`;
+  const budget =
+    request.rateLimitRemaining === undefined
+      ? ''
+      : request.status === 429
+        ? ' [rate limit: budget spent, answered 429]'
+        : ` [rate limit: ${request.rateLimitRemaining} points left]`;
+  return `site API: ${target} -> ${request.status}${who}${why}${budget}`;
 }
 
 export function formatProblem(problem: DescriptorProblem): string {

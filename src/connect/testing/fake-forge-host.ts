@@ -13,6 +13,7 @@ import {
   type ForgeLifecycleEventOptions,
   type ForgeTriggerOptions,
 } from './fake-forge-delivery.js';
+import { DEFAULT_REALM_MIGRATION_MODULE_KEY, driveRealmMigration, type RealmMigrationDriveOptions, type RealmMigrationReport } from './fake-realm-migration.js';
 import { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';
 import { ForgeJwksServer } from './fake-forge-jwks-server.js';
 import { httpCall, type HttpCallResponse } from './http-call.js';
@@ -49,9 +50,9 @@ export interface MintInvocationTokenOptions {
   icLabel?: string;
   /** Seconds from now until `exp` (negative: already expired). Default 300. */
   expiresIn?: number;
-  /** Seconds from now of `nbf` (positive: not valid yet). Default 0. */
+  /** Seconds from now of `nbf` (positive: not valid yet). Default `issuedAt`. */
   notBefore?: number;
-  /** Seconds from now of `iat`. Default 0. */
+  /** Seconds from now of `iat`. Default 0, or 300 s before `exp` for a token already expired (so it was valid once). */
   issuedAt?: number;
   /** Overrides the `kid` header (e.g. a kid the JWKS does not list). Default: the signing key's. */
   kid?: string;
@@ -167,12 +168,14 @@ export class FakeForgeHost {
     if (appId === undefined) throw new Error('mintInvocationToken needs an appId (or FakeForgeHost.start({ appId })).');
     const now = Math.floor(Date.now() / 1000);
     const module = options.module === null ? undefined : { type: 'xen:macro', key: 'hello-remote', ...options.module };
+    const expiresIn = options.expiresIn ?? 300;
+    const issuedAt = options.issuedAt ?? (expiresIn <= 0 ? expiresIn - 300 : 0);
     const payload: ClaimOverrides = {
       iss: options.iss ?? FORGE_INVOCATION_TOKEN_ISSUER,
       aud: options.aud ?? forgeAppAri(appId),
-      iat: now + (options.issuedAt ?? 0),
-      nbf: now + (options.notBefore ?? 0),
-      exp: now + (options.expiresIn ?? 300),
+      iat: now + issuedAt,
+      nbf: now + (options.notBefore ?? issuedAt),
+      exp: now + expiresIn,
       jti: randomUUID(),
       app: {
         id: forgeAppAri(appId),
@@ -290,6 +293,30 @@ export class FakeForgeHost {
    */
   runPreUninstall(url: string, moduleKey: string = DEFAULT_FORGE_PRE_UNINSTALL_KEY, options: ForgeTriggerOptions = {}): Promise<ForgeDeliveryReport> {
     return this.deliver(url, this.triggerPayload(moduleKey, options), FORGE_PRE_UNINSTALL_TIMEOUT_MS, options);
+  }
+
+  /**
+   * Drives a data residency (realm) migration against the hooks under `url` (`<basePath>/forge/realm-migration`)
+   * as Atlassian's migration service does: /schedule, /start, /status polls, then /commit, or /rollback
+   * when a hook failed, the app reported `failed` or was not `ready-to-commit` in time, or the admin
+   * cancelled (`cancelAfter`). Retries and polling follow Atlassian's (2 retries 5 s apart, a poll every
+   * 5 minutes); tests shorten them. Every call carries a fresh FIT naming the `migration:dataResidency`
+   * module and no user.
+   *
+   * @example
+   * ```ts
+   * const report = await forge.migrateRealm(`${appUrl}/jira/forge/realm-migration`, { location: 'EU', pollIntervalMs: 10, retryDelayMs: 10 });
+   * expect(report.outcome).toBe('committed');
+   * ```
+   */
+  migrateRealm(url: string, options: RealmMigrationDriveOptions = {}): Promise<RealmMigrationReport> {
+    const token = options.token ?? {};
+    const fitOptions: MintInvocationTokenOptions = {
+      ...token,
+      principal: token.principal === undefined ? null : token.principal,
+      module: token.module === null ? null : { type: 'migration:dataResidency', key: options.moduleKey ?? DEFAULT_REALM_MIGRATION_MODULE_KEY, ...token.module },
+    };
+    return driveRealmMigration({ url: url.replace(/\/+$/, ''), options, mintFit: () => this.mintInvocationToken(fitOptions) });
   }
 
   async close(): Promise<void> {

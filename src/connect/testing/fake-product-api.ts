@@ -6,6 +6,7 @@ import { CONTEXT_QSH } from '../auth/jwt/connect-jwt-claims.js';
 import type { ConnectProduct } from '../config/connect-product.js';
 import { FakeAuthorizationServer, retryAfterValue } from './fake-authorization-server.js';
 import { FakeForgeApi, isForgeRefusal } from './fake-forge-api.js';
+import { FakeRateLimitBudget, type FakeRateLimitOptions } from './fake-rate-limit-budget.js';
 import { BodyTooLargeError, closeServer, nowSeconds, readBody, redactedHeaders, sendJson, splitTarget, startLoopbackServer } from './fake-http.js';
 
 /** A Jira project served by `GET /rest/api/3/project/search`. */
@@ -131,6 +132,8 @@ export interface FakeApiRequest {
   injected?: boolean;
   /** For an accepted call under the Forge `apiBaseUrl`: whose token it carried, for which installation. */
   forge?: { principal: 'system' | 'user'; installationId: string };
+  /** With a `rateLimit` budget: points the caller had left after this request (0 and status 429 once spent). */
+  rateLimitRemaining?: number;
 }
 
 /** An injected error answer, see {@link FakeProductApi.failNext}. */
@@ -170,6 +173,13 @@ export interface FakeProductApiOptions {
   cloudId?: string;
   /** Called with each finished request to the product API (not for extra routes), e.g. to print it. */
   onRequest?: (request: FakeApiRequest, refusal?: FakeApiRefusal) => void;
+  /**
+   * A points budget per caller (each Connect app on the site, each Forge installation under
+   * `apiBaseUrl`): every accepted request costs a point and carries the 2026 rate-limit headers; a
+   * spent budget answers 429 with `Retry-After` until its window resets. Default: none (no headers).
+   * Change it with {@link FakeProductApi.setRateLimit}.
+   */
+  rateLimit?: FakeRateLimitOptions;
 }
 
 interface Caller {
@@ -239,6 +249,7 @@ export class FakeProductApi {
   private readonly maxLifetime: number;
   private readonly leeway: number;
   private readonly onRequest: FakeProductApiOptions['onRequest'];
+  private budget: FakeRateLimitBudget | undefined;
 
   private constructor(
     private readonly server: Server,
@@ -261,6 +272,7 @@ export class FakeProductApi {
     this.maxLifetime = options.maxTokenLifetimeSeconds ?? 900;
     this.leeway = options.leewaySeconds ?? 30;
     this.onRequest = options.onRequest;
+    this.budget = options.rateLimit === undefined ? undefined : new FakeRateLimitBudget(options.rateLimit);
   }
 
   static async start(options: FakeProductApiOptions): Promise<FakeProductApi> {
@@ -356,6 +368,25 @@ export class FakeProductApi {
     return this;
   }
 
+  /**
+   * Sets (or with `undefined` removes) the points budget, see {@link FakeProductApiOptions.rateLimit};
+   * every caller starts a fresh window.
+   *
+   * @example
+   * ```ts
+   * site.api.setRateLimit({ points: 100, windowMs: 2000 }); // 100 requests per 2 s per caller
+   * ```
+   */
+  setRateLimit(options: FakeRateLimitOptions | undefined): this {
+    this.budget = options === undefined ? undefined : new FakeRateLimitBudget(options);
+    return this;
+  }
+
+  /** The budget in force, if any. */
+  get rateLimit(): FakeRateLimitBudget | undefined {
+    return this.budget;
+  }
+
   /** Clears the logs and pending faults (installations stay). */
   reset(): this {
     this.log.length = 0;
@@ -429,6 +460,13 @@ export class FakeProductApi {
     entry.auth = caller.auth;
     entry.appKey = caller.appKey;
     entry.actingAs = caller.accountId;
+    if (this.budget !== undefined) {
+      const payer = entry.forge === undefined ? `connect\n${caller.appKey}` : `forge\n${entry.forge.installationId}`;
+      const charge = this.budget.charge(payer);
+      for (const [name, value] of Object.entries(charge.headers)) res.setHeader(name, value);
+      entry.rateLimitRemaining = charge.spent ? 0 : this.budget.remaining(payer);
+      if (charge.spent) return this.sendError(res, 429, 'Rate limit exceeded: the points budget of this window is spent.');
+    }
 
     let body: string;
     try {

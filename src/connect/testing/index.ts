@@ -28,6 +28,16 @@ export {
   type FakeProject,
   type FakeSpace,
 } from './fake-product-api.js';
+export {
+  FakeForgeStorage,
+  type FakeForgeStorageOptions,
+  type FakeStorageAttributeType,
+  type FakeStorageEntityDefinition,
+  type FakeStorageFailure,
+  type FakeStorageRequest,
+} from './fake-forge-storage.js';
+/** The 2026 points budget of a fake site (`rateLimit` of `FakeProductApiOptions`, `api.setRateLimit()`). */
+export { FakeRateLimitBudget, type FakeRateLimitCharge, type FakeRateLimitOptions } from './fake-rate-limit-budget.js';
 export { FakeForgeApi, forgeSystemAccountId, type FakeForgeCaller, type FakeForgeRefusal, type FakeForgeTokenOptions, type FakeForgeTokens } from './fake-forge-api.js';
 export {
   FakeAuthorizationServer,
@@ -56,5 +66,6 @@ export type {
   ForgeRetryReason,
   ForgeTriggerOptions,
 } from './fake-forge-delivery.js';
+export type { RealmMigrationCall, RealmMigrationDriveOptions, RealmMigrationReport, RealmMigrationRollbackReason } from './fake-realm-migration.js';
 export { ForgeJwksServer, FORGE_JWKS_PATH, type ForgeJwksServerOptions } from './fake-forge-jwks-server.js';
 export { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';

@@ -1,5 +1,25 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ConnectClient, ForgeAuth, ForgeContext, type ForgeInvocationContext } from 'atlassian-connect-nest';
+import { Body, Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ConnectClient, ForgeAuth, ForgeContext, ForgeStorage, ForgeStorageError, type ForgeInvocationContext } from 'atlassian-connect-nest';
+
+/** The per-installation settings the example keeps in Forge hosted storage. */
+export interface ExampleForgeSettings {
+  readonly greeting: string;
+  readonly notify: boolean;
+}
+
+const SETTINGS_KEY = 'example:settings';
+const DEFAULT_SETTINGS: ExampleForgeSettings = Object.freeze({ greeting: 'Hello', notify: false });
+
+/** The settings in a body, or a typed 400 (`storage/invalid-request`) naming what is wrong. */
+function settingsOf(body: unknown): ExampleForgeSettings {
+  const { greeting, notify } = (body ?? {}) as Partial<Record<keyof ExampleForgeSettings, unknown>>;
+  if (typeof greeting !== 'string' || greeting.trim() === '' || greeting.length > 200 || typeof notify !== 'boolean') {
+    throw new ForgeStorageError('storage/invalid-request', 'Settings are { greeting: a non-empty string of at most 200 characters, notify: true or false }.', {
+      operation: 'settings',
+    });
+  }
+  return { greeting, notify };
+}
 
 /**
  * A Forge Remote endpoint beside the Connect routes: Forge calls it (from `invokeRemote`, an event or a
@@ -8,7 +28,28 @@ import { ConnectClient, ForgeAuth, ForgeContext, type ForgeInvocationContext } f
  */
 @Controller('forge/remote')
 export class ForgeRemoteController {
-  constructor(private readonly client: ConnectClient) {}
+  constructor(
+    private readonly client: ConnectClient,
+    private readonly storage: ForgeStorage,
+  ) {}
+
+  /** This installation's settings, from Forge hosted storage (the defaults until some are saved). */
+  @Get('settings')
+  @ForgeAuth()
+  async settings(@ForgeContext() forge: ForgeInvocationContext) {
+    const saved = await this.storage.forInstallation(forge).get<ExampleForgeSettings>(SETTINGS_KEY);
+    return { installationId: forge.installationId, settings: saved ?? DEFAULT_SETTINGS, saved: saved !== undefined };
+  }
+
+  /** Saves this installation's settings in Forge hosted storage, with the call's app system token. */
+  @Put('settings')
+  @HttpCode(200)
+  @ForgeAuth()
+  async saveSettings(@ForgeContext() forge: ForgeInvocationContext, @Body() body: unknown) {
+    const settings = settingsOf(body);
+    await this.storage.forInstallation(forge).set(SETTINGS_KEY, { ...settings });
+    return { installationId: forge.installationId, settings, saved: true };
+  }
 
   @Post('hello')
   @HttpCode(200)

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readForgeManifestYaml } from '../../forge/manifest/read-forge-manifest-yaml.js';
 import { parseDoctorTarget, runDoctorChecks, type DoctorCheck, type DoctorTarget } from '../../diagnostics/doctor-checks.js';
 import { CONNECT_DEFAULTS } from '../../config/connect-defaults.js';
 import { parseInstallKeysBaseUrl } from '../../config/url-options.js';
@@ -16,6 +18,10 @@ the signed-install and context-qsh migrations), every lifecycle URL (an unsigned
   --install-keys-url <url>   the install keys host the app uses (unreachable: FAIL); without it
                              ${CONNECT_DEFAULTS.installKeysUrl} is tried for 3 s (unreachable: WARN)
   --timeout <ms>             per request (default ${DEFAULT_TIMEOUT_MS})
+  --manifest <file>          also check a Connect-on-Forge manifest.yml against the app: app.connect.key
+                             is the descriptor's key, the Connect remote holds its baseUrl, every remote
+                             endpoint answers 401 without a Forge Invocation Token, and every trigger,
+                             scheduledTrigger and preUninstall module's endpoint is one of them
 
 Prints one PASS, WARN or FAIL line per check.
 Exit status: 0 no check failed (warnings allowed), 1 at least one FAIL, 2 usage error.`;
@@ -38,6 +44,7 @@ export const doctor: CliCommand = async (argv, io) => {
       options: {
         'install-keys-url': { type: 'string' },
         timeout: { type: 'string' },
+        manifest: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -70,12 +77,23 @@ export const doctor: CliCommand = async (argv, io) => {
     }
   }
 
+  let manifest: unknown;
+  if (values.manifest !== undefined) {
+    try {
+      manifest = readForgeManifestYaml(readFileSync(values.manifest, 'utf8'));
+    } catch (error) {
+      return usage(`--manifest ${values.manifest}: ${(error as Error).message}`);
+    }
+    if (manifest === null || manifest === undefined) return usage(`--manifest ${values.manifest} is empty.`);
+  }
+
   io.out(`Checking ${target.baseUrl ?? target.descriptorUrl} (descriptor ${target.descriptorUrl})`);
-  const width = 'lifecycle uninstalled'.length;
+  const width = manifest === undefined ? 'lifecycle uninstalled'.length : 'scheduledTrigger forge-scheduled'.length;
   const checks = await runDoctorChecks(target, {
     fetch: globalThis.fetch,
     timeoutMs,
     ...(installKeysUrl !== undefined && { installKeysUrl }),
+    ...(manifest !== undefined && { manifest }),
     onCheck: (check) => io.out(`${TAGS[check.status]}  ${check.name.padEnd(width)}  ${check.message}`),
   });
   const count = (status: DoctorCheck['status']) => checks.filter((check) => check.status === status).length;

@@ -93,6 +93,7 @@ export function readmeFile(model: ScaffoldModel): ScaffoldFile {
       '```sh',
       `npx atlassian-connect-nest doctor http://localhost:3000${first.path}/atlassian-connect.json`,
       `npx atlassian-connect-nest simulate --help   # signed install, page loads, webhooks against your app`,
+      `npx atlassian-connect-nest manifest --help   # the Connect-on-Forge manifest.yml, once an app has forge: { appId }`,
       '```',
       '',
       '## Project layout',

@@ -104,15 +104,16 @@ export function liveMemory(child, timeoutMs = 30_000) {
 }
 
 /**
- * Starts the app (with `nodeArgs` for node, e.g. `--cpu-prof`) and waits until `GET /health` answers 200. `env` is added to a minimal environment
+ * Starts the app (`script`, by default the example app; bench/ace/app.mjs for the ACE app) with `nodeArgs`
+ * for node (e.g. `--cpu-prof`) and waits until `GET /health` answers 200. `env` is added to a minimal environment
  * (PATH, HOME), so the developer's own settings (DATABASE_URL, PORT, …) never leak in unasked.
  * The app's output is drained (the example logs every install) and its tail kept for error messages.
  */
-export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
+export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000, script = 'bench/bench-app.mjs' }) {
   const port = await freePort();
   // The heap probe (bench/heap-probe.mjs) answers `liveMemory()` over the IPC channel.
   const probeArgs = ['--expose-gc', '--import', pathToFileURL(resolve(ROOT, 'bench/heap-probe.mjs')).href];
-  const child = spawn(process.execPath, [...probeArgs, ...nodeArgs, resolve(ROOT, 'bench/bench-app.mjs')], {
+  const child = spawn(process.execPath, [...probeArgs, ...nodeArgs, resolve(ROOT, script)], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -149,6 +150,10 @@ export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
     port,
     pid: child.pid,
     output: () => output.slice(-OUTPUT_KEPT),
+    /** Freezes the process (SIGSTOP) while another app is measured, so only one runs at a time. */
+    pause: () => exitedWith === undefined && child.kill('SIGSTOP'),
+    /** Lets a paused process run again (SIGCONT). */
+    resume: () => exitedWith === undefined && child.kill('SIGCONT'),
     rssMb: () => rssMb(child.pid),
     cpuMs: () => cpuMs(child.pid),
     peakRssMb: () => rssMb(child.pid, 'VmHWM'),
@@ -156,6 +161,8 @@ export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000 }) {
     /** SIGTERM (the app drains and exits 0), SIGKILL after `graceMs`. */
     async stop(graceMs = 15_000) {
       if (exitedWith !== undefined) return exitedWith;
+      // A paused process would only see SIGTERM once it runs again.
+      child.kill('SIGCONT');
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       try {

@@ -30,6 +30,17 @@ export const ROUTES = {
   sweep: 'sweep: new tenant, each token twice',
 };
 
+/**
+ * The scenarios of the comparison with atlassian-connect-express (bench/ace-compare.mjs), in table
+ * order. Their rows carry `app: 'ours' | 'ace'`; `adapter` is the example app's adapter of the block
+ * (ACE always runs Express 4).
+ */
+export const ACE_ROUTES = {
+  bare: 'bare (no auth)',
+  reused: 'authenticated, one token reused',
+  fresh: 'authenticated, new token each request',
+};
+
 /** The key of an adapter/database/tenants block: rows are only ever compared within one block. */
 export function blockKey(row) {
   return `${row.adapter}|${row.database}|${row.tenants}`;
@@ -314,6 +325,70 @@ export function secondHalfGrowth(trail) {
 
 function formatTrail({ trail, growth }) {
   return `${trail.map((mb) => formatNumber(mb)).join(' → ')} MB (${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)} % over the second half)`;
+}
+
+/**
+ * The comparison with ACE, one entry per block and scenario: `{ key, route, ours, ace, ratio, ratioRounds }`,
+ * where `ratio` is the median over the rounds of our req/s divided by ACE's req/s of the same round
+ * (both back to back), undefined unless both rows are clean.
+ */
+export function aceComparison(rows) {
+  const order = Object.values(ACE_ROUTES);
+  const entries = [];
+  for (const [key, group] of groupBy(rows, (row) => `${blockKey(row)}|${row.route}`)) {
+    const ours = group.find((row) => row.app === 'ours');
+    const ace = group.find((row) => row.app === 'ace');
+    const clean = ours && ace && isClean(ours) && isClean(ace);
+    const paired = clean ? pairedRatios(ours, ace) : [];
+    const ratio = !clean ? undefined : paired.length > 0 ? median(paired) : ours.rps / ace.rps;
+    entries.push({ key, route: (ours ?? ace).route, ours, ace, ratio, ratioRounds: paired });
+  }
+  // Blocks in the order they ran, the scenarios of each in table order.
+  const blocks = [...new Set(rows.map(blockKey))];
+  const rank = (entry) => blocks.indexOf(blockKey(entry.ours ?? entry.ace)) * order.length + order.indexOf(entry.route);
+  return entries.sort((a, b) => rank(a) - rank(b));
+}
+
+/** The comparison table: both apps' numbers per scenario and the median of the paired ratios. */
+export function formatAceTable(rows) {
+  const header = [
+    'adapter (ours)',
+    'database',
+    'tenants',
+    'scenario',
+    'ours req/s',
+    'ACE req/s',
+    'ours ÷ ACE',
+    'ours p50 / p99 ms',
+    'ACE p50 / p99 ms',
+    'errors ours / ACE',
+    'CPU µs/req ours / ACE',
+    'RSS MB ours / ACE',
+  ];
+  const align = ['---', '---', '---:', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:'];
+  const lines = [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`];
+  const errors = (row) => (row === undefined ? '—' : isClean(row) ? '0' : `**${formatNumber(row.errors)} ⚠**`);
+  const times = (row) => `${formatNumber(row?.p50, 2)} / ${formatNumber(row?.p99, 2)}`;
+  for (const { ours, ace, ratio } of aceComparison(rows)) {
+    const any = ours ?? ace;
+    const note = [ours?.note && `ours: ${ours.note}`, ace?.note && `ACE: ${ace.note}`].filter(Boolean).join('; ');
+    const cells = [
+      any.adapter,
+      any.database,
+      formatNumber(any.tenants),
+      any.route + (note ? ` (${note})` : ''),
+      formatNumber(ours?.rps),
+      formatNumber(ace?.rps),
+      ratio === undefined ? '—' : `${formatNumber(ratio, 2)} ×`,
+      times(ours),
+      times(ace),
+      `${errors(ours)} / ${errors(ace)}`,
+      `${formatNumber(ours?.cpuUs)} / ${formatNumber(ace?.cpuUs)}`,
+      `${formatNumber(ours?.rssMb)} / ${formatNumber(ace?.rssMb)}`,
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
 
 /** Replaces the generated part of `existing` (between the markers), or builds a new document around it. */

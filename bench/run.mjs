@@ -9,9 +9,13 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import pg from 'pg';
+
+import { compareWithAce } from './ace-compare.mjs';
+import { countAceTenants, seedAceTenants } from './ace/seed.mjs';
 import { detectAdapter, killAllSync, ROOT, startApp } from './app-process.mjs';
 import { describeMachine, formatMachine } from './machine.mjs';
-import { evaluateTargets, formatNumber, formatTable, ROUTES, spliceGenerated, summarize } from './report.mjs';
+import { evaluateTargets, formatAceTable, formatNumber, formatTable, ROUTES, spliceGenerated, summarize } from './report.mjs';
 import { connectLikeQuery, fastAuthorizations, preflight, prefill, retarget, rotatingAuthorizations, runOnce, signedInstallRequest, signedRequests } from './scenarios.mjs';
 import { countTenants, dropSchema, JIRA_APP_KEY, openTenantDatabase, seededTenant, seedTenants } from './seed.mjs';
 
@@ -49,6 +53,9 @@ export function settingsFromEnv(env = process.env) {
   });
   const adapters = list(env.BENCH_ADAPTERS, ['express', 'fastify']);
   for (const adapter of adapters) if (!['express', 'fastify'].includes(adapter)) throw new Error(`BENCH_ADAPTERS: unknown adapter ${adapter}`);
+  const ace = { '': false, 0: false, 1: 'also', only: 'only' }[env.BENCH_ACE ?? ''];
+  if (ace === undefined) throw new Error(`BENCH_ACE must be 0, 1 or only, not ${JSON.stringify(env.BENCH_ACE)}`);
+  if (ace && !env.DATABASE_URL) throw new Error('BENCH_ACE needs DATABASE_URL: ACE keeps its tenants in PostgreSQL (sequelize), so both apps run on that server');
   return {
     /** Seconds measured per scenario. */
     duration: positive('BENCH_DURATION', env.BENCH_DURATION, 10),
@@ -64,6 +71,10 @@ export function settingsFromEnv(env = process.env) {
     /** Distinct tenants of the sweep, a new one every other request (fewer when the table has fewer). */
     sweep: positive('BENCH_SWEEP', env.BENCH_SWEEP, 100_000),
     databaseUrl: env.DATABASE_URL || undefined,
+    /** Side by side with atlassian-connect-express (bench/ace/): false, 'also' (after our own scenarios) or 'only'. */
+    ace,
+    /** Concurrent connections of the comparison with ACE (both apps). */
+    aceConnections: positive('BENCH_ACE_CONNECTIONS', env.BENCH_ACE_CONNECTIONS, 50),
     /** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it. */
     appNodeArgs: (env.BENCH_APP_NODE_ARGS ?? '').split(/\s+/).filter(Boolean),
     output: resolve(ROOT, env.BENCH_OUTPUT || 'docs/benchmarks.md'),
@@ -99,6 +110,9 @@ async function main() {
   const cipher = connect.SecretCipher.fromKeys([encryptionKey]);
   const runSeed = randomBytes(16).toString('hex');
   const schema = settings.databaseUrl ? `bench_${randomBytes(4).toString('hex')}` : undefined;
+  // ACE's tables live in a schema of their own too (bench/ace/app.mjs creates it), dropped afterwards.
+  const aceSchema = settings.ace ? `ace_bench_${randomBytes(4).toString('hex')}` : undefined;
+  const dropSchemas = () => Promise.all([schema, aceSchema].filter(Boolean).map((name) => dropSchema(settings.databaseUrl, name)));
   const workDir = mkdtempSync(join(tmpdir(), 'connect-bench-'));
   const embeddedDataDir = join(workDir, 'pglite');
   const cleanupSync = () => {
@@ -107,17 +121,18 @@ async function main() {
   };
   process.once('exit', cleanupSync);
   // Every step has its own timeout; this is the net under them all.
+  const hardLimitMin = HARD_LIMIT_MIN * (settings.ace ? 2 : 1);
   setTimeout(() => {
-    log(`still running after ${HARD_LIMIT_MIN} min: giving up`);
+    log(`still running after ${hardLimitMin} min: giving up`);
     cleanupSync();
     process.exit(1);
-  }, HARD_LIMIT_MIN * 60_000).unref();
+  }, hardLimitMin * 60_000).unref();
   for (const signal of ['SIGINT', 'SIGTERM']) {
     process.once(signal, () => {
       log(`${signal}: stopping`);
       cleanupSync();
       // The PostgreSQL schema needs a round trip: given a few seconds, no more.
-      const dropping = schema ? dropSchema(settings.databaseUrl, schema).catch(() => undefined) : Promise.resolve();
+      const dropping = dropSchemas().catch(() => undefined);
       const timer = setTimeout(() => process.exit(130), 5_000);
       void dropping.then(() => {
         clearTimeout(timer);
@@ -137,6 +152,8 @@ async function main() {
   const hostApp = (app) => ({ key: JIRA_APP_KEY, product: 'jira', baseUrl: `${app.url}/jira` });
   const site = host.newSite('jira');
   const rows = [];
+  const aceRows = [];
+  const aceState = { inTable: 0 };
   let app;
   let aborted;
   try {
@@ -165,6 +182,12 @@ async function main() {
         if (inTable !== tenants) throw new Error(`expected ${tenants} tenants in the table, found ${inTable}`);
       }
       for (const adapter of settings.adapters) {
+        if (settings.ace === 'only') {
+          await app?.stop();
+          app = undefined;
+          aceRows.push(...(await aceBlock({ adapter, tenants: inTable, settings, appEnv, aceSchema, aceState, connect, runSeed, site, database })));
+          continue;
+        }
         if (app !== undefined && appAdapter !== adapter) {
           await app.stop();
           app = undefined;
@@ -183,6 +206,7 @@ async function main() {
           await app.stop();
           app = undefined;
         }
+        if (settings.ace) aceRows.push(...(await aceBlock({ adapter, tenants: inTable, settings, appEnv, aceSchema, aceState, connect, runSeed, site, database })));
       }
     }
   } catch (error) {
@@ -192,17 +216,53 @@ async function main() {
   } finally {
     await app?.stop().catch(() => undefined);
     await host.close().catch(() => undefined);
-    if (schema) await dropSchema(settings.databaseUrl, schema).catch((error) => log(`could not drop schema ${schema}: ${error.message}`));
+    await dropSchemas().catch((error) => log(`could not drop the bench's schemas (${[schema, aceSchema].filter(Boolean).join(', ')}): ${error.message}`));
     rmSync(workDir, { recursive: true, force: true });
   }
 
   const elapsed = (Date.now() - started) / 1000;
-  const markdown = renderReport({ rows, settings, machine, database, elapsed, aborted });
+  const markdown = renderReport({ rows, aceRows, settings, machine, database, elapsed, aborted });
   process.stdout.write(`\n${markdown}\n`);
   const existing = existsSync(settings.output) ? readFileSync(settings.output, 'utf8') : undefined;
   writeFileSync(settings.output, spliceGenerated(existing, markdown));
   log(`written to ${settings.output} (${elapsed.toFixed(0)} s in all)`);
   if (aborted) throw new Error(`The benchmark was aborted: ${aborted.message}`);
+}
+
+/**
+ * One block of the comparison with atlassian-connect-express: a fresh ACE app (bench/ace/app.mjs) and a
+ * fresh example app on `adapter`, both on the PostgreSQL server at DATABASE_URL, ACE's store holding the
+ * same tenants as ours (seeded while ACE runs: it caches nothing). See bench/ace-compare.mjs.
+ */
+async function aceBlock({ adapter, tenants, settings, appEnv, aceSchema, aceState, connect, runSeed, site, database }) {
+  const real = { clientKey: site.clientKey, sharedSecret: site.sharedSecret, index: 0 };
+  const tenantAt = (index) => (index === 0 ? real : seededTenant(runSeed, index));
+  let ours;
+  let ace;
+  try {
+    // ACE creates its schema and tables when it starts; only then can its store be seeded.
+    ace = await startApp({ script: 'bench/ace/app.mjs', env: { DATABASE_URL: settings.databaseUrl, ACE_DB_SCHEMA: aceSchema }, nodeArgs: settings.appNodeArgs });
+    if (aceState.inTable < tenants) {
+      const client = new pg.Client({ connectionString: settings.databaseUrl });
+      await client.connect();
+      try {
+        await seedAceTenants(client, { schema: aceSchema, tenants: Array.from({ length: tenants - aceState.inTable }, (_, i) => tenantAt(aceState.inTable + i)) });
+        aceState.inTable = await countAceTenants(client, aceSchema);
+      } finally {
+        await client.end();
+      }
+      if (aceState.inTable !== tenants) throw new Error(`expected ${tenants} tenants in ACE's store, found ${aceState.inTable}`);
+    }
+    ours = await startApp({ env: appEnv(adapter), nodeArgs: settings.appNodeArgs });
+    const ranAs = await detectAdapter(ours.url);
+    const pool = Array.from({ length: Math.min(tenants, settings.pool) }, (_, i) => tenantAt(i));
+    const block = { adapter, ranAs, database, tenants };
+    log(`${adapter}/${database}/${formatNumber(tenants)} vs ACE: ${settings.aceConnections} connections, ${formatNumber(pool.length)} tenant(s) in the pool`);
+    return await compareWithAce({ ours, ace, block, settings, connect, pool, tokenLifetimeS: TOKEN_LIFETIME_S, freshRateCeiling: FRESH_RATE_CEILING, log });
+  } finally {
+    await ours?.stop();
+    await ace?.stop();
+  }
 }
 
 function labelOf(block) {
@@ -361,9 +421,39 @@ async function sweep({ app, block, settings, connect, runSeed, real, appBaseUrl,
   }
 }
 
-function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
+/** The section of the comparison with atlassian-connect-express (none when it did not run). */
+function renderAceSection({ aceRows, settings }) {
+  if (!settings.ace) return [];
+  const rounds = Math.max(1, Math.round(settings.rounds));
+  return [
+    '### Against atlassian-connect-express',
+    '',
+    aceRows.length > 0 ? formatAceTable(aceRows) : '_Not measured (the run stopped before)._',
+    '',
+    `- **ACE**: atlassian-connect-express 11.5.3 on Express 4 (bench/ace/app.mjs), production mode, its sequelize store on the same PostgreSQL server (schema of its own, pool of 10 connections like ours), holding the same tenants; its whoami route is behind \`addon.authenticate()\`, which reads the tenant from the store on every request and answers with a new session token (\`X-acpt\`). **ours** is the example app of the same block (bench/bench-app.mjs, the adapter in the first column).`,
+    `- **Scenarios**, the same requests to both: **bare (no auth)**: \`GET /jira/bench/bare\` (no authentication, same JSON as whoami) with the token of the next row in its Authorization header; **one token reused**: \`GET /jira/api/whoami\`, every request with the same token (the first tenant); **new token each request**: whoami, no token sent twice (the pool's ${formatNumber(settings.pool)} tenants, or all when fewer, taking turns, each token for another user), generated before the run and handed out round-robin.`,
+    `- **Rounds**: ${settings.aceConnections} connections; after ${settings.warmup} s of warm-up per scenario and app, ${rounds} rounds of ${formatNumber(settings.duration / rounds, 1)} s, each round running every scenario on both apps back to back (which app first alternating). Each app is a child process of its own, and only one runs at a time: the other is frozen (SIGSTOP) while one is measured. **ours ÷ ACE** is the median over the rounds of our req/s divided by ACE's req/s of the same round.`,
+    '',
+  ];
+}
+
+function renderReport({ rows, aceRows = [], settings, machine, database, elapsed, aborted }) {
   const { lines: targets, allMet } = evaluateTargets(rows, { cacheCap: TENANT_CACHE_CAP });
   const adapterMismatch = rows.some((row) => row.ranAs && row.ranAs !== row.adapter);
+  const ours =
+    settings.ace === 'only'
+      ? ['Only the comparison with atlassian-connect-express ran (`BENCH_ACE=only`).', '']
+      : [
+          formatTable(rows),
+          '',
+          adapterMismatch ? '¹ The app answered with another adapter than asked for (HTTP_ADAPTER not supported by this build): those rows measure the adapter it ran.\n' : '',
+          '### Targets',
+          '',
+          ...targets,
+          '',
+          allMet ? 'All targets met.' : 'Not every target is met or checked (see above).',
+          '',
+        ];
   return [
     `## Results`,
     '',
@@ -372,15 +462,8 @@ function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
       `${settings.connections} connections; ${formatNumber(elapsed / 60, 1)} min in all.`,
     '',
     ...(aborted ? [`**Aborted** (only what was measured before is below): ${aborted.message.split('\n')[0]}`, ''] : []),
-    formatTable(rows),
-    '',
-    adapterMismatch ? '¹ The app answered with another adapter than asked for (HTTP_ADAPTER not supported by this build): those rows measure the adapter it ran.\n' : '',
-    '### Targets',
-    '',
-    ...targets,
-    '',
-    allMet ? 'All targets met.' : 'Not every target is met or checked (see above).',
-    '',
+    ...ours,
+    ...renderAceSection({ aceRows, settings }),
     '### Machine',
     '',
     formatMachine(machine, os.loadavg()),
@@ -408,6 +491,8 @@ function renderReport({ rows, settings, machine, database, elapsed, aborted }) {
     'npm run bench                                   # both adapters, 1 / 10,000 / 100,000 tenants, embedded engine',
     'DATABASE_URL=postgres://… npm run bench         # the same on PostgreSQL (own schema, dropped afterwards)',
     'BENCH_DURATION=1 BENCH_TENANTS=1 BENCH_ADAPTERS=express npm run bench   # quick smoke',
+    'DATABASE_URL=postgres://… BENCH_ACE=1 npm run bench      # and side by side with atlassian-connect-express',
+    'DATABASE_URL=postgres://… BENCH_ACE=only BENCH_TENANTS=1 npm run bench   # only the comparison with ACE',
     '```',
   ].join('\n');
 }

@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 
 /**
  * Keeps `npm run bench` honest without putting load on the machine: the report arithmetic (ratios,
@@ -153,6 +155,31 @@ describe('bench report', () => {
     expect(unchecked.allMet).toBe(false);
   });
 
+  it('compares each scenario with ACE by the median of the paired rounds, and flags a side with errors', () => {
+    const { ACE_ROUTES, aceComparison, formatAceTable } = report;
+    const side = (app: string, route: string, rounds: number[], extra: Record<string, unknown> = {}) =>
+      row({ app, route, rounds, rps: [...rounds].sort((a, b) => a - b)[1], cpuUs: 100, ...extra });
+    const rows = [
+      side('ours', ACE_ROUTES.reused, [900, 1800, 3000]),
+      side('ours', ACE_ROUTES.bare, [1000, 1000, 1000]),
+      side('ace', ACE_ROUTES.reused, [300, 300, 1000]),
+      side('ace', ACE_ROUTES.bare, [500, 500, 500], { errors: 1 }),
+      side('ours', ACE_ROUTES.bare, [100, 100, 100], { adapter: 'fastify', ranAs: 'fastify' }),
+      side('ace', ACE_ROUTES.bare, [50, 50, 25], { adapter: 'fastify', ranAs: 'fastify' }),
+    ];
+    // Round by round 3 ×, 6 × and 3 ×: the median is 3 ×, whatever the medians of the req/s say (1,800 / 300).
+    const entries = aceComparison(rows);
+    expect(entries.map((entry: { route: string; ratio?: number }) => [entry.route, entry.ratio])).toEqual([
+      [ACE_ROUTES.bare, undefined],
+      [ACE_ROUTES.reused, 3],
+      [ACE_ROUTES.bare, 2],
+    ]);
+    const table: string = formatAceTable(rows);
+    expect(table.split('\n')).toHaveLength(5);
+    expect(table).toContain(`| express | embedded | 1 | ${ACE_ROUTES.reused} | 1,800 | 300 | 3.00 × |`);
+    expect(table).toContain(`| express | embedded | 1 | ${ACE_ROUTES.bare} | 1,000 | 500 | — | 1.00 / 2.00 | 1.00 / 2.00 | 0 / **1 ⚠** |`);
+  });
+
   it('rewrites only what lies between its markers', () => {
     const { spliceGenerated, BEGIN_MARKER, END_MARKER } = report;
     const first = spliceGenerated(undefined, 'table one');
@@ -209,4 +236,122 @@ describe('npm run bench (one short run)', () => {
     expect(written).toMatch(/@ConnectAuth\(\) at \d+\.\d % of bare/);
     expect(written).toContain('### Machine');
   }, 120_000);
+});
+
+/**
+ * The ACE app the benchmark compares with (bench/ace/app.mjs), started as the bench starts it, on the
+ * PostgreSQL server at DATABASE_URL (ACE's sequelize store needs a server; the embedded engine serves
+ * one connection at a time). A tenant seeded as the bench seeds it, then real signed requests.
+ */
+const describeWithServer = process.env.DATABASE_URL ? describe : describe.skip;
+describeWithServer('the ACE app of npm run bench (PostgreSQL)', () => {
+  const databaseUrl = process.env.DATABASE_URL!;
+  const schema = `ace_smoke_${randomBytes(4).toString('hex')}`;
+  const tenant = { clientKey: '5d0c1b5e-7f5a-4c0b-8d3e-0a1b2c3d4e5f', sharedSecret: randomBytes(32).toString('base64url'), index: 0 };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let app: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let testing: any;
+
+  beforeAll(async () => {
+    const { startApp } = await import(pathToFileURL(join(ROOT, 'bench/app-process.mjs')).href);
+    const { seedAceTenants } = await import(pathToFileURL(join(ROOT, 'bench/ace/seed.mjs')).href);
+    testing = await import(pathToFileURL(join(ROOT, 'dist/connect/testing/index.js')).href);
+    app = await startApp({ script: 'bench/ace/app.mjs', env: { DATABASE_URL: databaseUrl, ACE_DB_SCHEMA: schema }, timeoutMs: 60_000 });
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await seedAceTenants(client, { schema, tenants: [tenant] });
+    } finally {
+      await client.end();
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  const whoami = (headers: Record<string, string> = {}) => fetch(`${app.url}/jira/api/whoami`, { headers, signal: AbortSignal.timeout(10_000) });
+  const token = (sharedSecret: string) =>
+    testing.signConnectToken({ clientKey: tenant.clientKey, sharedSecret, method: 'GET', url: '/jira/api/whoami', appBaseUrl: `${app.url}/jira`, expiresIn: 300 });
+
+  it('answers whoami behind addon.authenticate() with the seeded tenant for a signed request, 401 without or with a wrong secret', async () => {
+    const ok = await whoami({ authorization: `JWT ${await token(tenant.sharedSecret)}` });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ clientKey: tenant.clientKey, accountId: null, productType: 'jira' });
+
+    const none = await whoami();
+    expect(none.status).toBe(401);
+    await none.arrayBuffer();
+    // ACE answers a bad signature with 400 ("Unable to decodeSymmetric"): a rejection all the same.
+    const forged = await whoami({ authorization: `JWT ${await token(randomBytes(32).toString('base64url'))}` });
+    expect([400, 401]).toContain(forged.status);
+    await forged.arrayBuffer();
+  });
+
+  it('is measured side by side with the example app by npm run bench (BENCH_ACE=only, one short run)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-ace-smoke-'));
+    try {
+      const output = join(dir, 'benchmarks.md');
+      const adapter = process.env.CONNECT_TEST_ADAPTER === 'fastify' ? 'fastify' : 'express';
+      const child = spawn(process.execPath, ['bench/run.mjs'], {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          BENCH_ACE: 'only',
+          BENCH_ACE_CONNECTIONS: '10',
+          BENCH_DURATION: '1',
+          BENCH_ROUNDS: '2',
+          BENCH_WARMUP: '0',
+          BENCH_TENANTS: '1',
+          BENCH_ADAPTERS: adapter,
+          BENCH_OUTPUT: output,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let log = '';
+      child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+      const code = await new Promise<number | null>((done) => child.once('exit', done));
+      expect({ code, log: code === 0 ? '' : log }).toEqual({ code: 0, log: '' });
+      const written = readFileSync(output, 'utf8');
+      expect(written).toContain('### Against atlassian-connect-express');
+      for (const route of Object.values(report.ACE_ROUTES) as string[]) {
+        const line = written.split('\n').find((text) => text.startsWith(`| ${adapter} | postgres | 1 | ${route} |`));
+        expect(line).toBeDefined();
+        // adapter | database | tenants | scenario | ours req/s | ACE req/s | ours ÷ ACE | … | errors ours / ACE | …
+        const cells = line!
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim());
+        expect(Number(cells[4]!.replace(/,/g, ''))).toBeGreaterThan(0);
+        expect(Number(cells[5]!.replace(/,/g, ''))).toBeGreaterThan(0);
+        expect(cells[6]).toMatch(/^\d+\.\d\d ×$/);
+        expect(cells[9]).toBe('0 / 0');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('keeps its tables in its own schema and answers the bare route without a token', async () => {
+    const bare = await fetch(`${app.url}/jira/bench/bare`, { signal: AbortSignal.timeout(10_000) });
+    expect(bare.status).toBe(200);
+    expect(Object.keys((await bare.json()) as object)).toEqual(['clientKey', 'accountId', 'productType']);
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [schema]);
+      expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['AddonSettings', 'ForgeSettings', 'InstallationClientKeys']);
+    } finally {
+      await client.end();
+    }
+  });
 });

@@ -59,6 +59,7 @@ describe('atlassian-connect-nest simulate --forge-remote (built CLI against the 
     const config: ExampleConfig = {
       port,
       appBaseUrl: url,
+      allowLoopbackSites: true,
       installKeysUrl: `http://127.0.0.1:${keysPort}`,
       ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),
       forgeAppIdJira: FORGE_APP_ID,

@@ -1,6 +1,6 @@
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { ConnectClient, ConnectModule, OnNearRateLimit, TENANT_STORE, type ConnectRateLimitEvent, type ConnectTenant, type TenantStore } from 'atlassian-connect-nest';
-import { FakeConnectHost, startTestDatabase, type FakeApiSite } from 'atlassian-connect-nest/testing';
+import { FakeConnectHost, LOOPBACK_HOST_PATTERNS, startTestDatabase, type FakeApiSite } from 'atlassian-connect-nest/testing';
 import { createTestApp } from './support/http-adapter.js';
 
 const jiraApp = { key: 'com.test.rate-limit.jira', product: 'jira' as const, baseUrl: 'https://rate-limit.example.test/jira', scopes: ['READ', 'WRITE'] };
@@ -30,7 +30,7 @@ async function startApp(host: FakeConnectHost, sites: FakeApiSite[], rateLimit: 
   @Module({
     imports: [
       ConnectModule.forRoot({
-        apps: [{ ...jiraApp, descriptor: { name: 'Rate limits' } }],
+        apps: [{ ...jiraApp, descriptor: { name: 'Rate limits' }, allowedHostPatterns: LOOPBACK_HOST_PATTERNS }],
         installKeysUrl: host.installKeysUrl,
         database: db ? { url: db.url, schema: db.schema, poolSize: db.poolSize } : { embeddedDataDir: 'memory' },
         client: { authorizationServerUrl: host.authorizationServerUrl, retry: { baseDelayMs: 20, maxDelayMs: 3000, maxAttempts: 6 }, rateLimit },

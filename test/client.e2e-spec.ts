@@ -1,6 +1,6 @@
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { ConnectClient, ConnectClientError, ConnectModule, TENANT_STORE, type ConnectTenant, type TenantStore } from 'atlassian-connect-nest';
-import { FakeConnectHost, startTestDatabase, type FakeApiSite, type FakeHostApp } from 'atlassian-connect-nest/testing';
+import { FakeConnectHost, LOOPBACK_HOST_PATTERNS, startTestDatabase, type FakeApiSite, type FakeHostApp } from 'atlassian-connect-nest/testing';
 import { startExample, type RunningExample } from './support/example-app.js';
 import { createTestApp } from './support/http-adapter.js';
 
@@ -77,8 +77,9 @@ describe('ConnectClient', () => {
       imports: [
         ConnectModule.forRoot({
           apps: [
-            { ...jiraApp, descriptor: { name: 'J' } },
-            { ...confluenceApp, descriptor: { name: 'C' } },
+            // The sites are startSite()'s, on loopback.
+            { ...jiraApp, descriptor: { name: 'J' }, allowedHostPatterns: LOOPBACK_HOST_PATTERNS },
+            { ...confluenceApp, descriptor: { name: 'C' }, allowedHostPatterns: LOOPBACK_HOST_PATTERNS },
           ],
           installKeysUrl: host.installKeysUrl,
           database: db ? { url: db.url, schema: db.schema, poolSize: db.poolSize } : { embeddedDataDir: 'memory' },
@@ -250,7 +251,7 @@ describe('ConnectClient with a Data Center REST prefix', () => {
     @Module({
       imports: [
         ConnectModule.forRoot({
-          apps: [{ ...app, descriptor: { name: 'DC' }, restApiPrefix: '/rest/token-auth/api/' }],
+          apps: [{ ...app, descriptor: { name: 'DC' }, restApiPrefix: '/rest/token-auth/api/', allowedHostPatterns: LOOPBACK_HOST_PATTERNS }],
           installKeysUrl: host.installKeysUrl,
           database: { embeddedDataDir: 'memory' },
         }),

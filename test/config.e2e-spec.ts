@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Injectable, Module, type DynamicModule } from '@nestjs/common';
 import { Test, type TestingModuleBuilder } from '@nestjs/testing';
 import {
+  CONNECT_DEFAULTS,
   ConnectAppRegistry,
   ConnectError,
   ConnectModule,
@@ -380,6 +381,7 @@ describe('ConnectModule options', () => {
         hostname: 'fn.example.com',
         basePath: '/fn',
         audiences: ['https://fn.example.com/fn'],
+        allowedHostPatterns: CONNECT_DEFAULTS.apps.allowedHostPatterns,
       });
       const response = await host.send(fn, 'GET', '/fn/atlassian-connect.json');
       expect(response.status).toBe(200);

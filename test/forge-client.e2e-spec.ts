@@ -9,6 +9,7 @@ import {
   ConnectClientError,
   ConnectContext,
   CONNECT_DATA_SOURCE,
+  CONNECT_DEFAULTS,
   ConnectForgeLink,
   ConnectModule,
   ForgeInstallations,
@@ -21,6 +22,7 @@ import {
   FakeConnectHost,
   FakeForgeHost,
   forgeSystemAccountId,
+  LOOPBACK_HOST_PATTERNS,
   startTestDatabase,
   type FakeApiSite,
   type FakeForgeTokens,
@@ -34,6 +36,8 @@ const JIRA_FORGE_APP_ID = randomUUID();
 const CONFLUENCE_FORGE_APP_ID = randomUUID();
 const jiraApp = { key: 'com.test.forge-client.jira', product: 'jira' as const, baseUrl: 'https://forge-client.example.test/jira' };
 const confluenceApp = { key: 'com.test.forge-client.confluence', product: 'confluence' as const, baseUrl: 'https://forge-client.example.test/confluence' };
+/** The suite installs startSite() sites (loopback) and a newSite() one (an Atlassian domain). */
+const SITE_HOSTS = [...CONNECT_DEFAULTS.apps.allowedHostPatterns, ...LOOPBACK_HOST_PATTERNS];
 
 interface CallRequest {
   as: 'app' | 'user';
@@ -109,8 +113,8 @@ describe('Forge outbound modes and the Connect↔Forge link', () => {
       imports: [
         ConnectModule.forRoot({
           apps: [
-            { ...jiraApp, descriptor: { name: 'J' }, forge: { appId: JIRA_FORGE_APP_ID } },
-            { ...confluenceApp, descriptor: { name: 'C' }, forge: { appId: CONFLUENCE_FORGE_APP_ID } },
+            { ...jiraApp, descriptor: { name: 'J' }, forge: { appId: JIRA_FORGE_APP_ID }, allowedHostPatterns: SITE_HOSTS },
+            { ...confluenceApp, descriptor: { name: 'C' }, forge: { appId: CONFLUENCE_FORGE_APP_ID }, allowedHostPatterns: SITE_HOSTS },
           ],
           installKeysUrl: host.installKeysUrl,
           forge: { jwksUrl: forgeHost.jwksUrl },

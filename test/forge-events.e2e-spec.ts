@@ -22,7 +22,16 @@ import {
   type ConnectPurgeEvent,
   type ForgeEventContext,
 } from 'atlassian-connect-nest';
-import { FakeConnectHost, FakeForgeHost, httpCall, startTestDatabase, type FakeApiSite, type FakeForgeTokens, type ForgeDeliveryReport } from 'atlassian-connect-nest/testing';
+import {
+  FakeConnectHost,
+  FakeForgeHost,
+  httpCall,
+  LOOPBACK_HOST_PATTERNS,
+  startTestDatabase,
+  type FakeApiSite,
+  type FakeForgeTokens,
+  type ForgeDeliveryReport,
+} from 'atlassian-connect-nest/testing';
 import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';
 
@@ -155,8 +164,8 @@ describe('Forge events and triggers', () => {
       imports: [
         ConnectModule.forRoot({
           apps: [
-            { ...jiraApp, descriptor: { name: 'J' }, forge: { appId: JIRA_FORGE_APP_ID } },
-            { ...confluenceApp, descriptor: { name: 'C' }, forge: { appId: CONFLUENCE_FORGE_APP_ID } },
+            { ...jiraApp, descriptor: { name: 'J' }, forge: { appId: JIRA_FORGE_APP_ID }, allowedHostPatterns: LOOPBACK_HOST_PATTERNS },
+            { ...confluenceApp, descriptor: { name: 'C' }, forge: { appId: CONFLUENCE_FORGE_APP_ID }, allowedHostPatterns: LOOPBACK_HOST_PATTERNS },
           ],
           installKeysUrl: host.installKeysUrl,
           forge: { jwksUrl: forge.jwksUrl },

@@ -16,7 +16,16 @@ import {
   type ForgeInvocationContext,
   type StorageValue,
 } from 'atlassian-connect-nest';
-import { FakeConnectHost, FakeForgeHost, FakeForgeStorage, startTestDatabase, type FakeApiSite, type FakeForgeTokens, type HttpCallResponse } from 'atlassian-connect-nest/testing';
+import {
+  FakeConnectHost,
+  FakeForgeHost,
+  FakeForgeStorage,
+  LOOPBACK_HOST_PATTERNS,
+  startTestDatabase,
+  type FakeApiSite,
+  type FakeForgeTokens,
+  type HttpCallResponse,
+} from 'atlassian-connect-nest/testing';
 import { createTestApp } from './support/http-adapter.js';
 import { LogCapture } from './support/log-capture.js';
 
@@ -70,7 +79,7 @@ describe('ForgeStorage against the fake Forge storage API', () => {
     @Module({
       imports: [
         ConnectModule.forRoot({
-          apps: [{ ...app, descriptor: { name: 'S' }, forge: { appId: FORGE_APP_ID } }],
+          apps: [{ ...app, descriptor: { name: 'S' }, forge: { appId: FORGE_APP_ID }, allowedHostPatterns: LOOPBACK_HOST_PATTERNS }],
           installKeysUrl: host.installKeysUrl,
           forge: { jwksUrl: forgeHost.jwksUrl, storageApiBaseUrl: fake.baseUrl },
           database: db ? { url: db.url, schema: db.schema, poolSize: db.poolSize } : { embeddedDataDir: 'memory' },

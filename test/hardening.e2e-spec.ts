@@ -3,7 +3,7 @@ import { FakeConnectHost, type FakeHostApp, type FakeSite } from 'atlassian-conn
 import { Module } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
-import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
+import { FIXTURE_HOST_PATTERNS, startFixtureApp, type RunningApp } from './support/fixture-app.js';
 import { listenOn, type StartedConnectApp } from './support/connect-test-app.js';
 import { whoamiController } from './fixtures/whoami-controller.js';
 import { adapterOf } from './support/http-adapter.js';
@@ -29,7 +29,8 @@ describe('hostile input on the two-product fixture app', () => {
   let site: FakeSite;
 
   beforeAll(async () => {
-    ex = await startFixtureApp({ host: await FakeConnectHost.start() });
+    // A site with a custom domain sends it as displayUrl: the app lists it beside Atlassian's domains.
+    ex = await startFixtureApp({ host: await FakeConnectHost.start(), allowedHostPatterns: [...FIXTURE_HOST_PATTERNS, 'jira.custom-domain.example'] });
     site = ex.host.newSite('jira');
     expect((await ex.host.install(ex.jira, site)).status).toBe(204);
   });

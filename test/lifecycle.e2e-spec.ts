@@ -13,7 +13,7 @@ import { createSecretKey } from 'node:crypto';
 import { createInstallKeyPair, FakeConnectHost, type FakeHostApp, type FakeSite, type InstallKeyPair, type LifecycleCallOptions } from 'atlassian-connect-nest/testing';
 import { OnDisabled, OnEnabled, OnInstalled, OnUninstalled, queryStringHash, TENANT_STORE, type ConnectLifecycleEvent, type TenantStore } from 'atlassian-connect-nest';
 import { FIXTURE_CONFLUENCE_KEY, FIXTURE_JIRA_KEY } from './fixtures/two-product-app.js';
-import { startFixtureApp, type RunningApp } from './support/fixture-app.js';
+import { FIXTURE_HOST_PATTERNS, startFixtureApp, type RunningApp } from './support/fixture-app.js';
 import { customLifecycleCall, expectConnectError, expectRefused, expectServed, nowSeconds, storedTenant, whoami, type StoredTenant } from './support/lifecycle-kit.js';
 
 // jest.config.js sets testTimeout per project, which jest ignores (it reads only the global option).
@@ -25,7 +25,8 @@ let jira: FakeHostApp;
 let confluence: FakeHostApp;
 
 beforeAll(async () => {
-  ex = await startFixtureApp();
+  // The first install's site has a custom domain (its displayUrl), which the app lists.
+  ex = await startFixtureApp({ allowedHostPatterns: [...FIXTURE_HOST_PATTERNS, 'jira.customer.example'] });
   ({ host, jira, confluence } = ex);
 });
 

@@ -189,14 +189,15 @@ describe("README's options tables", () => {
         continue;
       }
       const match = inTable ? /^\| `([a-zA-Z.[\]*]+)` \| ([^|]*) \|/.exec(line) : null;
-      if (match) rows.set(match[1]!, match[2]!.trim());
+      // An option of each app is written `apps[].name`; its default sits under `CONNECT_DEFAULTS.apps.name`.
+      if (match) rows.set(match[1]!.replace('apps[].', 'apps.'), match[2]!.trim());
     }
     return rows;
   }
 
   /** Every leaf of the module options' defaults, as `a.b.c` → value. */
   function leaves(value: unknown, prefix = ''): [string, unknown][] {
-    if (typeof value !== 'object' || value === null) return [[prefix, value]];
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return [[prefix, value]];
     return Object.entries(value).flatMap(([key, field]) => leaves(field, prefix === '' ? key : `${prefix}.${key}`));
   }
 
@@ -204,6 +205,7 @@ describe("README's options tables", () => {
   function written(value: unknown): string {
     if (typeof value === 'number') return value.toLocaleString('en-US');
     if (typeof value === 'string') return `\`${value}\``;
+    if (Array.isArray(value)) return value.map(written).join(', ');
     return `\`${String(value)}\``;
   }
 

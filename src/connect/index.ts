@@ -23,6 +23,12 @@ export type {
 } from './config/connect-options.js';
 /** Every default, in one frozen object (the options table of the README is checked against it). */
 export { CONNECT_DEFAULTS, type DeepReadonly } from './config/connect-defaults.js';
+/**
+ * `localhost`, `127.0.0.1` and `[::1]`: add them to an app's `allowedHostPatterns` where local sites (the
+ * test kit's `startSite()`, `atlassian-connect-nest simulate`) must install; never in production.
+ * @example allowedHostPatterns: [...CONNECT_DEFAULTS.apps.allowedHostPatterns, ...LOOPBACK_HOST_PATTERNS]
+ */
+export { LOOPBACK_HOST_PATTERNS } from './config/allowed-host-patterns.js';
 /** Checks options and fills in every default, as the module does at bootstrap; inject the result with `@Inject(RESOLVED_CONNECT_OPTIONS)`. */
 export { resolveConnectOptions, RESOLVED_CONNECT_OPTIONS, type ResolveConnectOptionsContext } from './config/resolve-connect-options.js';
 /** The options after `resolveConnectOptions()`: defaults filled in, frozen. */

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ConnectModule, type ConnectModuleOptions } from 'atlassian-connect-nest';
+import { CONNECT_DEFAULTS, ConnectModule, LOOPBACK_HOST_PATTERNS, type ConnectModuleOptions } from 'atlassian-connect-nest';
 import { confluenceDescriptor } from './confluence/confluence.descriptor.js';
 import { ConfluenceController } from './confluence/confluence.controller.js';
 import type { ExampleConfig } from './example-config.js';
@@ -22,6 +22,8 @@ const DEFAULT_FORGE_SYNC_INTERVAL_MS = 15 * 60_000;
 
 /** Maps the example's settings onto the framework's options: one Jira and one Confluence app. */
 export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
+  // Atlassian's cloud sites always; the simulator's and the tests' loopback sites only when the config says so.
+  const allowedHostPatterns = config.allowLoopbackSites ? [...CONNECT_DEFAULTS.apps.allowedHostPatterns, ...LOOPBACK_HOST_PATTERNS] : undefined;
   return {
     apps: [
       {
@@ -30,6 +32,7 @@ export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
         baseUrl: `${config.appBaseUrl}/jira`,
         descriptor: jiraDescriptor,
         ...(config.forgeAppIdJira && { forge: { appId: config.forgeAppIdJira } }),
+        allowedHostPatterns,
       },
       {
         product: 'confluence',
@@ -37,6 +40,7 @@ export function connectOptions(config: ExampleConfig): ConnectModuleOptions {
         baseUrl: `${config.appBaseUrl}/confluence`,
         descriptor: confluenceDescriptor,
         ...(config.forgeAppIdConfluence && { forge: { appId: config.forgeAppIdConfluence } }),
+        allowedHostPatterns,
       },
     ],
     ...(config.installKeysUrl && { installKeysUrl: config.installKeysUrl }),

@@ -37,3 +37,11 @@ describe('exampleConfigFromEnv: FORGE_APP_ID_JIRA / FORGE_APP_ID_CONFLUENCE', ()
     expect(exampleConfigFromEnv({ FORGE_APP_ID_JIRA: id, FORGE_APP_ID_CONFLUENCE: id })).toMatchObject({ forgeAppIdJira: id, forgeAppIdConfluence: id });
   });
 });
+
+describe('exampleConfigFromEnv: loopback sites', () => {
+  it('accepts the simulator and test sites on loopback outside production only', () => {
+    expect(exampleConfigFromEnv({}).allowLoopbackSites).toBe(true);
+    expect(exampleConfigFromEnv({ NODE_ENV: 'development' }).allowLoopbackSites).toBe(true);
+    expect(exampleConfigFromEnv({ NODE_ENV: 'production' }).allowLoopbackSites).toBe(false);
+  });
+});

@@ -33,6 +33,12 @@ export interface ExampleConfig {
   forgeStorageApiBaseUrl?: string | undefined;
   /** How often the background job calls each Forge installation with its saved token (`FORGE_SYNC_INTERVAL_MS`, default 15 min; 0: never). */
   forgeSyncIntervalMs?: number | undefined;
+  /**
+   * Also accept installs from sites on loopback (`localhost`, `127.0.0.1`, `[::1]`, plain http allowed):
+   * the site `atlassian-connect-nest simulate` and the test kit serve. Off means Atlassian's cloud domains
+   * only. `exampleConfigFromEnv` turns it on unless `NODE_ENV=production`.
+   */
+  allowLoopbackSites?: boolean | undefined;
 }
 
 /**
@@ -66,6 +72,8 @@ export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Exam
     forgeJwksCooldownMs: env.FORGE_JWKS_COOLDOWN_MS ? Number(env.FORGE_JWKS_COOLDOWN_MS) : undefined,
     forgeStorageApiBaseUrl: env.FORGE_STORAGE_API_URL || undefined,
     forgeSyncIntervalMs: env.FORGE_SYNC_INTERVAL_MS ? syncInterval(env.FORGE_SYNC_INTERVAL_MS) : undefined,
+    // Local development simulates sites on loopback; a production process takes Atlassian's sites only.
+    allowLoopbackSites: env.NODE_ENV !== 'production',
   };
 }
 

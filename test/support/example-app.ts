@@ -34,6 +34,8 @@ export async function startExample(
     port: 0,
     httpAdapter: testAdapterName(),
     appBaseUrl: PUBLIC_BASE_URL,
+    // The suites install both Atlassian-domain sites (newSite) and loopback ones (startSite).
+    allowLoopbackSites: true,
     installKeysUrl: fakeHost.installKeysUrl,
     authorizationServerUrl: fakeHost.authorizationServerUrl,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),

@@ -1,7 +1,7 @@
 import type { INestApplication, LoggerService, Provider, Type } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import type { ConnectModuleOptions } from 'atlassian-connect-nest';
-import { FakeConnectHost, type FakeHostApp } from 'atlassian-connect-nest/testing';
+import { CONNECT_DEFAULTS, type ConnectModuleOptions } from 'atlassian-connect-nest';
+import { FakeConnectHost, LOOPBACK_HOST_PATTERNS, type FakeHostApp } from 'atlassian-connect-nest/testing';
 import { FIXTURE_CONFLUENCE_KEY, FIXTURE_JIRA_KEY, TwoProductAppModule } from '../fixtures/two-product-app.js';
 import { createTestApp, type TestHttpAdapter } from './http-adapter.js';
 import { quietLogger, startTestDatabase } from './test-database-options.js';
@@ -28,10 +28,18 @@ export interface FixtureAppOptions {
   adapter?: TestHttpAdapter | AbstractHttpAdapter;
   /** More ConnectModule options (install keys, authorization server and database are set already). */
   connect?: Omit<ConnectModuleOptions, 'apps'>;
+  /**
+   * Both apps' `allowedHostPatterns`. Default: Atlassian's domains (the `newSite()` sites) and loopback
+   * (the `startSite()` sites, plain http on 127.0.0.1).
+   */
+  allowedHostPatterns?: readonly string[];
   forgeAppIds?: { jira?: string; confluence?: string };
   controllers?: Type<unknown>[];
   providers?: Provider[];
 }
+
+/** What the fixture apps accept by default: Atlassian's sites and the test kit's loopback ones. */
+export const FIXTURE_HOST_PATTERNS = Object.freeze([...CONNECT_DEFAULTS.apps.allowedHostPatterns, ...LOOPBACK_HOST_PATTERNS]);
 
 /**
  * Starts the two-product fixture app (test/fixtures/two-product-app.ts) on a free port, against real
@@ -51,6 +59,7 @@ export async function startFixtureApp(options: FixtureAppOptions = {}): Promise<
         database: database.database,
         ...options.connect,
       },
+      allowedHostPatterns: options.allowedHostPatterns ?? FIXTURE_HOST_PATTERNS,
       ...(options.forgeAppIds !== undefined && { forgeAppIds: options.forgeAppIds }),
       ...(options.controllers !== undefined && { controllers: options.controllers }),
       ...(options.providers !== undefined && { providers: options.providers }),

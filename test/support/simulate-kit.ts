@@ -100,6 +100,7 @@ export async function startExampleOn(port: number, installKeysUrl: string): Prom
     port,
     httpAdapter: testAdapterName(),
     appBaseUrl: url,
+    allowLoopbackSites: true,
     installKeysUrl,
     ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),
   };

@@ -16,6 +16,27 @@ export const CONNECT_DEFAULTS = deepFreeze({
   maxRequestHeaders: 100,
   /** Real lifecycle payloads are 1 level deep. */
   maxLifecycleJsonDepth: 20,
+  /** Defaults of each app's options (`apps[].…`). */
+  apps: {
+    /**
+     * The sites a lifecycle payload may come from (`baseUrl`, `displayUrl`, `displayUrlServicedeskHelpCenter`).
+     * Atlassian publishes no single list; these are the cloud site domains found in its documentation and
+     * frameworks (checked 2026): `*.atlassian.net` and the older `*.jira.com` (production), `*.jira-dev.com`
+     * (Atlassian staging), `*.atlassian-dev.net` (developer and Forge sites), `*.atlassian-us-gov-mod.net`
+     * and `*.atlassian-us-gov-mod.com` (Atlassian Government Cloud: its "Adopt Forge from Connect on AGC"
+     * guide names both as tenant baseUrl patterns and asks apps that restrict baseUrls to add them), and
+     * `*.atlassian-fex.net` (the FedRAMP sandbox). Sites that send another host (a custom domain) need it listed.
+     */
+    allowedHostPatterns: [
+      '*.atlassian.net',
+      '*.jira.com',
+      '*.jira-dev.com',
+      '*.atlassian-dev.net',
+      '*.atlassian-us-gov-mod.net',
+      '*.atlassian-us-gov-mod.com',
+      '*.atlassian-fex.net',
+    ],
+  },
   database: {
     embeddedDataDir: '.data/pglite',
     poolSize: 10,

@@ -31,6 +31,17 @@ export interface ConnectAppOptions {
   /** Further base URLs accepted as `aud` of signed installs (e.g. the URL a tunnel used to expose). */
   extraBaseUrls?: string[] | undefined;
   /**
+   * The sites this app accepts lifecycle callbacks from: host patterns that the payload's `baseUrl`,
+   * `displayUrl` and `displayUrlServicedeskHelpCenter` must match (https only), else the callback is a 400
+   * `lifecycle/host-not-allowed` that changes nothing. `*.atlassian.net` matches one or more labels before
+   * `.atlassian.net` (never `atlassian.net` itself); a pattern without `*` is matched exactly. Replaces the
+   * default, Atlassian's cloud domains (`CONNECT_DEFAULTS.apps.allowedHostPatterns`): to extend it, spread
+   * that, e.g. `[...CONNECT_DEFAULTS.apps.allowedHostPatterns, 'jira.example.com']`. Loopback hosts
+   * (`LOOPBACK_HOST_PATTERNS`: the test kit's and the simulator's sites) pass only when listed, and are the
+   * only ones allowed over plain http.
+   */
+  allowedHostPatterns?: readonly string[] | undefined;
+  /**
    * Outbound REST prefix replacing `/rest/api/` (per app, or per tenant as a function), e.g.
    * `/rest/token-auth/api/` for Confluence Data Center sites behind an SSO proxy (Confluence 7.2+).
    */

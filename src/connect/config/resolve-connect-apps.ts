@@ -1,6 +1,8 @@
 import { buildDescriptor } from '../descriptor/build-descriptor.js';
 import { ConnectError } from '../errors/connect-error.js';
 import { isForgeAppId } from '../forge/forge-app-id.js';
+import { allowedHostPatternsOption } from './allowed-host-patterns.js';
+import { CONNECT_DEFAULTS } from './connect-defaults.js';
 import type { ConnectAppOptions } from './connect-options.js';
 import { isConnectProduct } from './connect-product.js';
 import type { ResolvedConnectApp } from './resolved-connect-app.js';
@@ -63,6 +65,7 @@ function resolveApp(options: ConnectAppOptions): ResolvedConnectApp {
     hostname: url.hostname.toLowerCase(),
     basePath: withoutTrailingSlash(url.pathname),
     audiences: [...new Set(audiences)],
+    allowedHostPatterns: allowedHostPatternsOption(key, options.allowedHostPatterns ?? CONNECT_DEFAULTS.apps.allowedHostPatterns),
     ...(options.forge !== undefined && { forgeAppId: forgeAppIdOf(key, options.forge) }),
   };
   if (!connect) return Object.freeze({ ...app, descriptor: null });

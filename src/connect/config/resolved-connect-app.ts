@@ -15,6 +15,8 @@ export interface ResolvedConnectApp {
   readonly basePath: string;
   /** Accepted `aud` values of signed installs, without trailing slashes. */
   readonly audiences: readonly string[];
+  /** The host patterns lifecycle payloads' site URLs must match, lower case (see `allowedHostPatterns`). */
+  readonly allowedHostPatterns: readonly string[];
   /** The Forge app id (`forge.appId`) when the app takes Forge Remote calls; FITs must name it in `aud`. */
   readonly forgeAppId?: string;
   /** `false` for a Forge-only app (`connect: false`): no descriptor, no lifecycle routes, no tenants. */

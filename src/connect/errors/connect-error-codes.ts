@@ -20,6 +20,7 @@ export const CONNECT_ERROR_CODES = [
   'jwt/invalid-key',
   'store/unavailable',
   'lifecycle/invalid-payload',
+  'lifecycle/host-not-allowed',
   'lifecycle/payload-too-large',
   'lifecycle/hook-failed',
   'config/invalid',

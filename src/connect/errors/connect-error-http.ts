@@ -21,7 +21,7 @@ const STORAGE_STATUS: Readonly<Record<StorageErrorCode, number>> = {
 /** The HTTP status for an error code: the only place where codes meet HTTP. */
 export function httpStatusOf(code: ConnectErrorCode): number {
   if (code === 'jwt/key-unavailable' || code === 'store/unavailable' || code === 'forge/jwks-unavailable') return 503;
-  if (code === 'lifecycle/invalid-payload') return 400;
+  if (code === 'lifecycle/invalid-payload' || code === 'lifecycle/host-not-allowed') return 400;
   if (code === 'lifecycle/payload-too-large') return 413;
   if (code === 'lifecycle/rate-limited') return 429;
   if (code === 'request/too-many-headers') return 431;

@@ -8,6 +8,7 @@ import { TENANT_STORE, type TenantStore } from '../tenants/tenant-store.js';
 import { ForgeInstallations } from '../forge/forge-installations.js';
 import { reasonOf } from '../util/error-reason.js';
 import { LifecycleHookError, LifecycleHookRegistry } from './lifecycle-hook-registry.js';
+import { assertLifecycleHostsAllowed } from './lifecycle-hosts.js';
 import { parseLifecyclePayload, type LifecyclePayload } from './lifecycle-payload.js';
 
 /**
@@ -28,6 +29,10 @@ export class LifecycleService {
   ) {}
 
   async handle(event: LifecycleEventName, app: ResolvedConnectApp, request: IncomingRequest, body: unknown): Promise<void> {
+    // The site URLs are checked before the token: the signature covers the request line, not the body
+    // (a captured signed install replayed with another baseUrl still verifies), and a payload from a
+    // foreign host is refused without an install-key fetch or a tenant lookup.
+    this.checkHosts(event, app, body);
     if (event === 'installed' || event === 'uninstalled') {
       const clientKey = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).clientKey : undefined;
       await this.installTokens.verify(app, request, clientKey);
@@ -68,6 +73,15 @@ export class LifecycleService {
     this.logger.log(`${app.key} ${event} on ${written.tenant.baseUrl} (clientKey ${payload.clientKey}).`);
     if (!hooksInside) {
       await this.runHooks({ event, app, tenant: written.tenant, previous: written.result, payload, transaction: undefined });
+    }
+  }
+
+  private checkHosts(event: LifecycleEventName, app: ResolvedConnectApp, body: unknown): void {
+    try {
+      assertLifecycleHostsAllowed(app, body);
+    } catch (error) {
+      if (error instanceof ConnectError) this.logger.warn(`${app.key}: refused ${event}: ${error.message}`);
+      throw error;
     }
   }
 

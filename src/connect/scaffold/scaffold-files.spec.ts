@@ -111,9 +111,12 @@ describe('scaffoldFiles', () => {
     const both = contentsOf(generate(), 'src/app.module.ts');
     expect(both).toContain("export const JIRA_APP_KEY = 'com.example.myapp.jira';");
     expect(both).toContain("export const CONFLUENCE_APP_KEY = 'com.example.myapp.confluence';");
-    expect(both).toContain("{ product: 'jira', key: JIRA_APP_KEY, baseUrl: `${config.appBaseUrl}/jira`, descriptor: jiraDescriptor }");
-    expect(both).toContain("{ product: 'confluence', key: CONFLUENCE_APP_KEY, baseUrl: `${config.appBaseUrl}/confluence`, descriptor: confluenceDescriptor }");
+    expect(both).toContain("{ product: 'jira', key: JIRA_APP_KEY, baseUrl: `${config.appBaseUrl}/jira`, descriptor: jiraDescriptor, allowedHostPatterns }");
+    expect(both).toContain("{ product: 'confluence', key: CONFLUENCE_APP_KEY, baseUrl: `${config.appBaseUrl}/confluence`, descriptor: confluenceDescriptor, allowedHostPatterns }");
     expect(both).toContain('ConnectModule.forRoot(connectOptions(config))');
+    // Loopback sites (simulate, the generated tests) only when the config allows them, as outside production.
+    expect(both).toContain('config.allowLoopbackSites ? [...CONNECT_DEFAULTS.apps.allowedHostPatterns, ...LOOPBACK_HOST_PATTERNS] : undefined');
+    expect(contentsOf(generate(), 'src/app-config.ts')).toContain("allowLoopbackSites: env.NODE_ENV !== 'production',");
     expect(both).toContain('controllers: [JiraController, ConfluenceController]');
 
     const jiraOnly = generate({ products: 'jira' });

@@ -368,6 +368,10 @@ export class Simulation {
       this.hints.push(
         `The app refused the install payload${message ? ` (${message})` : ''}: the descriptor at ${this.options.descriptorUrl} does not match the app's configuration (key ${this.app!.key}, ${this.app!.product}).`,
       );
+    } else if (type === 'lifecycle/host-not-allowed') {
+      this.hints.push(
+        `The app refused this simulator's site ${this.site?.baseUrl ?? ''} (a loopback http server): add LOOPBACK_HOST_PATTERNS to the app's allowedHostPatterns outside production.`,
+      );
     } else if (type === 'jwt/unsupported-alg') {
       this.hints.push('The app does not accept RS256 signed installs; set apiMigrations["signed-install"] to true and verify installs with the key from the install-keys host.');
     }

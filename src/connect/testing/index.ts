@@ -69,3 +69,8 @@ export type {
 export type { RealmMigrationCall, RealmMigrationDriveOptions, RealmMigrationReport, RealmMigrationRollbackReason } from './fake-realm-migration.js';
 export { ForgeJwksServer, FORGE_JWKS_PATH, type ForgeJwksServerOptions } from './fake-forge-jwks-server.js';
 export { createForgeKeyPair, type ForgeKeyPair } from './fake-forge-keys.js';
+/**
+ * The loopback hosts of `FakeConnectHost.startSite()` sites (plain http on 127.0.0.1): an app whose tests
+ * install such a site lists them in its `allowedHostPatterns` (the same constant as the main entry's).
+ */
+export { LOOPBACK_HOST_PATTERNS } from '../config/allowed-host-patterns.js';

@@ -70,6 +70,8 @@ function appConfigTs(model: ScaffoldModel): string {
     '  installKeysUrl?: string;',
     "  /** CONNECT_AUTHORIZATION_SERVER_URL: the OAuth 2.0 server for acting as a user (default Atlassian's). */",
     '  authorizationServerUrl?: string;',
+    "  /** Also take installs from loopback sites (`simulate`, the tests' `startSite()`); on unless NODE_ENV=production. */",
+    '  allowLoopbackSites?: boolean;',
     '}',
     '',
     'export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {',
@@ -85,6 +87,7 @@ function appConfigTs(model: ScaffoldModel): string {
     '    embeddedDataDir: env.CONNECT_EMBEDDED_DATA_DIR || undefined,',
     '    installKeysUrl: env.CONNECT_INSTALL_KEYS_URL || undefined,',
     '    authorizationServerUrl: env.CONNECT_AUTHORIZATION_SERVER_URL || undefined,',
+    "    allowLoopbackSites: env.NODE_ENV !== 'production',",
     '  };',
     '}',
   ]);
@@ -104,6 +107,7 @@ function appConfigSpecTs(): string {
     '      embeddedDataDir: undefined,',
     '      installKeysUrl: undefined,',
     '      authorizationServerUrl: undefined,',
+    '      allowLoopbackSites: true,',
     '    });',
     '  });',
     '',
@@ -142,7 +146,7 @@ function appModuleTs(model: ScaffoldModel): string {
   });
   return file([
     "import { Module, type DynamicModule } from '@nestjs/common';",
-    "import { ConnectModule, type ConnectModuleOptions } from 'atlassian-connect-nest';",
+    "import { CONNECT_DEFAULTS, ConnectModule, LOOPBACK_HOST_PATTERNS, type ConnectModuleOptions } from 'atlassian-connect-nest';",
     "import type { AppConfig } from './app-config.js';",
     "import { ForgeEvents } from './forge-events.service.js';",
     "import { InstallationLog } from './installation-log.service.js';",
@@ -153,11 +157,13 @@ function appModuleTs(model: ScaffoldModel): string {
     '',
     `/** The framework's options: ${model.apps.map((app) => `the ${productNames(app).label} app at \`${app.path}\``).join(' and ')} of the public URL. */`,
     'export function connectOptions(config: AppConfig): ConnectModuleOptions {',
+    "  // Installs from Atlassian's cloud sites; loopback ones (simulate, the tests) only when the config allows them.",
+    '  const allowedHostPatterns = config.allowLoopbackSites ? [...CONNECT_DEFAULTS.apps.allowedHostPatterns, ...LOOPBACK_HOST_PATTERNS] : undefined;',
     '  return {',
     '    apps: [',
     ...model.apps.map((app) => {
       const names = productNames(app);
-      return `      { product: '${app.product}', key: ${names.keyConstant}, baseUrl: \`\${config.appBaseUrl}${app.path}\`, descriptor: ${names.descriptorConstant} },`;
+      return `      { product: '${app.product}', key: ${names.keyConstant}, baseUrl: \`\${config.appBaseUrl}${app.path}\`, descriptor: ${names.descriptorConstant}, allowedHostPatterns },`;
     }),
     '    ],',
     '    ...(config.installKeysUrl !== undefined && { installKeysUrl: config.installKeysUrl }),',

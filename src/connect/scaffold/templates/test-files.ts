@@ -61,6 +61,8 @@ function startAppTs(model: ScaffoldModel): string {
     '      appBaseUrl: PUBLIC_BASE_URL,',
     '      installKeysUrl: host.installKeysUrl,',
     '      authorizationServerUrl: host.authorizationServerUrl,',
+    "      // The test kit's sites (startSite) are on loopback.",
+    '      allowLoopbackSites: true,',
     "      ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),",
     '    };',
     '    const logs: string[] = [];',

@@ -248,6 +248,32 @@ describe('atlassian-connect-nest manifest', () => {
       expect(lineOf(run, 'endpoint forge-events')).toMatch(/^PASS/);
     });
 
+    it('with --module and --app, checks that every handler of the app is in the manifest', async () => {
+      const withHandlers = (file: string) =>
+        cli(['doctor', `${ex.url}/jira`, '--manifest', file, '--module', ENTRY, '--app', JIRA_APP_KEY, '--install-keys-url', ex.host.installKeysUrl]);
+      const good = await withHandlers(jiraFile());
+      // (The baseUrl check fails here as in the other doctor tests: the app is reached on loopback, not its declared URL.)
+      expect(good.stdout.split('\n').filter((line) => line.startsWith('FAIL') && line.slice(6).startsWith('handler'))).toEqual([]);
+      for (const name of [
+        'handler avi:forge:installed:app',
+        'handler avi:jira:created:issue',
+        'handler scheduled hourly-sync',
+        'handler preUninstall',
+        'handler realm migration',
+      ]) {
+        expect([name, lineOf(good, name)]).toEqual([name, expect.stringMatching(/^PASS/)]);
+      }
+      // The trigger no longer lists the event the example handles, and the scheduled trigger has another key.
+      const drifted = join(dir, 'drifted.yml');
+      writeFileSync(drifted, readFileSync(jiraFile(), 'utf8').replace('"avi:jira:created:issue"', '"avi:jira:updated:issue"').replace('key: "hourly-sync"', 'key: "daily-sync"'));
+      const run = await withHandlers(drifted);
+      expect(lineOf(run, 'handler avi:jira:created:issue')).toMatch(/^FAIL .*no trigger module of the manifest lists it/);
+      expect(lineOf(run, 'handler scheduled hourly-sync')).toMatch(/^FAIL .*no scheduledTrigger with that key/);
+      expect(lineOf(run, 'handler avi:forge:installed:app')).toMatch(/^PASS/);
+      // Without --manifest, --module has nothing to check against.
+      expect((await cli(['doctor', `${ex.url}/jira`, '--module', ENTRY, '--app', JIRA_APP_KEY])).code).toBe(2);
+    });
+
     it('refuses a file that is not manifest YAML as a usage error', async () => {
       const bad = join(dir, 'bad.yml');
       writeFileSync(bad, 'app: &anchor\n  id: x\n');

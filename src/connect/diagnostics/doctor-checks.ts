@@ -1,9 +1,10 @@
+import type { ForgeManifest } from '../forge/manifest/forge-manifest.js';
 import { DESCRIPTOR_PATH, LIFECYCLE_PATHS, type LifecycleEventName } from '../config/resolved-connect-app.js';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 import { parseInstallKeysBaseUrl } from '../config/url-options.js';
 import { isLoopbackHost } from '../util/loopback.js';
 import { reasonOf } from '../util/error-reason.js';
-import { manifestChecks } from './doctor-manifest-checks.js';
+import { handlerChecks, manifestChecks } from './doctor-manifest-checks.js';
 
 /**
  * The checks behind `atlassian-connect-nest doctor`: a running app seen from outside, the way the
@@ -38,6 +39,8 @@ export interface DoctorOptions {
   onCheck?: (check: DoctorCheck) => void;
   /** A parsed `manifest.yml` to check against the app (`doctor --manifest`): see doctor-manifest-checks. */
   manifest?: unknown;
+  /** The manifest the framework builds from the app's own module (`doctor --module`), to check the handlers against `manifest`. */
+  expectedManifest?: ForgeManifest | undefined;
 }
 
 /** Ports Atlassian Cloud is known to call apps on. */
@@ -89,6 +92,7 @@ export async function runDoctorChecks(target: DoctorTarget, options: DoctorOptio
       report(await lifecycleCheck(event, fetched.descriptor, probeBase, options));
     }
     if (options.manifest !== undefined) (await manifestChecks(options.manifest, fetched.descriptor, probeBase, options)).forEach(report);
+    if (options.manifest !== undefined && options.expectedManifest !== undefined) handlerChecks(options.expectedManifest, options.manifest).forEach(report);
   } else if (options.manifest !== undefined) {
     report({ status: 'fail', name: 'manifest', message: 'not checked: the manifest is compared with the served descriptor' });
   }

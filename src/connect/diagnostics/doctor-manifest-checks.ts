@@ -1,4 +1,5 @@
 import type { DoctorCheck, DoctorOptions } from './doctor-checks.js';
+import type { ForgeManifest } from '../forge/manifest/forge-manifest.js';
 import { reasonOf } from '../util/error-reason.js';
 
 /** The module types whose `endpoint` Forge posts events and triggers to. */
@@ -103,6 +104,55 @@ export async function manifestChecks(manifest: unknown, descriptor: Json, probeB
       const status = start.status === 'pass' ? await probeEndpoint(name, 'GET', `${hooks}/status`, options, MIGRATION_ROUTE_HINT) : start;
       checks.push(status !== start && status.status === 'pass' ? { ...status, message: `${start.message}; ${status.message}` } : status);
     }
+  }
+  return checks;
+}
+
+/**
+ * What the app's own handlers need from the manifest (`doctor --manifest --module`): `expected` is the
+ * manifest the framework builds from the loaded app. Every event an `@OnForgeEvent()` handler (or the
+ * framework itself) takes must be listed by a `trigger` module, every `@OnForgeScheduledTrigger(key)`
+ * must have its `scheduledTrigger`, and the preUninstall and realm migration modules must be there when
+ * the app has their handlers: otherwise Forge never calls them.
+ */
+export function handlerChecks(expected: ForgeManifest, manifest: unknown): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const wanted = expected.modules ?? {};
+  const modules = isObject(manifest) && isObject(manifest.modules) ? manifest.modules : {};
+  const listed = (type: string) => (Array.isArray(modules[type]) ? (modules[type] as unknown[]) : []).filter(isObject);
+  const triggers = listed('trigger');
+  for (const event of new Set((wanted.trigger ?? []).flatMap((trigger) => trigger.events))) {
+    const by = triggers.find((trigger) => Array.isArray(trigger.events) && trigger.events.includes(event));
+    checks.push(
+      by === undefined
+        ? { status: 'fail', name: `handler ${event}`, message: 'the app handles this event, but no trigger module of the manifest lists it: Forge never sends it' }
+        : { status: 'pass', name: `handler ${event}`, message: `listed by trigger ${String(by.key)}` },
+    );
+  }
+  const scheduled = new Set(listed('scheduledTrigger').map((module) => module.key));
+  for (const { key } of wanted.scheduledTrigger ?? []) {
+    checks.push(
+      scheduled.has(key)
+        ? { status: 'pass', name: `handler scheduled ${key}`, message: `scheduledTrigger ${key} is in the manifest` }
+        : {
+            status: 'fail',
+            name: `handler scheduled ${key}`,
+            message: `the app has a handler for the scheduled trigger ${key}, but the manifest has no scheduledTrigger with that key`,
+          },
+    );
+  }
+  const single = [
+    ['preUninstall', 'preUninstall', 'the framework marks the installation uninstalled on it (and the app may have @OnForgePreUninstall() handlers)'],
+    [MIGRATION_MODULE_TYPE, 'realm migration', 'the app has @OnRealmMigration() start and status handlers'],
+  ] as const;
+  for (const [type, what, why] of single) {
+    if ((wanted[type] ?? []).length === 0) continue;
+    const present = Array.isArray(modules[type]) ? (modules[type] as unknown[]).length > 0 : isObject(modules[type]);
+    checks.push(
+      present
+        ? { status: 'pass', name: `handler ${what}`, message: `${type} is in the manifest` }
+        : { status: 'fail', name: `handler ${what}`, message: `${why}, but the manifest has no ${type} module` },
+    );
   }
   return checks;
 }

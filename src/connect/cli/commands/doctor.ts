@@ -1,3 +1,5 @@
+import type { ForgeManifest } from '../../forge/manifest/forge-manifest.js';
+import { buildManifestOfModule, describeFailure } from '../app-module.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readForgeManifestYaml } from '../../forge/manifest/read-forge-manifest-yaml.js';
@@ -22,6 +24,9 @@ the signed-install and context-qsh migrations), every lifecycle URL (an unsigned
                              is the descriptor's key, the Connect remote holds its baseUrl, every remote
                              endpoint answers 401 without a Forge Invocation Token, and every trigger,
                              scheduledTrigger and preUninstall module's endpoint is one of them
+  --module <file>[#export]   with --manifest and --app: also load the app's module (as \`manifest\` does)
+  --app <key>                and check that every event, scheduled trigger, preUninstall and realm
+                             migration handler it has is in the manifest (else Forge never calls it)
 
 Prints one PASS, WARN or FAIL line per check.
 Exit status: 0 no check failed (warnings allowed), 1 at least one FAIL, 2 usage error.`;
@@ -45,6 +50,8 @@ export const doctor: CliCommand = async (argv, io) => {
         'install-keys-url': { type: 'string' },
         timeout: { type: 'string' },
         manifest: { type: 'string' },
+        module: { type: 'string' },
+        app: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -86,6 +93,16 @@ export const doctor: CliCommand = async (argv, io) => {
     }
     if (manifest === null || manifest === undefined) return usage(`--manifest ${values.manifest} is empty.`);
   }
+  let expectedManifest: ForgeManifest | undefined;
+  if (values.module !== undefined || values.app !== undefined) {
+    if (manifest === undefined || !values.module || !values.app) return usage('--module and --app go together, with --manifest.');
+    try {
+      expectedManifest = (await buildManifestOfModule(values.module, values.app, {}, io)).manifest;
+    } catch (error) {
+      io.err(`doctor: --module ${values.module}: ${describeFailure(error)}`);
+      return 1;
+    }
+  }
 
   io.out(`Checking ${target.baseUrl ?? target.descriptorUrl} (descriptor ${target.descriptorUrl})`);
   const width = manifest === undefined ? 'lifecycle uninstalled'.length : 'scheduledTrigger forge-scheduled'.length;
@@ -94,6 +111,7 @@ export const doctor: CliCommand = async (argv, io) => {
     timeoutMs,
     ...(installKeysUrl !== undefined && { installKeysUrl }),
     ...(manifest !== undefined && { manifest }),
+    ...(expectedManifest !== undefined && { expectedManifest }),
     onCheck: (check) => io.out(`${TAGS[check.status]}  ${check.name.padEnd(width)}  ${check.message}`),
   });
   const count = (status: DoctorCheck['status']) => checks.filter((check) => check.status === status).length;

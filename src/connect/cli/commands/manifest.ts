@@ -1,13 +1,10 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { DynamicModule, INestApplicationContext, LoggerService, Type } from '@nestjs/common';
-import { ConnectError } from '../../errors/connect-error.js';
-import { ForgeManifestBuilder } from '../../forge/manifest/forge-manifest-builder.js';
 import { toForgeManifestYaml } from '../../forge/manifest/forge-manifest-yaml.js';
 import type { ForgeManifestOptions } from '../../forge/manifest/forge-manifest.js';
-import type { CliCommand, CliIo } from '../cli-io.js';
+import type { CliCommand } from '../cli-io.js';
+import { buildManifestOfModule, describeFailure } from '../app-module.js';
 
 const USAGE = `Usage: atlassian-connect-nest manifest --module <file>[#export] --app <key> [options]
 
@@ -83,19 +80,8 @@ export const manifest: CliCommand = async (argv, io) => {
     ...(hours !== undefined && { maxMigrationDurationHours: Number(hours) }),
   };
 
-  let root: Type<unknown> | DynamicModule;
   try {
-    root = await loadRootModule(values.module);
-  } catch (error) {
-    io.err(`manifest: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
-  // Loaded only now: the command list stays cheap, and Nest is the user's own peer dependency.
-  const { NestFactory } = await import('@nestjs/core');
-  let context: INestApplicationContext | undefined;
-  try {
-    context = await NestFactory.createApplicationContext(root, { logger: stderrLogger(io), abortOnError: false });
-    const { manifest: data, warnings } = context.get(ForgeManifestBuilder, { strict: false }).buildForgeManifest(values.app, options);
+    const { manifest: data, warnings } = await buildManifestOfModule(values.module, values.app, options, io);
     const yaml = toForgeManifestYaml(data as unknown as Record<string, unknown>);
     for (const warning of warnings) io.err(`manifest: warning: ${warning}`);
     if (values.out === undefined) {
@@ -106,46 +92,10 @@ export const manifest: CliCommand = async (argv, io) => {
     }
     return 0;
   } catch (error) {
-    io.err(`manifest: ${error instanceof ConnectError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)}`);
+    io.err(`manifest: ${describeFailure(error)}`);
     return 1;
-  } finally {
-    await context?.close().catch(() => undefined);
   }
 };
-
-/** `<file>[#export]` → the root module: a module class, a DynamicModule, or what a factory function returns. */
-async function loadRootModule(spec: string): Promise<Type<unknown> | DynamicModule> {
-  const hash = spec.lastIndexOf('#');
-  const file = hash > 0 ? spec.slice(0, hash) : spec;
-  const name = hash > 0 ? spec.slice(hash + 1) : 'default';
-  let loaded: Record<string, unknown>;
-  try {
-    loaded = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new Error(`--module ${file} could not be loaded: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-  }
-  const exported = loaded[name];
-  if (exported === undefined) throw new Error(`--module ${file} has no export ${JSON.stringify(name)} (exports: ${Object.keys(loaded).join(', ') || 'none'}).`);
-  const value = typeof exported === 'function' && !isClass(exported) ? await (exported as () => unknown)() : exported;
-  if (isClass(value)) return value as Type<unknown>;
-  if (value !== null && typeof value === 'object' && isClass((value as { module?: unknown }).module)) return value as DynamicModule;
-  throw new Error(`--module ${spec} is not a Nest module: export a module class, a DynamicModule, or a function returning one.`);
-}
-
-function isClass(value: unknown): boolean {
-  return typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value));
-}
-
-/** Nest's own logger writes to standard output, where the YAML may go: route everything to stderr. */
-function stderrLogger(io: CliIo): LoggerService {
-  const write =
-    (level: string) =>
-    (message: unknown, ...rest: unknown[]) => {
-      const context = typeof rest.at(-1) === 'string' ? ` [${String(rest.at(-1))}]` : '';
-      io.err(`${level}${context} ${message instanceof Error ? message.message : String(message)}`);
-    };
-  return { log: () => undefined, verbose: () => undefined, debug: () => undefined, warn: write('WARN'), error: write('ERROR'), fatal: write('FATAL') };
-}
 
 /** Written beside the target, then renamed: a failure never leaves half a manifest. */
 function writeAtomically(path: string, text: string): void {

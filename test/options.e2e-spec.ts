@@ -206,6 +206,8 @@ describe("README's options tables", () => {
     if (typeof value === 'number') return value.toLocaleString('en-US');
     if (typeof value === 'string') return `\`${value}\``;
     if (Array.isArray(value)) return value.map(written).join(', ');
+    // A list of named rules (`installKeyHosts`) is written by the rules' names; a section shows the rest.
+    if (typeof value === 'object' && value !== null && typeof (value as { name?: unknown }).name === 'string') return written((value as { name: string }).name);
     return `\`${String(value)}\``;
   }
 

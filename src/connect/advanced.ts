@@ -69,6 +69,8 @@ export { createEncryptSharedSecretsMigration } from './database/migrations/encry
 // ── Keys and tokens ───────────────────────────────────────────────────────────────────────────────
 /** Fetches install keys by `kid` from the key host, cached by kid. */
 export { HttpInstallKeyResolver, type HttpInstallKeyResolverOptions, type HttpInstallKeyResolverStats } from './keys/http-install-key-resolver.js';
+/** Fetches install keys from the key hosts of the site's environment (`installKeyHosts`), one cache per rule. */
+export { RegionalInstallKeyResolver, type InstallKeyHostChoice, type RegionalInstallKeyResolverOptions } from './keys/regional-install-key-resolver.js';
 /** Verifies signed installs (RS256). */
 export { InstallTokenVerifier } from './auth/jwt/install-token-verifier.js';
 /** The facts a guard reads of a request (what `ConnectAuthGuard.appOf` receives). */

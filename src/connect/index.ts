@@ -18,6 +18,7 @@ export type {
   ConnectForgeOptions,
   ConnectForgeRealmMigrationOptions,
   ConnectModuleOptions,
+  InstallKeyHostRule,
   RateLimitOptions,
   RetryOptions,
 } from './config/connect-options.js';
@@ -32,7 +33,7 @@ export { LOOPBACK_HOST_PATTERNS } from './config/allowed-host-patterns.js';
 /** Checks options and fills in every default, as the module does at bootstrap; inject the result with `@Inject(RESOLVED_CONNECT_OPTIONS)`. */
 export { resolveConnectOptions, RESOLVED_CONNECT_OPTIONS, type ResolveConnectOptionsContext } from './config/resolve-connect-options.js';
 /** The options after `resolveConnectOptions()`: defaults filled in, frozen. */
-export type { ResolvedConnectOptions } from './config/resolved-connect-options.js';
+export type { ResolvedConnectOptions, ResolvedInstallKeyHostRule } from './config/resolved-connect-options.js';
 /** The products an app can be for: `jira`, `confluence`. */
 export { CONNECT_PRODUCTS, isConnectProduct, type ConnectProduct } from './config/connect-product.js';
 
@@ -98,8 +99,8 @@ export { TenantRetention, TENANT_RETENTION_JOB, type TenantPurgeReport } from '.
 export type { PurgeCandidate, PurgeSkipReason } from './retention/tenant-purge.js';
 
 // ── Signed installs ───────────────────────────────────────────────────────────────────────────────
-/** How install keys are found by `kid` (replace with the `installKeyResolver` option). */
-export { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from './keys/install-key-resolver.js';
+/** How install keys are found by `kid`, and the site they are for (replace with the `installKeyResolver` option). */
+export { INSTALL_KEY_RESOLVER, type InstallKeyResolver, type InstallKeySite } from './keys/install-key-resolver.js';
 
 // ── Outbound calls ────────────────────────────────────────────────────────────────────────────────
 /** Calls the product as the app, as a user, or with a Forge call's tokens. */

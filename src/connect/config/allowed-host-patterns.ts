@@ -24,7 +24,15 @@ const BRACKETED_IPV6 = /^\[[0-9a-f:.]+\]$/;
  * naming the app and the bad entry.
  */
 export function allowedHostPatternsOption(appKey: string, value: unknown): readonly string[] {
-  const name = `App "${appKey}" allowedHostPatterns`;
+  return hostPatternsOption(`App "${appKey}" allowedHostPatterns`, value);
+}
+
+/**
+ * Checks a list of host patterns of the syntax above (1 to 100 of them) and returns them lower-cased,
+ * without duplicates, frozen; throws `config/invalid` naming the option (`name`, as shown in messages)
+ * and the bad entry. Every option that matches payload sites uses it, so they all read patterns alike.
+ */
+export function hostPatternsOption(name: string, value: unknown): readonly string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_PATTERNS) {
     throw ConnectError.create('config/invalid', `${name} must be a list of 1 to ${MAX_PATTERNS} host patterns, not ${shown(value)}.`);
   }

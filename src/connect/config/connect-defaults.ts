@@ -8,6 +8,48 @@
 export const CONNECT_DEFAULTS = deepFreeze({
   /** Atlassian's public key CDN for signed installs. */
   installKeysUrl: 'https://connect-install-keys.atlassian.com',
+  /**
+   * The install key hosts of Atlassian's environments, by site. Atlassian documents only the production
+   * CDN; the others are the hosts atlassian-connect-express 11.5.3 asks (its signed-install check, checked
+   * 2026), which also reads the environment from the site's domain. Differences: production asks the
+   * documented CDN first (ACE asks the ASAP host first), and `*.atlassian-us-gov-mod.com` (an Atlassian
+   * Government Cloud tenant domain) and `*.atlassian-dev.net` are mapped too. ACE sends the latter to the
+   * production CDN; Atlassian also serves production infrastructure from that domain (Forge's JWKS) and
+   * staging sites from it, so its rule asks the production CDN first and the staging hosts after it (a
+   * production key verifying a developer site is harmless; no rule lets a staging key verify a production site).
+   * `*.atlassian-stg-fedm.net` is not in `apps[].allowedHostPatterns`: an app that accepts it lists it there.
+   */
+  installKeyHosts: [
+    {
+      name: 'production',
+      sites: ['*.atlassian.net', '*.jira.com'],
+      urls: ['https://connect-install-keys.atlassian.com', 'https://asap-distribution.us-west-2.prod.atl-asap.net'],
+    },
+    {
+      name: 'fedramp',
+      sites: ['*.atlassian-us-gov-mod.net', '*.atlassian-us-gov-mod.com'],
+      urls: ['https://asap-distribution.us-west-2.prod.atl-auth-us-gov-mod.net', 'https://cs-migrations--fedrampcdn.us-east-1.prod.cdn.atlassian-us-gov-mod.com'],
+    },
+    {
+      name: 'staging',
+      sites: ['*.jira-dev.com'],
+      urls: ['https://asap-distribution.us-west-2.staging.atl-asap.net', 'https://cs-migrations--cdn.us-east-1.staging.public.atl-paas.net'],
+    },
+    {
+      name: 'developer',
+      sites: ['*.atlassian-dev.net'],
+      urls: [
+        'https://connect-install-keys.atlassian.com',
+        'https://asap-distribution.us-west-2.staging.atl-asap.net',
+        'https://cs-migrations--cdn.us-east-1.staging.public.atl-paas.net',
+      ],
+    },
+    {
+      name: 'fedramp-staging',
+      sites: ['*.atlassian-stg-fedm.net'],
+      urls: ['https://asap-distribution.us-west-2.staging.atl-auth-us-gov-mod.net', 'https://cs-migrations--fedrampcdn.us-east-1.staging.cdn.atlassian-us-gov-mod.com'],
+    },
+  ],
   installKeyTimeoutMs: 5000,
   leewaySeconds: 30,
   maxTokenLifetimeSeconds: 3600,

@@ -163,12 +163,40 @@ export interface ConnectDatabaseOptions {
   queryTimeoutMs?: number | undefined;
 }
 
+/** One entry of `installKeyHosts`: the key hosts that serve the install keys of some sites. */
+export interface InstallKeyHostRule {
+  /** Names the rule in messages and diagnostics: `a-z 0-9 -`, at most 40 characters, unique; `fallback` is taken. */
+  name: string;
+  /** Host patterns of the payload's `baseUrl`, with the syntax of `allowedHostPatterns` (e.g. `*.atlassian.net`). */
+  sites: readonly string[];
+  /**
+   * 1 to 4 install keys base URLs: the first is asked first; the others, in order, when a host cannot be
+   * reached, answers badly or does not know the kid (a weak or non-RSA key is an answer: nothing more is asked).
+   */
+  urls: readonly string[];
+}
+
 /** Options of `ConnectModule.forRoot()` / `forRootAsync()`. */
 export interface ConnectModuleOptions {
   /** The apps this process serves (at least one). */
   apps: ConnectAppOptions[];
-  /** Where install public keys are fetched from, by kid (default `https://connect-install-keys.atlassian.com`). */
+  /**
+   * Where install public keys are fetched from, by kid (default `https://connect-install-keys.atlassian.com`):
+   * for sites that no `installKeyHosts` rule matches. Set alone (without `installKeyHosts`), it serves
+   * every site, as before regional key hosts existed (what the test kit's one key server needs).
+   */
   installKeysUrl?: string | undefined;
+  /**
+   * Which key hosts serve the install keys of which sites (default `CONNECT_DEFAULTS.installKeyHosts`:
+   * production, FedRAMP, staging and FedRAMP staging). The site is the payload's `baseUrl`, already checked
+   * against the app's `allowedHostPatterns`; the token never picks the host. Rules are tried in order and
+   * the first whose `sites` match (as `allowedHostPatterns` match: https on a matching host, http only on
+   * a loopback host listed exactly) gives the hosts; no match, or no usable `baseUrl`, falls back to
+   * `installKeysUrl`. Each rule has its own key cache: a key found for one rule never verifies a site of
+   * another. `[]` sends every site to `installKeysUrl`. When `installKeysUrl` is set and this is not, no
+   * rule applies (`installKeysUrl` serves every site). At most 20 rules.
+   */
+  installKeyHosts?: readonly InstallKeyHostRule[] | undefined;
   /** Timeout for one install-key fetch (default 5000 ms). */
   installKeyTimeoutMs?: number | undefined;
   /** Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds (default 30). */

@@ -2,6 +2,7 @@ import { ConnectError } from '../errors/connect-error.js';
 import { isIsolatedCloudLabel } from '../util/isolated-cloud-label.js';
 import { CONNECT_DEFAULTS } from './connect-defaults.js';
 import { parseEncryptionKeys } from './encryption-key-option.js';
+import { installKeyHostsOption } from './install-key-hosts-option.js';
 import type { ConnectForgeOptions, ConnectModuleOptions, RateLimitOptions, RetryOptions } from './connect-options.js';
 import { ConnectOptionalPeers, type SchedulingModules } from './optional-peers.js';
 import { booleanOption, groupOption, integerOption, numberOption, schemaNameOption, shown } from './option-checks.js';
@@ -49,11 +50,7 @@ export async function resolveConnectOptions(options: ConnectModuleOptions, conte
     maxRequestHeaders: integerOption('maxRequestHeaders', options.maxRequestHeaders ?? CONNECT_DEFAULTS.maxRequestHeaders, 1),
     maxLifecycleJsonDepth: integerOption('maxLifecycleJsonDepth', options.maxLifecycleJsonDepth ?? CONNECT_DEFAULTS.maxLifecycleJsonDepth, 1),
     healthPath: healthPathOf(options.healthPath),
-    installKeys: {
-      url: parseInstallKeysBaseUrl(stringOption('installKeysUrl', options.installKeysUrl ?? CONNECT_DEFAULTS.installKeysUrl)).href.replace(/\/+$/, ''),
-      timeoutMs: integerOption('installKeyTimeoutMs', options.installKeyTimeoutMs ?? CONNECT_DEFAULTS.installKeyTimeoutMs, 1, DAY_MS),
-      resolver: objectWith('installKeyResolver', options.installKeyResolver, ['resolve']),
-    },
+    installKeys: installKeysOf(options),
     tenantStore: objectWith('tenantStore', options.tenantStore, [
       'find',
       'install',
@@ -79,6 +76,17 @@ export async function resolveConnectOptions(options: ConnectModuleOptions, conte
   if (resolved.tenantStore === undefined && resolved.retention.schedule !== false)
     checkCronExpression(resolved.retention.schedule, await peers.scheduling(resolved.retention.schedule));
   return deepFreeze(resolved);
+}
+
+function installKeysOf(options: ConnectModuleOptions): ResolvedConnectOptions['installKeys'] {
+  return {
+    url: parseInstallKeysBaseUrl(stringOption('installKeysUrl', options.installKeysUrl ?? CONNECT_DEFAULTS.installKeysUrl)).href.replace(/\/+$/, ''),
+    timeoutMs: integerOption('installKeyTimeoutMs', options.installKeyTimeoutMs ?? CONNECT_DEFAULTS.installKeyTimeoutMs, 1, DAY_MS),
+    resolver: objectWith('installKeyResolver', options.installKeyResolver, ['resolve']),
+    // An installKeysUrl of its own and no rules: that one host serves every site, as before there were
+    // regional hosts (a local key server standing in for all of Atlassian, in tests and the simulator).
+    hosts: installKeyHostsOption('installKeyHosts', options.installKeyHosts ?? (options.installKeysUrl !== undefined ? [] : CONNECT_DEFAULTS.installKeyHosts)),
+  };
 }
 
 function databaseOf(options: ConnectModuleOptions): ResolvedConnectOptions['database'] {

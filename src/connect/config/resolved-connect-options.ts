@@ -3,6 +3,16 @@ import type { TenantStore } from '../tenants/tenant-store.js';
 import type { ConnectAppOptions, RateLimitOptions, RetryOptions } from './connect-options.js';
 import type { ResolvedConnectApp } from './resolved-connect-app.js';
 
+/** An `installKeyHosts` rule after its checks: site patterns lower-cased, URLs without a trailing slash. */
+export interface ResolvedInstallKeyHostRule {
+  /** Unique among the rules; never `fallback`. */
+  readonly name: string;
+  /** Host patterns, lower-cased, without duplicates. */
+  readonly sites: readonly string[];
+  /** 1 to 4 base URLs without a trailing slash, in the order they are asked. */
+  readonly urls: readonly string[];
+}
+
 /**
  * The module options after `resolveConnectOptions()`: every default filled in, every check done, the
  * whole object frozen. This is what the framework's services receive (`RESOLVED_CONNECT_OPTIONS`);
@@ -21,6 +31,8 @@ export interface ResolvedConnectOptions {
     readonly timeoutMs: number;
     /** The app's own resolver (`installKeyResolver`), replacing the HTTP one. */
     readonly resolver: InstallKeyResolver | undefined;
+    /** The `installKeyHosts` rules, checked, in order; sites that none matches use `url`. */
+    readonly hosts: readonly ResolvedInstallKeyHostRule[];
   };
   /** The app's own store (`tenantStore`): no database is opened then. */
   readonly tenantStore: TenantStore | undefined;

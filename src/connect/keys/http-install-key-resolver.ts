@@ -15,9 +15,26 @@ type CryptoKey = webcrypto.CryptoKey;
 /** The smallest RSA modulus accepted for an install key. */
 export const MIN_INSTALL_KEY_MODULUS_BITS = 2048;
 
+/** The most `fallbackUrls`: with the primary, the 4 URLs an `installKeyHosts` rule may have. */
+const MAX_FALLBACK_URLS = 3;
+
+/** One install keys host: the base URL fetched from, and how messages name it. */
+interface KeyHost {
+  readonly baseUrl: string;
+  /** The base URL as shown in messages: no trailing slash (credentials, query and fragment are refused). */
+  readonly name: string;
+}
+
 export interface HttpInstallKeyResolverOptions {
   /** The install keys base URL; the key named `kid` is fetched from `<baseUrl>/<kid>`. */
   baseUrl: string;
+  /**
+   * Up to 3 further base URLs, asked in order while the previous one cannot serve the key: unreachable,
+   * too slow, a 5xx or other bad answer (`jwt/key-unavailable`), or a 404/410 (it does not know the kid).
+   * A weak or non-RSA key is an answer (`jwt/invalid-key`): no further host is asked. Each fetch has its
+   * own `timeoutMs`. Default none.
+   */
+  fallbackUrls?: readonly string[] | undefined;
   /** Upper bound for one fetch, from sending the request to the last body byte. Default 5000. */
   timeoutMs?: number | undefined;
   /** Larger bodies are refused (and their download aborted). Default 16 KiB. */
@@ -61,12 +78,12 @@ function isClearlyNotPem(mediaType: string): boolean {
 /**
  * Fetches the public key of a signed install token from the install keys host (Atlassian's CDN by
  * default), once per kid: keys are cached by kid (a rotated key always gets a new kid), concurrent
- * resolves of one kid share one fetch, and failures are not cached.
+ * resolves of one kid share one fetch, and failures are not cached. With `fallbackUrls`, the hosts are
+ * asked in order until one serves the key; every host of one resolver is trusted alike (one cache).
+ * The site of a resolve is ignored: one resolver is one set of hosts (see `RegionalInstallKeyResolver`).
  */
 export class HttpInstallKeyResolver implements InstallKeyResolver {
-  private readonly baseUrl: string;
-  /** The base URL as shown in messages: no trailing slash (credentials, query and fragment are refused). */
-  private readonly keyHost: string;
+  private readonly hosts: readonly KeyHost[];
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
   private readonly fetchImpl: typeof fetch;
@@ -75,9 +92,17 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
   private fetchCount = 0;
 
   constructor(options: HttpInstallKeyResolverOptions) {
-    const url = parseInstallKeysBaseUrl(options.baseUrl);
-    this.baseUrl = url.href;
-    this.keyHost = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    const fallbacks = options.fallbackUrls ?? [];
+    if (!Array.isArray(fallbacks) || fallbacks.length > MAX_FALLBACK_URLS) {
+      throw ConnectError.create('config/invalid', `fallbackUrls must be a list of at most ${MAX_FALLBACK_URLS} install keys base URLs.`);
+    }
+    const hosts = new Map<string, KeyHost>();
+    for (const base of [options.baseUrl, ...fallbacks]) {
+      const url = parseInstallKeysBaseUrl(base);
+      const name = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+      if (!hosts.has(name)) hosts.set(name, { baseUrl: url.href, name });
+    }
+    this.hosts = [...hosts.values()];
     this.timeoutMs = integerOption('installKeyTimeoutMs', options.timeoutMs ?? CONNECT_DEFAULTS.installKeyTimeoutMs, 1);
     this.maxBodyBytes = integerOption('maxBodyBytes', options.maxBodyBytes ?? CONNECT_DEFAULTS.installKeyFetch.maxBodyBytes, 1);
     const cacheSize = integerOption('cacheSize', options.cacheSize ?? CONNECT_DEFAULTS.installKeyFetch.cacheSize, 1);
@@ -115,12 +140,36 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     return load;
   }
 
+  /** Asks the hosts in order; the first key served wins, a weak key ends the search. */
   private async load(kid: string): Promise<CryptoKey> {
-    const url = installKeyUrl(this.baseUrl, kid);
-    const where = { keyHost: this.keyHost, kid };
+    const failures: ConnectError[] = [];
+    for (const host of this.hosts) {
+      try {
+        return await this.loadFrom(host, kid);
+      } catch (error) {
+        // Only "this host could not serve it" moves on; a weak key (jwt/invalid-key) is an answer.
+        if (!(error instanceof ConnectError) || (error.code !== 'jwt/key-unavailable' && error.code !== 'jwt/invalid-kid')) throw error;
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0]!;
+    const keyHosts = this.hosts.map((host) => host.name).join(', ');
+    const reasons = failures.map((failure) => failure.message).join(' ');
+    const last = failures[failures.length - 1];
+    // A kid that no host knows is the token's fault (401); any host that could not answer might know it (503).
+    if (failures.every((failure) => failure.code === 'jwt/invalid-kid')) {
+      throw ConnectError.create('jwt/invalid-kid', `None of the install key hosts knows key ${kid}: ${reasons}`, { kid, keyHosts }, last);
+    }
+    throw ConnectError.create('jwt/key-unavailable', `No install key host served key ${kid}: ${reasons}`, { kid, keyHosts }, last);
+  }
+
+  private async loadFrom(host: KeyHost, kid: string): Promise<CryptoKey> {
+    const keyHost = host.name;
+    const url = installKeyUrl(host.baseUrl, kid);
+    const where = { keyHost, kid };
     const signal = AbortSignal.timeout(this.timeoutMs);
     const timedOut = () =>
-      ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} did not answer for key ${kid} within ${this.timeoutMs} ms.`, {
+      ConnectError.create('jwt/key-unavailable', `The install key host ${keyHost} did not answer for key ${kid} within ${this.timeoutMs} ms.`, {
         ...where,
         timeoutMs: this.timeoutMs,
       });
@@ -137,7 +186,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       if (signal.aborted) throw timedOut();
       throw ConnectError.create(
         'jwt/key-unavailable',
-        `The install key host ${this.keyHost} could not be reached for key ${kid} (or it redirected, which is not allowed).`,
+        `The install key host ${keyHost} could not be reached for key ${kid} (or it redirected, which is not allowed).`,
         { ...where, reason: reasonOf(cause) },
         cause,
       );
@@ -146,12 +195,12 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     if (response.status !== 200) {
       await discardBody(response);
       if (response.status === 404 || response.status === 410) {
-        throw ConnectError.create('jwt/invalid-kid', `The install key host ${this.keyHost} does not know key ${kid} (HTTP ${response.status}).`, {
+        throw ConnectError.create('jwt/invalid-kid', `The install key host ${keyHost} does not know key ${kid} (HTTP ${response.status}).`, {
           ...where,
           status: response.status,
         });
       }
-      throw ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} answered HTTP ${response.status} for key ${kid}.`, {
+      throw ConnectError.create('jwt/key-unavailable', `The install key host ${keyHost} answered HTTP ${response.status} for key ${kid}.`, {
         ...where,
         status: response.status,
       });
@@ -163,7 +212,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       await discardBody(response);
       throw ConnectError.create(
         'jwt/key-unavailable',
-        `The install key host ${this.keyHost} served key ${kid} as ${mediaType}, not as a PEM public key; is the install keys URL right?`,
+        `The install key host ${keyHost} served key ${kid} as ${mediaType}, not as a PEM public key; is the install keys URL right?`,
         { ...where, contentType: mediaType },
       );
     }
@@ -172,16 +221,16 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     try {
       body = await readBodyCapped(response, this.maxBodyBytes);
     } catch (cause) {
-      if (cause instanceof ResponseTooLarge) throw this.tooLarge(kid);
+      if (cause instanceof ResponseTooLarge) throw this.tooLarge(keyHost, kid);
       if (signal.aborted) throw timedOut();
-      throw ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} broke off while sending key ${kid}.`, { ...where, reason: reasonOf(cause) }, cause);
+      throw ConnectError.create('jwt/key-unavailable', `The install key host ${keyHost} broke off while sending key ${kid}.`, { ...where, reason: reasonOf(cause) }, cause);
     }
 
-    return this.parse(kid, body);
+    return this.parse(keyHost, kid, body);
   }
 
-  private async parse(kid: string, body: Uint8Array): Promise<CryptoKey> {
-    const where = { keyHost: this.keyHost, kid };
+  private async parse(keyHost: string, kid: string, body: Uint8Array): Promise<CryptoKey> {
+    const where = { keyHost, kid };
     let pem: string;
     try {
       pem = new TextDecoder('utf-8', { fatal: true }).decode(body).trim();
@@ -189,7 +238,7 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       pem = '';
     }
     const notAKey = (cause?: unknown) =>
-      ConnectError.create('jwt/key-unavailable', `The install key host ${this.keyHost} served key ${kid}, but it is not an RSA public key in SPKI PEM form.`, where, cause);
+      ConnectError.create('jwt/key-unavailable', `The install key host ${keyHost} served key ${kid}, but it is not an RSA public key in SPKI PEM form.`, where, cause);
     if (!pem.startsWith('-----BEGIN PUBLIC KEY-----') || !pem.endsWith('-----END PUBLIC KEY-----')) throw notAKey();
 
     // What the key is, before it is used: a weak or non-RSA key is the key host's answer, not its
@@ -202,19 +251,15 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
       throw notAKey(cause);
     }
     if (details.type !== 'rsa') {
-      throw ConnectError.create(
-        'jwt/invalid-key',
-        `The install key host ${this.keyHost} served key ${kid} as a ${details.type ?? 'unknown'} key; signed installs need an RSA key.`,
-        {
-          ...where,
-          keyType: details.type,
-        },
-      );
+      throw ConnectError.create('jwt/invalid-key', `The install key host ${keyHost} served key ${kid} as a ${details.type ?? 'unknown'} key; signed installs need an RSA key.`, {
+        ...where,
+        keyType: details.type,
+      });
     }
     if (details.bits === undefined || details.bits < MIN_INSTALL_KEY_MODULUS_BITS) {
       throw ConnectError.create(
         'jwt/invalid-key',
-        `The install key host ${this.keyHost} served key ${kid} as a ${details.bits ?? 'unknown'}-bit RSA key; at least ${MIN_INSTALL_KEY_MODULUS_BITS} bits are required.`,
+        `The install key host ${keyHost} served key ${kid} as a ${details.bits ?? 'unknown'}-bit RSA key; at least ${MIN_INSTALL_KEY_MODULUS_BITS} bits are required.`,
         { ...where, modulusLength: details.bits },
       );
     }
@@ -229,11 +274,11 @@ export class HttpInstallKeyResolver implements InstallKeyResolver {
     return key;
   }
 
-  private tooLarge(kid: string): ConnectError {
-    return ConnectError.create(
-      'jwt/key-unavailable',
-      `The install key host ${this.keyHost} served more than ${this.maxBodyBytes} bytes for key ${kid}, too much for a public key.`,
-      { keyHost: this.keyHost, kid, maxBodyBytes: this.maxBodyBytes },
-    );
+  private tooLarge(keyHost: string, kid: string): ConnectError {
+    return ConnectError.create('jwt/key-unavailable', `The install key host ${keyHost} served more than ${this.maxBodyBytes} bytes for key ${kid}, too much for a public key.`, {
+      keyHost,
+      kid,
+      maxBodyBytes: this.maxBodyBytes,
+    });
   }
 }

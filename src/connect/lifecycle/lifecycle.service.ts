@@ -34,8 +34,9 @@ export class LifecycleService {
     // foreign host is refused without an install-key fetch or a tenant lookup.
     this.checkHosts(event, app, body);
     if (event === 'installed' || event === 'uninstalled') {
-      const clientKey = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).clientKey : undefined;
-      await this.installTokens.verify(app, request, clientKey);
+      const input = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+      // The baseUrl picks the key hosts of the site's environment; it passed checkHosts() above.
+      await this.installTokens.verify(app, request, input.clientKey, { baseUrl: typeof input.baseUrl === 'string' ? input.baseUrl : undefined });
     } else {
       const verified = await this.connectTokens.verify(app, request, { allowContextQsh: false, allowInactiveTenant: true });
       const clientKey = (body as Record<string, unknown> | null)?.clientKey;

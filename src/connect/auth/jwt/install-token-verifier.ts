@@ -4,7 +4,7 @@ import { RESOLVED_CONNECT_OPTIONS } from '../../config/resolve-connect-options.j
 import type { ResolvedConnectOptions } from '../../config/resolved-connect-options.js';
 import type { ResolvedConnectApp } from '../../config/resolved-connect-app.js';
 import { ConnectError } from '../../errors/connect-error.js';
-import { INSTALL_KEY_RESOLVER, type InstallKeyResolver } from '../../keys/install-key-resolver.js';
+import { INSTALL_KEY_RESOLVER, type InstallKeyResolver, type InstallKeySite } from '../../keys/install-key-resolver.js';
 import { isSafeKid } from '../../keys/kid.js';
 import { assertConnectClaims, audienceMatches, decodeUnverified, type ConnectJwtClaims } from './connect-jwt-claims.js';
 import { checkQueryStringHash, type IncomingRequest } from './connect-token-verifier.js';
@@ -14,7 +14,8 @@ import { fromJoseError } from './jose-errors.js';
  * Verifies the RS256 tokens Atlassian signs `installed` and `uninstalled` with ("signed install"):
  * the key comes from the install-keys host by `kid`, the audience must be this app's baseUrl, the
  * issuer must be the clientKey of the payload, and the qsh must be bound to the request (a context
- * token is never accepted here).
+ * token is never accepted here). The payload's site (already checked against the app's
+ * `allowedHostPatterns`) picks the key hosts of its environment; the token never does.
  */
 @Injectable()
 export class InstallTokenVerifier {
@@ -30,7 +31,7 @@ export class InstallTokenVerifier {
     this.maxLifetimeSeconds = options.maxTokenLifetimeSeconds;
   }
 
-  async verify(app: ResolvedConnectApp, request: IncomingRequest, payloadClientKey: unknown): Promise<ConnectJwtClaims> {
+  async verify(app: ResolvedConnectApp, request: IncomingRequest, payloadClientKey: unknown, site: InstallKeySite = { baseUrl: undefined }): Promise<ConnectJwtClaims> {
     const { header } = decodeUnverified(request.token);
     if (header.alg !== 'RS256') {
       throw ConnectError.create(
@@ -41,7 +42,7 @@ export class InstallTokenVerifier {
     if (!isSafeKid(header.kid)) {
       throw ConnectError.create('jwt/invalid-kid', 'The JWT key id (kid) is missing or not of a valid form.');
     }
-    const key = await this.keys.resolve(header.kid);
+    const key = await this.keys.resolve(header.kid, { baseUrl: typeof site.baseUrl === 'string' ? site.baseUrl : undefined });
     let claims: JWTPayload;
     try {
       ({ payload: claims } = await jwtVerify(request.token, key, {

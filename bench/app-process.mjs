@@ -192,12 +192,14 @@ export async function startApp({ env, nodeArgs = [], timeoutMs = 90_000, script 
 }
 
 /**
- * Which adapter really answers: Express sets `X-Powered-By: Express`, Fastify sets nothing. (The
- * example app picks the adapter from HTTP_ADAPTER; a build without that switch always runs Express.)
+ * Which adapter really answers, as the bench controller's `GET /jira/bench/adapter` reports it (the
+ * example app picks the adapter from HTTP_ADAPTER; a build without that switch runs its default).
  */
 export async function detectAdapter(url) {
-  const response = await fetch(`${url}/jira/bench/bare`, { signal: AbortSignal.timeout(30_000) });
-  await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`GET /jira/bench/bare answered ${response.status}: is the bench controller registered?`);
-  return /express/i.test(response.headers.get('x-powered-by') ?? '') ? 'express' : 'fastify';
+  const response = await fetch(`${url}/jira/bench/adapter`, { signal: AbortSignal.timeout(30_000) });
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`GET /jira/bench/adapter answered ${response.status}: is the bench controller registered?`);
+  const { adapter } = JSON.parse(text);
+  if (adapter !== 'express' && adapter !== 'fastify') throw new Error(`GET /jira/bench/adapter named ${JSON.stringify(adapter)}`);
+  return adapter;
 }

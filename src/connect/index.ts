@@ -69,6 +69,8 @@ export { canonicalRequest, queryStringHash } from './auth/jwt/canonical-request.
 export { CONTEXT_QSH, type ConnectJwtClaims } from './auth/jwt/connect-jwt-claims.js';
 /** A request URL with its `jwt` parameter removed, for logs. */
 export { redactUrl } from './http/redact-url.js';
+/** HTTP adapter settings for a Connect backend (Express: body parsers only for requests with a body). */
+export { tuneHttpAdapter } from './http/tune-http-adapter.js';
 
 // ── Lifecycle ─────────────────────────────────────────────────────────────────────────────────────
 /** Method decorators run on `installed`, `uninstalled`, `enabled`, `disabled`. */

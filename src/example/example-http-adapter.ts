@@ -2,11 +2,15 @@ import { networkInterfaces } from 'node:os';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { tuneHttpAdapter } from 'atlassian-connect-nest';
 import type { ExampleHttpAdapter } from './example-config.js';
 
-/** A new adapter of the chosen kind (`HTTP_ADAPTER`); the framework needs no options on either. */
+/**
+ * A new adapter of the chosen kind (`HTTP_ADAPTER`); the framework needs no options on either.
+ * `tuneHttpAdapter()` spares Express's body parsers on requests without a body (docs/benchmarks.md).
+ */
 export function createExampleHttpAdapter(kind: ExampleHttpAdapter = 'express'): AbstractHttpAdapter {
-  return kind === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  return tuneHttpAdapter(kind === 'fastify' ? new FastifyAdapter() : new ExpressAdapter());
 }
 
 /**

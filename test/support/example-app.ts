@@ -3,6 +3,7 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import { FakeConnectHost, startTestDatabase } from 'atlassian-connect-nest/testing';
 import { AppModule, CONFLUENCE_APP_KEY, JIRA_APP_KEY } from '../../src/example/app.module.js';
 import type { ExampleConfig } from '../../src/example/example-config.js';
+import { createExampleHttpAdapter } from '../../src/example/example-http-adapter.js';
 import type { RunningApp } from './fixture-app.js';
 import { createTestApp, testAdapterName } from './http-adapter.js';
 
@@ -18,8 +19,9 @@ export type RunningExample = RunningApp;
  *
  * Starts the real example app on a free port, against real PostgreSQL (a schema of its own) when
  * DATABASE_URL is set and the embedded engine otherwise, with a fake Atlassian host for signed installs.
- * It runs on the suite's adapter (`CONNECT_TEST_ADAPTER`) unless `overrides.httpAdapter` names one, or
- * `adapter` is an instance to use (for adapter options such as a trusted proxy).
+ * It runs on the suite's adapter (`CONNECT_TEST_ADAPTER`) unless `overrides.httpAdapter` names one, made
+ * as `npm start` makes it (`createExampleHttpAdapter`, so tuned by `tuneHttpAdapter()`), or on `adapter`,
+ * an instance to use (for adapter options such as a trusted proxy).
  */
 export async function startExample(
   overrides: Partial<ExampleConfig> = {},
@@ -42,7 +44,7 @@ export async function startExample(
     ...overrides,
   };
   const root = AppModule.register(config);
-  const app = await createTestApp({ ...root, providers: [...(root.providers ?? []), ...extraProviders] }, { logger: logger ?? quietLogger() }, adapter ?? config.httpAdapter);
+  const app = await createTestApp({ ...root, providers: [...(root.providers ?? []), ...extraProviders] }, { logger: logger ?? quietLogger() }, adapter ?? createExampleHttpAdapter(config.httpAdapter));
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

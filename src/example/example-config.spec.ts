@@ -1,11 +1,12 @@
 import { EXAMPLE_FORGE_APP_IDS, exampleConfigFromEnv } from './example-config.js';
 
 describe('exampleConfigFromEnv: HTTP_ADAPTER', () => {
-  it('is express by default and when empty, fastify when asked, in any case', () => {
-    expect(exampleConfigFromEnv({}).httpAdapter).toBe('express');
-    expect(exampleConfigFromEnv({ HTTP_ADAPTER: '' }).httpAdapter).toBe('express');
+  it('is fastify by default and when empty, express when asked, in any case', () => {
+    expect(exampleConfigFromEnv({}).httpAdapter).toBe('fastify');
+    expect(exampleConfigFromEnv({ HTTP_ADAPTER: '' }).httpAdapter).toBe('fastify');
+    expect(exampleConfigFromEnv({ HTTP_ADAPTER: 'express' }).httpAdapter).toBe('express');
+    expect(exampleConfigFromEnv({ HTTP_ADAPTER: ' Express ' }).httpAdapter).toBe('express');
     expect(exampleConfigFromEnv({ HTTP_ADAPTER: 'fastify' }).httpAdapter).toBe('fastify');
-    expect(exampleConfigFromEnv({ HTTP_ADAPTER: ' Fastify ' }).httpAdapter).toBe('fastify');
   });
 
   it('refuses anything else, naming the choices and the value', () => {

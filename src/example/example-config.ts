@@ -5,7 +5,10 @@ export type ExampleHttpAdapter = (typeof EXAMPLE_HTTP_ADAPTERS)[number];
 /** The example app's settings, read from the environment (see README). */
 export interface ExampleConfig {
   port: number;
-  /** Which Nest HTTP adapter serves the app (default `express`); the framework behaves the same on both. */
+  /**
+   * Which Nest HTTP adapter serves the app (default `fastify`, about five times Express's throughput in
+   * docs/benchmarks.md); the framework behaves the same on both.
+   */
   httpAdapter?: ExampleHttpAdapter | undefined;
   /** Public URL of this process; the apps live at `<appBaseUrl>/jira` and `<appBaseUrl>/confluence`. */
   appBaseUrl: string;
@@ -51,7 +54,7 @@ export const EXAMPLE_FORGE_APP_IDS = Object.freeze({ jira: '0e8a0000-0000-4000-8
 export function exampleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, not ${JSON.stringify(env.PORT)}.`);
-  const httpAdapter = (env.HTTP_ADAPTER || 'express').trim().toLowerCase();
+  const httpAdapter = (env.HTTP_ADAPTER || 'fastify').trim().toLowerCase();
   if (!isHttpAdapter(httpAdapter)) {
     throw new Error(`HTTP_ADAPTER must be ${EXAMPLE_HTTP_ADAPTERS.join(' or ')}, not ${JSON.stringify(env.HTTP_ADAPTER)}.`);
   }

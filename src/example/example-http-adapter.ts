@@ -9,7 +9,7 @@ import type { ExampleHttpAdapter } from './example-config.js';
  * A new adapter of the chosen kind (`HTTP_ADAPTER`); the framework needs no options on either.
  * `tuneHttpAdapter()` spares Express's body parsers on requests without a body (docs/benchmarks.md).
  */
-export function createExampleHttpAdapter(kind: ExampleHttpAdapter = 'express'): AbstractHttpAdapter {
+export function createExampleHttpAdapter(kind: ExampleHttpAdapter = 'fastify'): AbstractHttpAdapter {
   return tuneHttpAdapter(kind === 'fastify' ? new FastifyAdapter() : new ExpressAdapter());
 }
 

@@ -10,14 +10,15 @@ import { anyInterfaceHost, createExampleHttpAdapter } from './example-http-adapt
  * more controller, and so runs the same start-up.
  */
 export async function serveExample(config: ExampleConfig, root: DynamicModule = AppModule.register(config)): Promise<INestApplication> {
-  const app = await NestFactory.create(root, createExampleHttpAdapter(config.httpAdapter));
+  const adapter = config.httpAdapter ?? 'fastify';
+  const app = await NestFactory.create(root, createExampleHttpAdapter(adapter));
   // SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish, close the database pool
   // and the tenant change listener, then exit 0 (without useProcessExit Nest re-raises the signal).
   app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-  if (config.httpAdapter === 'fastify') await app.listen(config.port, anyInterfaceHost());
+  if (adapter === 'fastify') await app.listen(config.port, anyInterfaceHost());
   else await app.listen(config.port);
   const logger = new Logger('Example');
-  logger.log(`Listening on port ${config.port} (${config.httpAdapter ?? 'express'}).`);
+  logger.log(`Listening on port ${config.port} (${adapter}).`);
   logger.log(`Jira descriptor:       ${config.appBaseUrl}/jira/atlassian-connect.json`);
   logger.log(`Confluence descriptor: ${config.appBaseUrl}/confluence/atlassian-connect.json`);
   return app;

@@ -13,7 +13,7 @@ interface Seen {
   rawBody: string | null;
 }
 
-const BODIES: Record<string, string> = {
+const BODIES = {
   ascii: 'hello',
   empty: '',
   unicode: 'é☃😀 – ünïcödé',
@@ -35,7 +35,7 @@ class ProbeController {
 
   @Get('text')
   text(@Query('name') name: string): string {
-    return BODIES[name] ?? '';
+    return (BODIES as Record<string, string | undefined>)[name] ?? '';
   }
 
   @Get('json')

@@ -71,8 +71,7 @@ describe('tuneHttpAdapter() on Express', () => {
   });
 
   it('registers the body parsers as one layer, not one per parser', () => {
-    const names = (app: INestApplication) =>
-      (app.getHttpAdapter().getInstance() as { router: { stack: { name: string }[] } }).router.stack.map((layer) => layer.name);
+    const names = (app: INestApplication) => (app.getHttpAdapter().getInstance() as { router: { stack: { name: string }[] } }).router.stack.map((layer) => layer.name);
     expect(names(plain.app)).toEqual(expect.arrayContaining(['jsonParser', 'urlencodedParser']));
     expect(names(tuned.app)).toContain('connectBodyParser');
     expect(names(tuned.app)).not.toContain('jsonParser');

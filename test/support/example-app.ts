@@ -44,7 +44,11 @@ export async function startExample(
     ...overrides,
   };
   const root = AppModule.register(config);
-  const app = await createTestApp({ ...root, providers: [...(root.providers ?? []), ...extraProviders] }, { logger: logger ?? quietLogger() }, adapter ?? createExampleHttpAdapter(config.httpAdapter));
+  const app = await createTestApp(
+    { ...root, providers: [...(root.providers ?? []), ...extraProviders] },
+    { logger: logger ?? quietLogger() },
+    adapter ?? createExampleHttpAdapter(config.httpAdapter),
+  );
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Module, Post, Query, Req, type INestApplication } from '@nestjs/common';
+import { request as httpRequest } from 'node:http';
+import { Body, Controller, Get, Header, HttpCode, Module, NotFoundException, Post, Query, Req, type INestApplication } from '@nestjs/common';
 import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -42,6 +43,76 @@ class ProbeController {
   json(): unknown {
     return { clientKey: '00000000-0000-4000-8000-000000000000', accountId: null, productType: 'jira', note: BODIES.unicode };
   }
+
+  @Get('list')
+  list(): unknown {
+    return [1, 'two', { three: [3] }, null, new Date(0)];
+  }
+
+  @Get('accepted')
+  @HttpCode(202)
+  accepted(): unknown {
+    return { queued: true };
+  }
+
+  @Get('no-content')
+  @HttpCode(204)
+  noContent(): unknown {
+    return { ignored: true };
+  }
+
+  @Get('missing')
+  missing(): never {
+    throw new NotFoundException({ type: 'probe/missing', message: 'Not here' });
+  }
+
+  @Get('boom')
+  boom(): never {
+    throw new Error('a bug');
+  }
+
+  @Get('typed')
+  @Header('Content-Type', 'application/vnd.api+json')
+  typed(): unknown {
+    return { data: [] };
+  }
+
+  @Get('tagged')
+  @Header('ETag', '"v1"')
+  tagged(): unknown {
+    return { version: 1 };
+  }
+
+  @Get('nothing')
+  nothing(): unknown {
+    return { toJSON: () => undefined };
+  }
+}
+
+/** A response as it came off the wire: status, header names as sent (in order, minus Date and X-Powered-By) and body bytes. */
+interface WireResponse {
+  status: number | undefined;
+  headers: string[];
+  body: string;
+}
+
+function wire(url: string, method = 'GET', headers: Record<string, string> = {}): Promise<WireResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(url, { method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const pairs: string[] = [];
+        for (let index = 0; index < response.rawHeaders.length; index += 2) {
+          const name = response.rawHeaders[index]!;
+          if (!['date', 'x-powered-by'].includes(name.toLowerCase())) pairs.push(`${name}: ${response.rawHeaders[index + 1]}`);
+        }
+        resolve({ status: response.statusCode, headers: pairs, body: Buffer.concat(chunks).toString('latin1') });
+      });
+    });
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 @Module({ controllers: [ProbeController] })
@@ -124,6 +195,49 @@ describe('tuneHttpAdapter() on Express', () => {
       expect(mine.headers.etag).toMatch(/^W\/"[0-9a-f]+-[A-Za-z0-9+/]{27}"$/);
       const again = await httpCall({ method: 'GET', url: tuned.url + path, headers: { 'if-none-match': String(mine.headers.etag) } });
       expect(again.status).toBe(304);
+    }
+  });
+
+  it('writes every JSON reply with the status, headers (names, order) and bytes of the untuned app', async () => {
+    const cases: [string, string, Record<string, string>?][] = [
+      ['GET', '/t/json'],
+      ['GET', '/t/list'],
+      ['GET', '/t/accepted'],
+      ['GET', '/t/no-content'],
+      ['GET', '/t/missing'],
+      ['GET', '/t/boom'],
+      ['GET', '/t/nowhere'],
+      ['GET', '/t/typed'],
+      ['GET', '/t/tagged'],
+      ['GET', '/t/nothing'],
+      ['GET', '/t/seen'],
+      ['HEAD', '/t/json'],
+      ['GET', '/t/json', { 'if-none-match': '"something else"' }],
+      ['GET', '/t/json', { 'if-modified-since': new Date().toUTCString() }],
+    ];
+    for (const [method, path, headers] of cases) {
+      const [mine, theirs] = await Promise.all([wire(tuned.url + path, method, headers), wire(plain.url + path, method, headers)]);
+      expect({ method, path, headers, ...mine }).toEqual({ method, path, headers, ...theirs });
+    }
+  });
+
+  it("writes plain JSON replies itself and leaves the rest to Express's res.json()", async () => {
+    const response = (tuned.app.getHttpAdapter().getInstance() as { response: { json: (...args: unknown[]) => unknown } }).response;
+    const json = response.json;
+    let calls = 0;
+    response.json = function (this: unknown, ...args: unknown[]) {
+      calls++;
+      return json.apply(this, args);
+    };
+    try {
+      for (const path of ['/t/json', '/t/list', '/t/accepted', '/t/missing', '/t/boom']) await wire(tuned.url + path);
+      expect(calls).toBe(0);
+      for (const path of ['/t/typed', '/t/tagged', '/t/nothing', '/t/no-content']) await wire(tuned.url + path);
+      await wire(tuned.url + '/t/json', 'HEAD');
+      await wire(tuned.url + '/t/json', 'GET', { 'if-none-match': '"x"' });
+      expect(calls).toBe(6);
+    } finally {
+      response.json = json;
     }
   });
 

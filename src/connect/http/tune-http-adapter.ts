@@ -15,6 +15,18 @@ interface ExpressSettings {
   get(setting: string): unknown;
 }
 
+/** The part of an Express response the JSON reply uses. */
+interface ExpressResponse {
+  statusCode: number;
+  app?: Partial<ExpressSettings>;
+  req?: { method?: string; headers: Record<string, string | string[] | undefined> };
+  getHeader(name: string): unknown;
+  setHeader(name: string, value: string): unknown;
+  end(chunk: string, encoding: BufferEncoding): unknown;
+}
+
+type Reply = (response: unknown, body: unknown, statusCode?: number) => unknown;
+
 /** Express's weak ETag of an empty body. */
 const EMPTY_WEAK_ETAG = 'W/"0-2jmj7l5rSw0yVb/vlWAYkK/YBwk"';
 
@@ -68,6 +80,43 @@ function bodyParsersForRequestsWithABody(parsers: readonly Middleware[]): Middle
 }
 
 /**
+ * Whether Express's `res.json(body)` would produce exactly what `replyJson` writes: a plain JSON body (no
+ * Error, no stream, nothing Nest reshapes), no Content-Type or ETag chosen yet, Express's default JSON
+ * settings, ETags off or the weak ones set here, and none of the cases `res.send` treats apart (HEAD, a
+ * conditional request, 204/205/304). Everything else goes the way it always went.
+ */
+function isPlainJsonReply(response: ExpressResponse, body: unknown, statusCode: number | undefined): boolean {
+  if (typeof body !== 'object' || body === null || body instanceof Error || typeof (body as { getStream?: unknown }).getStream === 'function') return false;
+  const request = response.req;
+  const app = response.app;
+  if (request === undefined || app === undefined || typeof app.get !== 'function') return false;
+  if (request.method === 'HEAD' || request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined) return false;
+  const status = statusCode ?? response.statusCode;
+  if (status === 204 || status === 205 || status === 304) return false;
+  if (response.getHeader('content-type') !== undefined || response.getHeader('etag') !== undefined) return false;
+  if (app.get('json replacer') !== undefined || app.get('json spaces') !== undefined || app.get('json escape') !== undefined) return false;
+  const etag = app.get('etag fn');
+  return etag === weakEtag || etag === undefined || etag === false;
+}
+
+/**
+ * Writes a JSON body with the headers `res.json()` → `res.send()` give it (`Content-Type: application/json;
+ * charset=utf-8`, `Content-Length`, the weak `ETag`), without Express's per-response header parsing
+ * (charset rewriting, MIME lookup, freshness of an unconditional request). False when the body does not
+ * serialize to text (a `toJSON()` returning undefined), which is left to Express.
+ */
+function replyJson(response: ExpressResponse, body: unknown, statusCode: number | undefined): boolean {
+  const text = JSON.stringify(body) as string | undefined;
+  if (typeof text !== 'string') return false;
+  if (statusCode !== undefined && statusCode !== null) response.statusCode = statusCode;
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', String(Buffer.byteLength(text, 'utf8')));
+  if (response.app!.get!('etag fn') === weakEtag) response.setHeader('ETag', weakEtag(text));
+  response.end(text, 'utf8');
+  return true;
+}
+
+/**
  * Settings for an authenticated JSON backend, applied to a new HTTP adapter before `NestFactory.create()`:
  *
  * - **Express**: the JSON and URL-encoded body parsers Nest registers (with the options Nest gives them,
@@ -75,7 +124,10 @@ function bodyParsersForRequestsWithABody(parsers: readonly Middleware[]): Middle
  *   Connect app serves), instead of two router layers for every request; bodies are parsed exactly as
  *   before, and parser errors (invalid JSON, too large) reach the same error handlers. The
  *   `X-Powered-By: Express` header is no longer sent. ETags stay on and stay the same (Express's weak
- *   ETags, computed without a copy of the body).
+ *   ETags, computed without a copy of the body). A plain JSON reply (what a controller returns, or an
+ *   exception filter's error body) is written with the status, headers and bytes `res.json()` gives it,
+ *   without `res.send()`'s header parsing; HEAD, conditional requests, 204/205/304, a Content-Type or ETag
+ *   set by the route, streams and custom JSON or ETag settings still go through Express.
  * - **Fastify**: nothing to change; the adapter is returned as it is.
  *
  * Measured in `npm run bench` (docs/benchmarks.md); the example app and scaffolded apps use it.
@@ -90,6 +142,10 @@ export function tuneHttpAdapter<A extends AbstractHttpAdapter>(adapter: A): A {
   if (typeof settings.disable === 'function') settings.disable('x-powered-by');
   // The same tags as Express's default weak ETags, cheaper; an app that sets its own keeps it.
   if (typeof settings.get === 'function' && typeof settings.set === 'function' && settings.get('etag') === 'weak') settings.set('etag', weakEtag);
+
+  const reply = adapter.reply.bind(adapter) as Reply;
+  adapter.reply = ((response: ExpressResponse, body: unknown, statusCode?: number) =>
+    isPlainJsonReply(response, body, statusCode) && replyJson(response, body, statusCode) ? response : reply(response, body, statusCode)) as typeof adapter.reply;
 
   const registerParsers = adapter.registerParserMiddleware.bind(adapter) as (prefix?: string, rawBody?: boolean) => unknown;
   const use = adapter.use.bind(adapter) as (...args: unknown[]) => unknown;

@@ -81,12 +81,12 @@ export default tseslint.config(
   },
   {
     files: [`${connect}/**/*.ts`],
-    ignores: ['**/*.spec.ts'],
+    ignores: ['**/*.spec.ts', '**/*.spec-helpers.ts'],
     rules: { 'import-x/no-restricted-paths': ['error', { zones: layerZones }] },
   },
   {
     files: [`${connect}/**/*.ts`],
-    ignores: ['**/*.spec.ts', ...toolFolders.map((folder) => `${connect}/${folder}/**`)],
+    ignores: ['**/*.spec.ts', '**/*.spec-helpers.ts', ...toolFolders.map((folder) => `${connect}/${folder}/**`)],
     rules: { 'import-x/no-restricted-paths': ['error', { zones: [...layerZones, runtimeZone] }] },
   },
 );

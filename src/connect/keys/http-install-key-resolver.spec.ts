@@ -1,38 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { httpStatusOf } from '../errors/connect-error-http.js';
-import { exportSPKI, generateKeyPair, jwtVerify, SignJWT } from 'jose';
+import { exportSPKI, generateKeyPair, jwtVerify } from 'jose';
 import { ConnectError } from '../errors/connect-error.js';
-import type { ConnectErrorCode } from '../errors/connect-error-codes.js';
 import { createInstallKeyPair, type InstallKeyPair } from '../testing/install-key-pair.js';
 import { InstallKeyServer } from '../testing/install-key-server.js';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
+import { expectCode, rejectionOf, signedByInstallKey } from './install-key.spec-helpers.js';
 import { HttpInstallKeyResolver, type HttpInstallKeyResolverOptions } from './http-install-key-resolver.js';
-
-async function rejection(promise: Promise<unknown>): Promise<ConnectError> {
-  const outcome = await promise.then(
-    () => ({ ok: true as const }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-  if (outcome.ok) throw new Error('expected a rejection, but the promise resolved');
-  expect(outcome.error).toBeInstanceOf(ConnectError);
-  return outcome.error as ConnectError;
-}
-
-async function expectCode(promise: Promise<unknown>, code: ConnectErrorCode): Promise<ConnectError> {
-  const error = await rejection(promise);
-  expect(error.code).toBe(code);
-  return error;
-}
-
-async function signInstallToken(pair: InstallKeyPair): Promise<string> {
-  return new SignJWT({ qsh: 'test' })
-    .setProtectedHeader({ alg: 'RS256', kid: pair.kid, typ: 'JWT' })
-    .setIssuer('jira:client-key')
-    .setAudience('https://app.example')
-    .setIssuedAt()
-    .setExpirationTime('3m')
-    .sign(pair.privateKey);
-}
 
 describe('HttpInstallKeyResolver against a real key server', () => {
   let server: InstallKeyServer;
@@ -67,19 +41,19 @@ describe('HttpInstallKeyResolver against a real key server', () => {
     expect(key.type).toBe('public');
     expect(key.algorithm.name).toBe('RSASSA-PKCS1-v1_5');
 
-    const { payload, protectedHeader } = await jwtVerify(await signInstallToken(pairA), key, { algorithms: ['RS256'] });
+    const { payload, protectedHeader } = await jwtVerify(await signedByInstallKey(pairA), key, { algorithms: ['RS256'] });
     expect(protectedHeader.kid).toBe(pairA.kid);
     expect(payload.iss).toBe('jira:client-key');
 
     // and it is that key, not any key: a token signed by another key does not verify
-    await expect(jwtVerify(await signInstallToken(pairB), key, { algorithms: ['RS256'] })).rejects.toThrow();
+    await expect(jwtVerify(await signedByInstallKey(pairB), key, { algorithms: ['RS256'] })).rejects.toThrow();
     expect(server.requests(pairA.kid)).toBe(1);
   });
 
   it('resolves a default (UUID) kid', async () => {
     expect(pairC.kid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     const key = await resolver().resolve(pairC.kid);
-    await jwtVerify(await signInstallToken(pairC), key);
+    await jwtVerify(await signedByInstallKey(pairC), key);
   });
 
   it('serves a second resolve of the same kid from the cache', async () => {
@@ -104,7 +78,7 @@ describe('HttpInstallKeyResolver against a real key server', () => {
   it('shares one failure between concurrent resolves and does not cache it', async () => {
     server.delay(50).failWith(500);
     const keys = resolver();
-    const errors = await Promise.all(Array.from({ length: 5 }, () => rejection(keys.resolve(pairA.kid))));
+    const errors = await Promise.all(Array.from({ length: 5 }, () => rejectionOf(keys.resolve(pairA.kid))));
     expect(errors.every((error) => error.code === 'jwt/key-unavailable')).toBe(true);
     expect(server.requests(pairA.kid)).toBe(1);
     server.reset();
@@ -166,7 +140,7 @@ describe('HttpInstallKeyResolver against a real key server', () => {
     expect(error.message).toContain(pairA.kid);
     server.failWith(null);
     const key = await keys.resolve(pairA.kid);
-    await jwtVerify(await signInstallToken(pairA), key);
+    await jwtVerify(await signedByInstallKey(pairA), key);
     expect(server.requests(pairA.kid)).toBe(2);
   });
 
@@ -293,7 +267,7 @@ describe('HttpInstallKeyResolver against a real key server', () => {
     server.add(strong);
     try {
       const key = await resolver().resolve(strong.kid);
-      await jwtVerify(await signInstallToken(strong), key);
+      await jwtVerify(await signedByInstallKey(strong), key);
     } finally {
       server.remove(strong.kid);
     }
@@ -311,7 +285,7 @@ describe('HttpInstallKeyResolver against a real key server', () => {
     async (contentType) => {
       server.respondWith({ body: pairA.publicKeyPem, contentType });
       const key = await resolver().resolve(pairA.kid);
-      await jwtVerify(await signInstallToken(pairA), key);
+      await jwtVerify(await signedByInstallKey(pairA), key);
     },
   );
 
@@ -321,7 +295,7 @@ describe('HttpInstallKeyResolver against a real key server', () => {
       prefixed.add(pairA);
       expect(prefixed.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/connect\/keys$/);
       const key = await new HttpInstallKeyResolver({ baseUrl: prefixed.url }).resolve(pairA.kid);
-      await jwtVerify(await signInstallToken(pairA), key);
+      await jwtVerify(await signedByInstallKey(pairA), key);
       await new HttpInstallKeyResolver({ baseUrl: `${prefixed.url}/` }).resolve(pairA.kid);
       expect(prefixed.requests(pairA.kid)).toBe(2);
 

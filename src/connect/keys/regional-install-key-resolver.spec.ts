@@ -1,41 +1,18 @@
-import { jwtVerify, SignJWT } from 'jose';
+import { jwtVerify } from 'jose';
 import { CONNECT_DEFAULTS } from '../config/connect-defaults.js';
 import type { InstallKeyHostRule } from '../config/connect-options.js';
 import { httpStatusOf } from '../errors/connect-error-http.js';
-import { ConnectError } from '../errors/connect-error.js';
-import type { ConnectErrorCode } from '../errors/connect-error-codes.js';
 import { createInstallKeyPair, type InstallKeyPair } from '../testing/install-key-pair.js';
 import { InstallKeyServer } from '../testing/install-key-server.js';
+import { expectCode, signedByInstallKey } from './install-key.spec-helpers.js';
 import { RegionalInstallKeyResolver } from './regional-install-key-resolver.js';
 
 const PRODUCTION_SITE = { baseUrl: 'https://acme.atlassian.net' };
 const GOV_SITE = { baseUrl: 'https://agency.atlassian-us-gov-mod.net' };
 
-async function expectCode(promise: Promise<unknown>, code: ConnectErrorCode): Promise<ConnectError> {
-  const error = await promise.then(
-    () => {
-      throw new Error(`expected ${code}, but the key was resolved`);
-    },
-    (rejection: unknown) => rejection,
-  );
-  expect(error).toBeInstanceOf(ConnectError);
-  expect((error as ConnectError).code).toBe(code);
-  return error as ConnectError;
-}
-
-function signedBy(pair: InstallKeyPair): Promise<string> {
-  return new SignJWT({ qsh: 'test' })
-    .setProtectedHeader({ alg: 'RS256', kid: pair.kid, typ: 'JWT' })
-    .setIssuer('jira:client-key')
-    .setAudience('https://app.example')
-    .setIssuedAt()
-    .setExpirationTime('3m')
-    .sign(pair.privateKey);
-}
-
 /** Whether `key` verifies a token that `pair` signed (that is, whether it is `pair`'s public key). */
 async function verifies(key: Parameters<typeof jwtVerify>[1], pair: InstallKeyPair): Promise<boolean> {
-  return jwtVerify(await signedBy(pair), key, { algorithms: ['RS256'] }).then(
+  return jwtVerify(await signedByInstallKey(pair), key, { algorithms: ['RS256'] }).then(
     () => true,
     () => false,
   );

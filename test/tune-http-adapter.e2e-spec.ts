@@ -83,6 +83,12 @@ class ProbeController {
     return { version: 1 };
   }
 
+  @Get('chunked')
+  @Header('Transfer-Encoding', 'chunked')
+  chunked(): unknown {
+    return { streamed: true };
+  }
+
   @Get('nothing')
   nothing(): unknown {
     return { toJSON: () => undefined };
@@ -210,6 +216,7 @@ describe('tuneHttpAdapter() on Express', () => {
       ['GET', '/t/typed'],
       ['GET', '/t/tagged'],
       ['GET', '/t/nothing'],
+      ['GET', '/t/chunked'],
       ['GET', '/t/seen'],
       ['HEAD', '/t/json'],
       ['GET', '/t/json', { 'if-none-match': '"something else"' }],
@@ -232,12 +239,32 @@ describe('tuneHttpAdapter() on Express', () => {
     try {
       for (const path of ['/t/json', '/t/list', '/t/accepted', '/t/missing', '/t/boom']) await wire(tuned.url + path);
       expect(calls).toBe(0);
-      for (const path of ['/t/typed', '/t/tagged', '/t/nothing', '/t/no-content']) await wire(tuned.url + path);
+      for (const path of ['/t/typed', '/t/tagged', '/t/chunked', '/t/nothing', '/t/no-content']) await wire(tuned.url + path);
       await wire(tuned.url + '/t/json', 'HEAD');
       await wire(tuned.url + '/t/json', 'GET', { 'if-none-match': '"x"' });
-      expect(calls).toBe(6);
+      expect(calls).toBe(7);
     } finally {
       response.json = json;
+    }
+  });
+
+  it('leaves replies to Express when the app changed its JSON or ETag settings, and they follow them', async () => {
+    const settings: [string, unknown][] = [
+      ['json spaces', 2],
+      ['json replacer', (key: string, value: unknown) => (key === 'accountId' ? 'replaced' : value)],
+      ['json escape', true],
+      ['etag', 'strong'],
+      ['etag', false],
+    ];
+    for (const [name, value] of settings) {
+      const apps = [await start(tuneHttpAdapter(new ExpressAdapter())), await start(new ExpressAdapter())];
+      try {
+        for (const { app } of apps) (app.getHttpAdapter().getInstance() as { set(name: string, value: unknown): unknown }).set(name, value);
+        const [mine, theirs] = await Promise.all(apps.map(({ url }) => wire(`${url}/t/json`)));
+        expect({ name, ...mine }).toEqual({ name, ...theirs });
+      } finally {
+        for (const { app } of apps) await app.close();
+      }
     }
   });
 

@@ -18,6 +18,7 @@ interface ExpressSettings {
 /** The part of an Express response the JSON reply uses. */
 interface ExpressResponse {
   statusCode: number;
+  status(code: number): unknown;
   app?: Partial<ExpressSettings>;
   req?: { method?: string; headers: Record<string, string | string[] | undefined> };
   getHeader(name: string): unknown;
@@ -81,7 +82,7 @@ function bodyParsersForRequestsWithABody(parsers: readonly Middleware[]): Middle
 
 /**
  * Whether Express's `res.json(body)` would produce exactly what `replyJson` writes: a plain JSON body (no
- * Error, no stream, nothing Nest reshapes), no Content-Type or ETag chosen yet, Express's default JSON
+ * Error, no stream, nothing Nest reshapes), no Content-Type, ETag or Transfer-Encoding chosen yet, Express's default JSON
  * settings, ETags off or the weak ones set here, and none of the cases `res.send` treats apart (HEAD, a
  * conditional request, 204/205/304). Everything else goes the way it always went.
  */
@@ -93,7 +94,7 @@ function isPlainJsonReply(response: ExpressResponse, body: unknown, statusCode: 
   if (request.method === 'HEAD' || request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined) return false;
   const status = statusCode ?? response.statusCode;
   if (status === 204 || status === 205 || status === 304) return false;
-  if (response.getHeader('content-type') !== undefined || response.getHeader('etag') !== undefined) return false;
+  if (response.getHeader('content-type') !== undefined || response.getHeader('etag') !== undefined || response.getHeader('transfer-encoding') !== undefined) return false;
   if (app.get('json replacer') !== undefined || app.get('json spaces') !== undefined || app.get('json escape') !== undefined) return false;
   const etag = app.get('etag fn');
   return etag === weakEtag || etag === undefined || etag === false;
@@ -108,7 +109,8 @@ function isPlainJsonReply(response: ExpressResponse, body: unknown, statusCode: 
 function replyJson(response: ExpressResponse, body: unknown, statusCode: number | undefined): boolean {
   const text = JSON.stringify(body) as string | undefined;
   if (typeof text !== 'string') return false;
-  if (statusCode !== undefined && statusCode !== null) response.statusCode = statusCode;
+  // Through res.status(), which checks the code as it does for Nest's own reply.
+  if (statusCode !== undefined && statusCode !== null) response.status(statusCode);
   response.setHeader('Content-Type', 'application/json; charset=utf-8');
   response.setHeader('Content-Length', String(Buffer.byteLength(text, 'utf8')));
   if (response.app!.get!('etag fn') === weakEtag) response.setHeader('ETag', weakEtag(text));

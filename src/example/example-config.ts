@@ -6,7 +6,7 @@ export type ExampleHttpAdapter = (typeof EXAMPLE_HTTP_ADAPTERS)[number];
 export interface ExampleConfig {
   port: number;
   /**
-   * Which Nest HTTP adapter serves the app (default `fastify`, about five times Express's throughput in
+   * Which Nest HTTP adapter serves the app (default `fastify`, about four times Express's throughput in
    * docs/benchmarks.md); the framework behaves the same on both.
    */
   httpAdapter?: ExampleHttpAdapter | undefined;

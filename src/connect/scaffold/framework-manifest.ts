@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ScaffoldHttpAdapter } from './scaffold-options.js';
 
 /** What the generator takes from this package's own package.json. */
 export interface FrameworkManifest {
@@ -23,17 +24,20 @@ export const FRAMEWORK_PEERS = ['@nestjs/common', '@nestjs/core', '@nestjs/typeo
 export const APP_OPTIONAL_PEERS = ['@electric-sql/pglite', '@electric-sql/pglite-socket', '@nestjs/schedule'] as const;
 
 /**
- * Runtime dependencies of a generated app besides the framework: its peers, listed explicitly, and the
- * Express adapter it is served with. The framework's own dependencies (jose) come with the framework.
+ * Runtime dependencies of a generated app besides the framework and its HTTP adapter: the framework's
+ * peers, listed explicitly. The framework's own dependencies (jose) come with the framework.
  */
-export const APP_DEPENDENCIES = [...APP_OPTIONAL_PEERS, ...FRAMEWORK_PEERS, '@nestjs/platform-express'].sort() as readonly string[];
+export const APP_DEPENDENCIES = [...APP_OPTIONAL_PEERS, ...FRAMEWORK_PEERS].sort() as readonly string[];
 
 /**
- * Development dependencies of this repository that a generated app does not get: the example app's second
- * HTTP adapter (`HTTP_ADAPTER=fastify`). Generated apps run on Express, and the framework itself
- * imports neither adapter, so an app that wants Fastify adds it itself.
+ * The package of each HTTP adapter (`new --adapter`). A generated app depends on the one it runs on only,
+ * at the version this repository develops with (it has both: the example app runs on either). The
+ * framework itself imports neither, so an app can switch by swapping the package.
  */
-export const EXAMPLE_ONLY_DEPENDENCIES = ['@nestjs/platform-fastify'] as const;
+export const HTTP_ADAPTER_PACKAGES: Readonly<Record<ScaffoldHttpAdapter, string>> = {
+  fastify: '@nestjs/platform-fastify',
+  express: '@nestjs/platform-express',
+};
 
 /** Development dependencies of a generated app: TypeScript, jest in ESM mode, types. */
 export const APP_DEV_DEPENDENCIES = ['@nestjs/testing', '@types/jest', '@types/node', '@types/pg', 'jest', 'ts-jest', 'typescript'] as const;
@@ -44,6 +48,8 @@ export interface ScaffoldVersions {
   framework: string;
   /** The Node.js versions the app runs on (the framework's `engines.node`). */
   node: string;
+  /** The adapter {@link HTTP_ADAPTER_PACKAGES} names is among `dependencies`, and no other adapter. */
+  adapter: ScaffoldHttpAdapter;
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 }
@@ -66,10 +72,11 @@ export function readFrameworkManifest(url: URL = new URL('../../../package.json'
 }
 
 /**
- * Picks the versions a generated app needs from the framework's manifest (a peer at the range the
- * framework declares for it, the rest as this repository develops with them); throws if one is missing.
+ * Picks the versions a generated app on `adapter` needs from the framework's manifest (a peer at the
+ * range the framework declares for it, the rest, the adapter's package included, as this repository
+ * develops with them); throws if one is missing.
  */
-export function scaffoldVersions(manifest: FrameworkManifest): ScaffoldVersions {
+export function scaffoldVersions(manifest: FrameworkManifest, adapter: ScaffoldHttpAdapter): ScaffoldVersions {
   const all = { ...manifest.devDependencies, ...manifest.dependencies, ...manifest.peerDependencies };
   const pick = (names: readonly string[]): Record<string, string> => {
     const missing = names.filter((name) => typeof all[name] !== 'string');
@@ -77,5 +84,11 @@ export function scaffoldVersions(manifest: FrameworkManifest): ScaffoldVersions 
     return Object.fromEntries(names.map((name) => [name, all[name]!]));
   };
   if (!/^\d+\.\d+\.\d+/.test(manifest.version)) throw new Error(`${manifest.name}'s package.json has no usable version (${JSON.stringify(manifest.version)}).`);
-  return { framework: manifest.version, node: manifest.node ?? '>=20.19', dependencies: pick(APP_DEPENDENCIES), devDependencies: pick(APP_DEV_DEPENDENCIES) };
+  return {
+    framework: manifest.version,
+    node: manifest.node ?? '>=20.19',
+    adapter,
+    dependencies: pick([...APP_DEPENDENCIES, HTTP_ADAPTER_PACKAGES[adapter]].sort()),
+    devDependencies: pick(APP_DEV_DEPENDENCIES),
+  };
 }

@@ -7,10 +7,12 @@ import { sourceFiles } from './templates/source-files.js';
 import { testFiles } from './templates/test-files.js';
 
 /**
- * The files of a new app for `options`, pinned to `versions`: pure, nothing is written. Paths are
+ * The files of a new app for `options`, pinned to `versions` (from `scaffoldVersions()` for the same
+ * adapter): pure, nothing is written. Paths are
  * POSIX, relative to the project root, in a stable order.
  */
 export function scaffoldFiles(options: ScaffoldOptions, versions: ScaffoldVersions): ScaffoldFile[] {
+  if (versions.adapter !== options.adapter) throw new Error(`The versions are for the ${versions.adapter} adapter, the options for ${options.adapter}.`);
   const model: ScaffoldModel = { ...options, versions, frameworkDependency: options.frameworkSpec ?? `^${versions.framework}` };
   const files = [...projectFiles(model), readmeFile(model), ...sourceFiles(model), ...testFiles(model)];
   const seen = new Set<string>();

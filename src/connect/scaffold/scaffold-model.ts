@@ -1,6 +1,6 @@
 import type { ConnectProduct } from '../config/connect-product.js';
-import type { ScaffoldVersions } from './framework-manifest.js';
-import type { ScaffoldApp, ScaffoldOptions } from './scaffold-options.js';
+import { HTTP_ADAPTER_PACKAGES, type ScaffoldVersions } from './framework-manifest.js';
+import type { ScaffoldApp, ScaffoldHttpAdapter, ScaffoldOptions } from './scaffold-options.js';
 
 /** One generated file: a POSIX path relative to the project root and its text. */
 export interface ScaffoldFile {
@@ -46,6 +46,33 @@ export const PRODUCT_NAMES: Record<ConnectProduct, ProductNames> = {
     apiRoute: '/api/spaces',
   },
 };
+
+/** How the generated code names an HTTP adapter. */
+export interface AdapterNames {
+  /** "Fastify" */
+  label: string;
+  /** "@nestjs/platform-fastify" */
+  packageName: string;
+  /** "FastifyAdapter" */
+  adapterClass: string;
+  /** "NestFastifyApplication": the type `NestFactory.create<…>()` gives the app. */
+  applicationType: string;
+}
+
+export const ADAPTER_NAMES: Record<ScaffoldHttpAdapter, AdapterNames> = {
+  fastify: { label: 'Fastify', packageName: HTTP_ADAPTER_PACKAGES.fastify, adapterClass: 'FastifyAdapter', applicationType: 'NestFastifyApplication' },
+  express: { label: 'Express', packageName: HTTP_ADAPTER_PACKAGES.express, adapterClass: 'ExpressAdapter', applicationType: 'NestExpressApplication' },
+};
+
+export function adapterNames(model: ScaffoldOptions): AdapterNames {
+  return ADAPTER_NAMES[model.adapter];
+}
+
+/** The import of the chosen adapter and its application type, in generated code. */
+export function adapterImport(model: ScaffoldOptions): string {
+  const names = adapterNames(model);
+  return `import { ${names.adapterClass}, type ${names.applicationType} } from '${names.packageName}';`;
+}
 
 /** Everything the templates read. */
 export interface ScaffoldModel extends ScaffoldOptions {

@@ -24,16 +24,34 @@ describe('resolveScaffoldOptions', () => {
         { product: 'confluence', key: 'com.example.my-app.confluence', path: '/confluence' },
       ],
       packageManager: 'npm',
+      adapter: 'fastify',
       frameworkSpec: undefined,
     });
   });
 
+  it.each<[string, string]>([
+    ['fastify', 'fastify'],
+    ['express', 'express'],
+    [' Express ', 'express'],
+    ['FASTIFY', 'fastify'],
+  ])('reads --adapter %j', (adapter, expected) => {
+    expect(resolveScaffoldOptions({ directory: 'a', adapter }, CWD).adapter).toBe(expected);
+  });
+
   it('takes the options given', () => {
     const options = resolveScaffoldOptions(
-      { directory: '/elsewhere/x', products: 'confluence', name: 'Team Notes', keyPrefix: 'io.acme.notes', packageManager: 'npm', frameworkSpec: 'file:/tmp/a.tgz' },
+      {
+        directory: '/elsewhere/x',
+        products: 'confluence',
+        name: 'Team Notes',
+        keyPrefix: 'io.acme.notes',
+        packageManager: 'npm',
+        adapter: 'express',
+        frameworkSpec: 'file:/tmp/a.tgz',
+      },
       CWD,
     );
-    expect(options).toMatchObject({ directory: '/elsewhere/x', name: 'Team Notes', keyPrefix: 'io.acme.notes', frameworkSpec: 'file:/tmp/a.tgz' });
+    expect(options).toMatchObject({ directory: '/elsewhere/x', name: 'Team Notes', keyPrefix: 'io.acme.notes', adapter: 'express', frameworkSpec: 'file:/tmp/a.tgz' });
     expect(options.apps).toEqual([{ product: 'confluence', key: 'io.acme.notes.confluence', path: '/confluence' }]);
   });
 
@@ -63,6 +81,9 @@ describe('resolveScaffoldOptions', () => {
     [{ directory: 'a', keyPrefix: 'x'.repeat(54) }, `the app key "${'x'.repeat(54)}.confluence" would have 65; app keys have at most 64 characters (use a prefix of at most 53)`],
     [{ directory: 'a', keyPrefix: 'x'.repeat(60), products: 'jira' }, 'would have 65; app keys have at most 64 characters (use a prefix of at most 59)'],
     [{ directory: 'a', packageManager: 'yarn' }, '--package-manager "yarn" is not supported; use npm'],
+    [{ directory: 'a', adapter: 'koa' }, '--adapter "koa" is not supported; use fastify or express.'],
+    [{ directory: 'a', adapter: '' }, '--adapter "" is not supported; use fastify or express.'],
+    [{ directory: 'a', adapter: '@nestjs/platform-express' }, '--adapter "@nestjs/platform-express" is not supported'],
     [{ directory: 'a', frameworkSpec: '' }, '--framework-spec must be a non-empty npm dependency spec'],
     [{ directory: '' }, 'The target directory is empty'],
   ])('refuses %j', (input, message) => {
@@ -76,7 +97,7 @@ describe('resolveScaffoldOptions', () => {
   });
 
   it('reports every problem at once', () => {
-    expect(problemsOf({ directory: 'a', products: 'trello', name: '', keyPrefix: 'a b', packageManager: 'pnpm' })).toHaveLength(4);
+    expect(problemsOf({ directory: 'a', products: 'trello', name: '', keyPrefix: 'a b', packageManager: 'pnpm', adapter: 'hapi' })).toHaveLength(5);
   });
 
   it('says where a derived value came from when it is the problem', () => {

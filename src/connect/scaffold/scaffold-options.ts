@@ -5,6 +5,10 @@ import { CONNECT_PRODUCTS, isConnectProduct, type ConnectProduct } from '../conf
 export const SCAFFOLD_PACKAGE_MANAGERS = ['npm'] as const;
 export type ScaffoldPackageManager = (typeof SCAFFOLD_PACKAGE_MANAGERS)[number];
 
+/** The Nest HTTP adapters a generated app can run on (`--adapter`); the first is the default. */
+export const SCAFFOLD_HTTP_ADAPTERS = ['fastify', 'express'] as const;
+export type ScaffoldHttpAdapter = (typeof SCAFFOLD_HTTP_ADAPTERS)[number];
+
 /** Descriptor key rules (the same as `ConnectModule`'s): 1 to 64 characters of a-z, A-Z, 0-9, ".", "_", "-". */
 export const APP_KEY_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
 export const MAX_APP_KEY_LENGTH = 64;
@@ -24,6 +28,8 @@ export interface ScaffoldInput {
   /** Key prefix; the apps get `<prefix>.jira` and `<prefix>.confluence` (default `com.example.<directory name>`). */
   keyPrefix?: string | undefined;
   packageManager?: string | undefined;
+  /** The Nest HTTP adapter the app runs on: `fastify` (the default) or `express`. */
+  adapter?: string | undefined;
   /** What the generated package.json depends on for `atlassian-connect-nest` (default `^<this version>`). */
   frameworkSpec?: string | undefined;
 }
@@ -48,6 +54,7 @@ export interface ScaffoldOptions {
   /** In the order of {@link CONNECT_PRODUCTS}, without duplicates. */
   apps: ScaffoldApp[];
   packageManager: ScaffoldPackageManager;
+  adapter: ScaffoldHttpAdapter;
   frameworkSpec: string | undefined;
 }
 
@@ -88,6 +95,11 @@ export function resolveScaffoldOptions(input: ScaffoldInput, cwd: string): Scaff
     problems.push(`--package-manager ${JSON.stringify(packageManager)} is not supported; use ${SCAFFOLD_PACKAGE_MANAGERS.join(' or ')}.`);
   }
 
+  const adapter = (input.adapter ?? SCAFFOLD_HTTP_ADAPTERS[0]).trim().toLowerCase();
+  if (!isScaffoldHttpAdapter(adapter)) {
+    problems.push(`--adapter ${JSON.stringify(input.adapter)} is not supported; use ${SCAFFOLD_HTTP_ADAPTERS.join(' or ')}.`);
+  }
+
   if (input.frameworkSpec !== undefined && (input.frameworkSpec.trim() === '' || /[\s"\\]/.test(input.frameworkSpec))) {
     problems.push('--framework-spec must be a non-empty npm dependency spec without spaces or quotes.');
   }
@@ -100,8 +112,13 @@ export function resolveScaffoldOptions(input: ScaffoldInput, cwd: string): Scaff
     keyPrefix,
     apps: products.map((product) => ({ product, key: `${keyPrefix}.${product}`, path: `/${product}` })),
     packageManager: packageManager as ScaffoldPackageManager,
+    adapter: adapter as ScaffoldHttpAdapter,
     frameworkSpec: input.frameworkSpec,
   };
+}
+
+function isScaffoldHttpAdapter(value: string): value is ScaffoldHttpAdapter {
+  return (SCAFFOLD_HTTP_ADAPTERS as readonly string[]).includes(value);
 }
 
 function parseProducts(text: string | undefined, problems: string[]): ConnectProduct[] {

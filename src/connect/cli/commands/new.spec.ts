@@ -37,6 +37,8 @@ describe('new command', () => {
     expect(help).toContain('Usage: atlassian-connect-nest new <directory> [options]');
     expect(help).toContain('--products <list>');
     expect(help).toContain('--key-prefix <prefix>');
+    expect(help).toContain('--adapter <name>         the Nest HTTP adapter the app runs on: fastify (the default;');
+    expect(help).toContain('or express');
     expect(help).not.toContain('--framework-spec');
   });
 
@@ -44,18 +46,21 @@ describe('new command', () => {
     const io = captureIo();
     const dir = join(work, 'nested', 'my-app');
     expect(await newApp([dir, '--products', 'jira,confluence', '--name', 'My App', '--key-prefix', 'com.example.myapp'], io)).toBe(0);
-    const expected = scaffoldFiles(resolveScaffoldOptions({ directory: dir, name: 'My App', keyPrefix: 'com.example.myapp' }, work), scaffoldVersions(readFrameworkManifest()));
+    const expected = scaffoldFiles(
+      resolveScaffoldOptions({ directory: dir, name: 'My App', keyPrefix: 'com.example.myapp' }, work),
+      scaffoldVersions(readFrameworkManifest(), 'fastify'),
+    );
     const written = (await tree(dir)).filter((path) => expected.some((f) => f.path === path));
     expect(written.sort()).toEqual(expected.map((f) => f.path).sort());
     for (const f of expected) expect(await readFile(join(dir, f.path), 'utf8')).toBe(f.contents);
-    // the framework's peers, optional ones included, and the Express adapter: nothing the framework brings itself (jose), no cron
+    // the framework's peers, optional ones included, and the Fastify adapter (the default): nothing the framework brings itself (jose), no cron
     const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toEqual([
       '@electric-sql/pglite',
       '@electric-sql/pglite-socket',
       '@nestjs/common',
       '@nestjs/core',
-      '@nestjs/platform-express',
+      '@nestjs/platform-fastify',
       '@nestjs/schedule',
       '@nestjs/typeorm',
       'atlassian-connect-nest',
@@ -67,11 +72,23 @@ describe('new command', () => {
     // no temporary directory left next to it
     expect(await readdir(join(work, 'nested'))).toEqual(['my-app']);
     const out = io.outLines.join('\n');
-    expect(out).toContain(`Created My App in ${dir} (${expected.length} files)`);
+    expect(out).toContain(`Created My App in ${dir} (${expected.length} files, on Fastify)`);
     expect(out).toContain('com.example.myapp.jira');
     expect(out).toContain('com.example.myapp.confluence');
     expect(out).toContain('npm install && npm start');
     expect(io.errLines).toEqual([]);
+  });
+
+  it('--adapter express: writes the Express variant, with the Express adapter only', async () => {
+    const io = captureIo();
+    const dir = join(work, 'on-express');
+    expect(await newApp([dir, '--adapter', 'express', '--products', 'jira'], io)).toBe(0);
+    const expected = scaffoldFiles(resolveScaffoldOptions({ directory: dir, products: 'jira', adapter: 'express' }, work), scaffoldVersions(readFrameworkManifest(), 'express'));
+    for (const f of expected) expect(await readFile(join(dir, f.path), 'utf8')).toBe(f.contents);
+    const manifest = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies).filter((name) => name.startsWith('@nestjs/platform-'))).toEqual(['@nestjs/platform-express']);
+    expect(await readFile(join(dir, 'src/main.ts'), 'utf8')).toContain('tuneHttpAdapter(new ExpressAdapter())');
+    expect(io.outLines[0]).toBe(`Created On Express in ${dir} (${expected.length} files, on Express):`);
   });
 
   it('writes into an existing empty directory, keeping the directory itself (`new .`)', async () => {
@@ -93,6 +110,8 @@ describe('new command', () => {
     ['an invalid key prefix', (dir) => [dir, '--key-prefix', 'com.example/app'], 'new: The key prefix "com.example/app" is not valid'],
     ['a key prefix making keys too long', (dir) => [dir, '--key-prefix', 'x'.repeat(54)], 'app keys have at most 64 characters'],
     ['an unsupported package manager', (dir) => [dir, '--package-manager', 'yarn'], 'new: --package-manager "yarn" is not supported'],
+    ['an unknown adapter', (dir) => [dir, '--adapter', 'koa'], 'new: --adapter "koa" is not supported; use fastify or express.'],
+    ['an adapter without its value', (dir) => [dir, '--adapter'], "new: Option '--adapter <value>' argument missing"],
     ['an unknown option', (dir) => [dir, '--template', 'x'], "new: Unknown option '--template'"],
     ['no directory', () => [], 'new: Name the directory to create'],
     ['two directories', (dir) => [dir, `${dir}-2`], 'new: One directory only'],

@@ -1,5 +1,5 @@
 import type { ScaffoldApp } from '../scaffold-options.js';
-import { file, productList, productNames, tsString, type ScaffoldFile, type ScaffoldModel } from '../scaffold-model.js';
+import { adapterImport, adapterNames, file, productList, productNames, tsString, type ScaffoldFile, type ScaffoldModel } from '../scaffold-model.js';
 
 // Lines of generated code that contain `${…}` or quotes are written as "double-quoted" strings here, so
 // that nothing in them is interpolated by this module; only `${…}` in backtick strings are ours.
@@ -22,11 +22,16 @@ export function sourceFiles(model: ScaffoldModel): ScaffoldFile[] {
 }
 
 function mainTs(model: ScaffoldModel): string {
+  const adapter = adapterNames(model);
+  const fastify = model.adapter === 'fastify';
   return file([
     "import 'reflect-metadata';",
     "import { existsSync } from 'node:fs';",
+    fastify && "import { networkInterfaces } from 'node:os';",
     "import { Logger } from '@nestjs/common';",
     "import { NestFactory } from '@nestjs/core';",
+    adapterImport(model),
+    "import { tuneHttpAdapter } from 'atlassian-connect-nest';",
     "import { appConfigFromEnv } from './app-config.js';",
     "import { AppModule } from './app.module.js';",
     '',
@@ -34,16 +39,29 @@ function mainTs(model: ScaffoldModel): string {
     '  // Settings from .env when there is one (see .env.example); variables set in the environment win.',
     "  if (existsSync('.env')) process.loadEnvFile('.env');",
     '  const config = appConfigFromEnv();',
-    '  const app = await NestFactory.create(AppModule.register(config));',
+    `  // ${adapter.label} serves the app (see "HTTP adapter" in README.md), readied by the framework's tuneHttpAdapter().`,
+    `  const app = await NestFactory.create<${adapter.applicationType}>(AppModule.register(config), tuneHttpAdapter(new ${adapter.adapterClass}()));`,
     '  app.enableShutdownHooks();',
-    '  await app.listen(config.port);',
+    ...(fastify
+      ? ['  // Fastify listens on localhost only unless given a host: every interface, as Express does.', '  await app.listen(config.port, anyInterfaceHost());']
+      : ['  await app.listen(config.port);']),
     `  const logger = new Logger(${tsString(model.name)});`,
-    '  logger.log(`Listening on port ${config.port}.`);',
+    `  logger.log(\`Listening on port \${config.port} (${adapter.label}).\`);`,
     ...model.apps.map((app) => {
       const label = `${productNames(app).label} descriptor:`.padEnd(23);
       return `  logger.log(\`${label} \${config.appBaseUrl}${app.path}/atlassian-connect.json\`);`;
     }),
     '}',
+    ...(fastify
+      ? [
+          '',
+          '/** "Every interface": `::` (IPv4 too) where the machine has IPv6, else `0.0.0.0`. */',
+          'function anyInterfaceHost(): string {',
+          "  const ipv6 = Object.values(networkInterfaces()).some((addresses) => addresses?.some((address) => address.family === 'IPv6'));",
+          "  return ipv6 ? '::' : '0.0.0.0';",
+          '}',
+        ]
+      : []),
     '',
     'main().catch((error: unknown) => {',
     '  console.error(error);',

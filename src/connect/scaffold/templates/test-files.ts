@@ -1,5 +1,5 @@
 import type { ScaffoldApp } from '../scaffold-options.js';
-import { file, productNames, tsString, type ScaffoldFile, type ScaffoldModel } from '../scaffold-model.js';
+import { adapterImport, adapterNames, file, productNames, tsString, type ScaffoldFile, type ScaffoldModel } from '../scaffold-model.js';
 
 // As in source-files.ts: generated lines with `${…}` or quotes are "double-quoted" strings here.
 
@@ -19,9 +19,12 @@ function testBaseUrl(model: ScaffoldModel): string {
 
 function startAppTs(model: ScaffoldModel): string {
   const keys = model.apps.map((app) => productNames(app).keyConstant);
+  const adapter = adapterNames(model);
   return file([
-    "import type { INestApplication, LoggerService } from '@nestjs/common';",
+    "import type { LoggerService } from '@nestjs/common';",
     "import { NestFactory } from '@nestjs/core';",
+    adapterImport(model),
+    "import { tuneHttpAdapter } from 'atlassian-connect-nest';",
     "import { FakeConnectHost, startTestDatabase, type FakeHostApp } from 'atlassian-connect-nest/testing';",
     "import type { AppConfig } from '../../src/app-config.js';",
     `import { AppModule, ${keys.join(', ')} } from '../../src/app.module.js';`,
@@ -30,7 +33,8 @@ function startAppTs(model: ScaffoldModel): string {
     `export const PUBLIC_BASE_URL = ${tsString(testBaseUrl(model))};`,
     '',
     'export interface RunningApp {',
-    '  app: INestApplication;',
+    `  /** The app, on ${adapter.label} as in src/main.ts. */`,
+    `  app: ${adapter.applicationType};`,
     '  /** Where the app listens: `http://127.0.0.1:<port>`. */',
     '  url: string;',
     '  /** Plays Atlassian: signed installs with real RSA keys, request tokens, sites with a REST API. */',
@@ -48,7 +52,7 @@ function startAppTs(model: ScaffoldModel): string {
     'export async function startApp(): Promise<RunningApp> {',
     '  const host = await FakeConnectHost.start();',
     '  let database: Awaited<ReturnType<typeof startTestDatabase>> | undefined;',
-    '  let app: INestApplication | undefined;',
+    `  let app: ${adapter.applicationType} | undefined;`,
     '  const close = async () => {',
     '    await app?.close();',
     '    await host.close();',
@@ -66,7 +70,9 @@ function startAppTs(model: ScaffoldModel): string {
     "      ...(database ? { databaseUrl: database.url, databaseSchema: database.schema } : { embeddedDataDir: 'memory' }),",
     '    };',
     '    const logs: string[] = [];',
-    '    app = await NestFactory.create(AppModule.register(config), { logger: new CapturingLogger(logs) });',
+    `    app = await NestFactory.create<${adapter.applicationType}>(AppModule.register(config), tuneHttpAdapter(new ${adapter.adapterClass}()), {`,
+    '      logger: new CapturingLogger(logs),',
+    '    });',
     "    await app.listen(0, '127.0.0.1');",
     '    const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;',
     '    return {',

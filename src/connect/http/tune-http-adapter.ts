@@ -80,24 +80,29 @@ function bodyParsersForRequestsWithABody(parsers: readonly Middleware[]): Middle
   };
 }
 
+/** Whether a plain JSON reply gets the weak ETag set here or none (ETags off). */
+type PlainJsonEtag = 'weak' | 'none';
+
 /**
- * Whether Express's `res.json(body)` would produce exactly what `replyJson` writes: a plain JSON body (no
- * Error, no stream, nothing Nest reshapes), no Content-Type, ETag or Transfer-Encoding chosen yet, Express's default JSON
- * settings, ETags off or the weak ones set here, and none of the cases `res.send` treats apart (HEAD, a
- * conditional request, 204/205/304). Everything else goes the way it always went.
+ * Whether Express's `res.json(body)` would produce exactly what `replyJson` writes, and with which ETag: a
+ * plain JSON body (no Error, no stream, nothing Nest reshapes), no Content-Type, ETag or Transfer-Encoding
+ * chosen yet, Express's default JSON settings, ETags off or the weak ones set here, and none of the cases
+ * `res.send` treats apart (HEAD, a conditional request, 204/205/304). `undefined` for everything else,
+ * which goes the way it always went.
  */
-function isPlainJsonReply(response: ExpressResponse, body: unknown, statusCode: number | undefined): boolean {
-  if (typeof body !== 'object' || body === null || body instanceof Error || typeof (body as { getStream?: unknown }).getStream === 'function') return false;
+function plainJsonReply(response: ExpressResponse, body: unknown, statusCode: number | undefined): PlainJsonEtag | undefined {
+  if (typeof body !== 'object' || body === null || body instanceof Error || typeof (body as { getStream?: unknown }).getStream === 'function') return undefined;
   const request = response.req;
   const app = response.app;
-  if (request === undefined || app === undefined || typeof app.get !== 'function') return false;
-  if (request.method === 'HEAD' || request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined) return false;
+  if (request === undefined || app === undefined || typeof app.get !== 'function') return undefined;
+  if (request.method === 'HEAD' || request.headers['if-none-match'] !== undefined || request.headers['if-modified-since'] !== undefined) return undefined;
   const status = statusCode ?? response.statusCode;
-  if (status === 204 || status === 205 || status === 304) return false;
-  if (response.getHeader('content-type') !== undefined || response.getHeader('etag') !== undefined || response.getHeader('transfer-encoding') !== undefined) return false;
-  if (app.get('json replacer') !== undefined || app.get('json spaces') !== undefined || app.get('json escape') !== undefined) return false;
+  if (status === 204 || status === 205 || status === 304) return undefined;
+  if (response.getHeader('content-type') !== undefined || response.getHeader('etag') !== undefined || response.getHeader('transfer-encoding') !== undefined) return undefined;
+  if (app.get('json replacer') !== undefined || app.get('json spaces') !== undefined || app.get('json escape') !== undefined) return undefined;
   const etag = app.get('etag fn');
-  return etag === weakEtag || etag === undefined || etag === false;
+  if (etag === weakEtag) return 'weak';
+  return etag === undefined || etag === false ? 'none' : undefined;
 }
 
 /**
@@ -106,14 +111,14 @@ function isPlainJsonReply(response: ExpressResponse, body: unknown, statusCode: 
  * (charset rewriting, MIME lookup, freshness of an unconditional request). False when the body does not
  * serialize to text (a `toJSON()` returning undefined), which is left to Express.
  */
-function replyJson(response: ExpressResponse, body: unknown, statusCode: number | undefined): boolean {
+function replyJson(response: ExpressResponse, body: unknown, statusCode: number | undefined, etag: PlainJsonEtag): boolean {
   const text = JSON.stringify(body) as string | undefined;
   if (typeof text !== 'string') return false;
   // Through res.status(), which checks the code as it does for Nest's own reply.
   if (statusCode !== undefined && statusCode !== null) response.status(statusCode);
   response.setHeader('Content-Type', 'application/json; charset=utf-8');
   response.setHeader('Content-Length', String(Buffer.byteLength(text, 'utf8')));
-  if (response.app!.get!('etag fn') === weakEtag) response.setHeader('ETag', weakEtag(text));
+  if (etag === 'weak') response.setHeader('ETag', weakEtag(text));
   response.end(text, 'utf8');
   return true;
 }
@@ -146,8 +151,10 @@ export function tuneHttpAdapter<A extends AbstractHttpAdapter>(adapter: A): A {
   if (typeof settings.get === 'function' && typeof settings.set === 'function' && settings.get('etag') === 'weak') settings.set('etag', weakEtag);
 
   const reply = adapter.reply.bind(adapter) as Reply;
-  adapter.reply = ((response: ExpressResponse, body: unknown, statusCode?: number) =>
-    isPlainJsonReply(response, body, statusCode) && replyJson(response, body, statusCode) ? response : reply(response, body, statusCode)) as typeof adapter.reply;
+  adapter.reply = ((response: ExpressResponse, body: unknown, statusCode?: number) => {
+    const etag = plainJsonReply(response, body, statusCode);
+    return etag !== undefined && replyJson(response, body, statusCode, etag) ? response : reply(response, body, statusCode);
+  }) as typeof adapter.reply;
 
   const registerParsers = adapter.registerParserMiddleware.bind(adapter) as (prefix?: string, rawBody?: boolean) => unknown;
   const use = adapter.use.bind(adapter) as (...args: unknown[]) => unknown;

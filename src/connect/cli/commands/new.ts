@@ -24,7 +24,7 @@ Options:
                            my-app → "My App"); one line, 1 to ${MAX_APP_NAME_LENGTH} characters
   --key-prefix <prefix>    the app keys are <prefix>.<product> (default: com.example.<directory
                            name>); a-z A-Z 0-9 . _ - only, and each key at most ${MAX_APP_KEY_LENGTH} characters
-  --adapter <name>         the Nest HTTP adapter the app runs on: fastify (the default; about 4-5x
+  --adapter <name>         the Nest HTTP adapter the app runs on: fastify (the default; about 4x
                            Express's throughput on the same routes) or express
   --package-manager <pm>   npm (the only one supported for now; the default)
   -h, --help               this text
